@@ -1,0 +1,183 @@
+"""Command line: `rag build | ask | search | docs | add | remove | eval | serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+EXAMPLES = """examples:
+  rag build seeds                       # build or update index/ from the articles in seeds/
+  rag ask "Which missile system were Russian personnel trained in Iran to operate?"
+  rag search "Caspian Sea drone shipments" -k 3 --mode bm25
+  rag ask "What did Ned Price say?" --json   # machine-readable answer with citations
+  rag add new_article.html              # index one more file incrementally
+  rag eval                              # score the gold set (see README)
+  rag serve --port 7860                 # the chat app
+"""
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", default="index", help="index folder (default: index)")
+    parser.add_argument("-k", type=int, default=5, help="passages to retrieve (default: 5)")
+    parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval mode (default: hybrid)")
+    parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
+    parser.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
+    parser.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for all subcommands."""
+    parser = argparse.ArgumentParser(prog="rag", description="Cited answers from news articles.", epilog=EXAMPLES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    build = sub.add_parser("build", help="build or update the index from a folder of articles", epilog=EXAMPLES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("corpus", nargs="?", default="seeds", help="folder of .txt/.md/.html/.pdf articles (default: seeds)")
+    build.add_argument("--index", default="index", help="index folder (default: index)")
+    build.add_argument("--model", default=None, help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2)")
+    build.add_argument("--chunk-tokens", type=int, default=None, help="chunk size in cl100k tokens (default: 160)")
+    build.add_argument("--overlap-tokens", type=int, default=None, help="overlap between chunks (default: 32)")
+    build.add_argument("--rebuild", action="store_true", help="re-embed everything (also recovers a damaged index)")
+    build.add_argument("--json", action="store_true", help="print the build report as JSON")
+
+    ask = sub.add_parser("ask", help="answer a question with cited sentences")
+    ask.add_argument("question")
+    _add_filters(ask)
+
+    search = sub.add_parser("search", help="show the passages that match a query")
+    search.add_argument("query")
+    _add_filters(search)
+
+    docs = sub.add_parser("docs", help="list the indexed articles")
+    docs.add_argument("--index", default="index")
+    docs.add_argument("--json", action="store_true")
+
+    add = sub.add_parser("add", help="index more article files incrementally")
+    add.add_argument("files", nargs="+")
+    add.add_argument("--index", default="index")
+    add.add_argument("--json", action="store_true")
+
+    remove = sub.add_parser("remove", help="drop articles from the index by document id")
+    remove.add_argument("doc_ids", nargs="+")
+    remove.add_argument("--index", default="index")
+    remove.add_argument("--json", action="store_true")
+
+    from .evaluation import add_eval_arguments
+
+    add_eval_arguments(sub.add_parser("eval", help="evaluate retrieval and answers (gold set or BEIR)",
+                                      formatter_class=argparse.RawDescriptionHelpFormatter))
+
+    serve = sub.add_parser("serve", help="start the chat app (builds the index first when needed)")
+    serve.add_argument("--corpus", default="seeds")
+    serve.add_argument("--index", default="index")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    return parser
+
+
+def _passage_dict(p) -> dict:
+    return {k: v for k, v in asdict(p).items()}
+
+
+def _date(p) -> str:
+    return p.published or "undated"
+
+
+def _print_report(report, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(asdict(report), indent=2))
+        return
+    print(f"indexed {report.n_chunks} chunks: {len(report.embedded)} document(s) embedded, "
+          f"{len(report.reused)} unchanged, {len(report.removed)} removed ({report.seconds:.1f} s)")
+    for error in report.errors:
+        print(f"skipped {error}", file=sys.stderr)
+
+
+def _filters(args) -> dict:
+    return {"k": args.k, "mode": args.mode, "sources": args.sources, "date_from": args.date_from, "date_to": args.date_to}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out one parsed command; returns the exit code."""
+    from . import RAG
+
+    if args.command == "build":
+        from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+
+        engine = RAG.build(args.corpus, args.index, model=args.model,
+                           chunk_tokens=args.chunk_tokens or DEFAULT_CHUNK_TOKENS,
+                           overlap_tokens=args.overlap_tokens if args.overlap_tokens is not None else DEFAULT_OVERLAP_TOKENS,
+                           rebuild=args.rebuild, progress=not args.json)
+        _print_report(engine.last_report, args.json)
+        return 0
+    if args.command == "serve":
+        from .webapp import main as serve_main
+
+        return serve_main(["--corpus", args.corpus, "--index", args.index, "--host", args.host, "--port", str(args.port)])
+    if args.command == "eval":
+        from .evaluation import run_eval_command
+
+        return run_eval_command(args)
+
+    engine = RAG.load(args.index)
+    if args.command == "ask":
+        answer = engine.ask(args.question, **_filters(args))
+        if args.json:
+            print(json.dumps({"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
+                              "confidence": answer.confidence, "citations": [_passage_dict(p) for p in answer.citations],
+                              "claims": [asdict(c) for c in answer.claims]}, indent=2, ensure_ascii=False))
+            return 0
+        print(answer.text)
+        if answer.citations:
+            print("\nSources:")
+            for p in answer.citations:
+                print(f"[{p.n}] {p.title} — {p.source or 'unknown source'}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
+                      + (f"\n    {p.url}" if p.url else ""))
+        return 0
+    if args.command == "search":
+        hits = engine.search(args.query, **_filters(args))
+        if args.json:
+            print(json.dumps([_passage_dict(p) for p in hits], indent=2, ensure_ascii=False))
+            return 0
+        for rank, p in enumerate(hits, start=1):
+            print(f"{rank}. {p.title} — {p.source or 'unknown source'}, {_date(p)}  [score {p.score:.4f}]")
+            print("   " + " ".join(p.text.split())[:300] + "\n")
+        return 0
+    if args.command == "docs":
+        docs = engine.documents()
+        if args.json:
+            print(json.dumps([asdict(d) for d in docs], indent=2, ensure_ascii=False))
+            return 0
+        for d in docs:
+            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or 'unknown source'}  ({d.n_chunks} chunks)\n    {d.title}")
+        return 0
+    if args.command == "add":
+        report = engine.add(args.files, progress=not args.json)
+        _print_report(report, args.json)
+        return 1 if report.errors and not report.embedded and not report.reused else 0
+    if args.command == "remove":
+        _print_report(engine.remove(args.doc_ids), args.json)
+        return 0
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `rag` console script."""
+    from .errors import RagError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

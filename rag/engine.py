@@ -1,0 +1,144 @@
+"""The RAG facade: wires documents → chunks → embeddings → index → retrieval → answer."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .answer import DEFAULT_ABSTAIN_THRESHOLD, Answer, answer_question
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from .documents import list_article_files, read_documents
+from .embedding import DEFAULT_MODEL, Embedder, resolve_model
+from .errors import IndexMismatchError, QueryError, RagError
+from .index import BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
+from .retrieval import Passage, search_index
+
+MAX_QUESTION_CHARS = 2000
+
+
+def canonical_model(name: str | None) -> str:
+    """The name recorded in manifests: the bundled default under one name, anything else as given."""
+    if name in (None, "") or resolve_model(name) == resolve_model(None):
+        return DEFAULT_MODEL
+    return str(name)
+
+
+def check_question(question: str) -> str:
+    """Strip a question and refuse empty or over-long ones."""
+    if not isinstance(question, str) or not question.strip():
+        raise QueryError("the question is empty; type a question about the articles")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QueryError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
+    return question
+
+
+class RAG:
+    """Cited question answering over an index folder. Safe to query from several threads."""
+
+    def __init__(self, index: Index, embedder: Embedder, index_dir: str | Path):
+        self._index = index
+        self.embedder = embedder
+        self.index_dir = Path(index_dir)
+        self.last_report: BuildReport | None = None
+        self._write_lock = threading.Lock()
+
+    # ------------------------------------------------------------ construction
+
+    @classmethod
+    def build(cls, corpus: str | Path | Sequence[str | Path], index_dir: str | Path = "index", *,
+              model: str | None = None, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+              overlap_tokens: int = DEFAULT_OVERLAP_TOKENS, embed_sentences: bool = True,
+              rebuild: bool = False, progress: bool = True, embedder: Embedder | None = None) -> RAG:
+        """Build the index for a folder (or list) of articles, re-embedding only new or changed ones."""
+        paths = list_article_files(corpus) if isinstance(corpus, str | Path) else [Path(p) for p in corpus]
+        docs, errors = read_documents(paths)
+        if not docs:
+            detail = "; ".join(str(e) for e in errors) or "no article files found"
+            raise RagError(f"no article could be indexed from {corpus}: {detail}")
+        embedder = embedder or Embedder.load(model)
+        settings = IndexSettings(canonical_model(model if model is not None else embedder.name),
+                                 chunk_tokens, overlap_tokens, embed_sentences=embed_sentences)
+        report = write_index(index_dir, docs, embedder, settings, reuse=not rebuild, progress=progress,
+                             errors=[str(e) for e in errors])
+        engine = cls(open_index(index_dir, settings), embedder, index_dir)
+        engine.last_report = report
+        return engine
+
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", *, model: str | None = None, chunk_tokens: int | None = None,
+             overlap_tokens: int | None = None, embedder: Embedder | None = None) -> RAG:
+        """Open an index; asking for another model or chunk settings than it was built with is an error."""
+        manifest = read_manifest(index_dir)
+        built = IndexSettings(**manifest["settings"])
+        wanted_model = canonical_model(model) if model is not None else (canonical_model(embedder.name) if embedder else built.model)
+        expected = IndexSettings(wanted_model, chunk_tokens if chunk_tokens is not None else built.chunk_tokens,
+                                 overlap_tokens if overlap_tokens is not None else built.overlap_tokens,
+                                 built.tokenizer, built.embed_sentences)
+        index = open_index(index_dir, expected)
+        if embedder is None:
+            embedder = Embedder.load(None if built.model == DEFAULT_MODEL else built.model)
+        if embedder.dimension != manifest["dimension"]:
+            raise IndexMismatchError(f"model {embedder.name!r} gives {embedder.dimension}-d vectors but the index holds "
+                                     f"{manifest['dimension']}-d; rebuild with `rag build --rebuild --model ...`")
+        return cls(index, embedder, index_dir)
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def index(self) -> Index:
+        """The live index generation (replaced whole by add/remove)."""
+        return self._index
+
+    def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
+               date_from: str | None = None, date_to: str | None = None, fusion: str = "rrf") -> list[Passage]:
+        """The k passages that best match the query."""
+        query = check_question(query)
+        index = self._index  # one generation for the whole call, even if an update lands meanwhile
+        vector = self.embedder.encode_query(query) if mode != "bm25" else None
+        return search_index(index, query, vector, k=k, mode=mode, fusion=fusion, sources=sources,
+                            date_from=date_from, date_to=date_to)
+
+    def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
+            date_from: str | None = None, date_to: str | None = None, fusion: str = "rrf",
+            abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> Answer:
+        """Answer from the articles with cited sentences, or abstain when they do not answer it."""
+        question = check_question(question)
+        index = self._index
+        vector = self.embedder.encode_query(question)
+        passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
+                                date_from=date_from, date_to=date_to)
+        return answer_question(index, question, vector, passages, abstain_threshold=abstain_threshold)
+
+    def documents(self) -> list[DocumentRecord]:
+        """The indexed articles."""
+        return self._index.documents()
+
+    # ------------------------------------------------------------ updates
+
+    def add(self, paths: Iterable[str | Path], *, progress: bool = False) -> BuildReport:
+        """Index (or re-index) files, keeping every other document; bad files are reported, not indexed."""
+        docs, errors = read_documents([Path(p) for p in paths])
+        with self._write_lock:
+            keep = {d.doc_id for d in self._index.documents()}
+            report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_doc_ids=keep,
+                                 progress=progress, errors=[str(e) for e in errors])
+            self._index = open_index(self.index_dir, self._index.settings)
+        self.last_report = report
+        return report
+
+    def remove(self, doc_ids: Iterable[str]) -> BuildReport:
+        """Drop documents by id; unknown ids are an error naming them."""
+        doc_ids = list(doc_ids)
+        with self._write_lock:
+            known = {d.doc_id for d in self._index.documents()}
+            unknown = sorted(set(doc_ids) - known)
+            if unknown:
+                raise RagError(f"no indexed document has id {', '.join(map(repr, unknown))}; see `rag docs` for the ids")
+            report = write_index(self.index_dir, [], self.embedder, self._index.settings,
+                                 keep_doc_ids=known - set(doc_ids), progress=False)
+            self._index = open_index(self.index_dir, self._index.settings)
+        self.last_report = report
+        return report
+

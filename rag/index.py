@@ -1,0 +1,570 @@
+"""Index: FAISS + bm25s + a SQLite chunk store, written as immutable generations switched atomically.
+
+Layout of an index folder::
+
+    index/CURRENT              name of the live generation (replaced atomically)
+    index/gen-<stamp>/manifest.json, chunks.sqlite, dense.faiss, chunk_vectors.npy,
+                     sentence_vectors.npy, bm25/ (bm25s files, no pickle)
+
+A build writes a new generation beside the live one and then swaps CURRENT, so a crash at any
+moment leaves the previous index intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
+from .documents import Document
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
+STORE_FILE = "chunks.sqlite"
+FAISS_FILE = "dense.faiss"
+CHUNK_VECTORS_FILE = "chunk_vectors.npy"
+SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
+BM25_DIR = "bm25"
+EXACT_SEARCH_LIMIT = 200_000  # below this many chunks an exact inner-product index is fast enough
+
+
+def package_version() -> str:
+    """Installed version of this package (or 0 when running from a plain checkout)."""
+    try:
+        return importlib_metadata.version("rag-news")
+    except importlib_metadata.PackageNotFoundError:
+        return "0+local"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """What an index was built with; opening it with other settings is refused."""
+
+    model: str
+    chunk_tokens: int
+    overlap_tokens: int
+    tokenizer: str = TOKENIZER_NAME
+    embed_sentences: bool = True
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A document as the index stores it (no body text in memory beyond what is asked for)."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    author: str | None
+    published: str | None
+    url: str | None
+    path: str
+    content_hash: str
+    n_chunks: int
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """A stored chunk with its document's citation metadata."""
+
+    chunk_id: int
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    first_sentence_row: int
+    last_sentence_row: int
+    title: str
+    source: str | None
+    author: str | None
+    published: str | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did: documents embedded afresh, reused, removed, and files that failed."""
+
+    embedded: list[str]
+    reused: list[str]
+    removed: list[str]
+    errors: list[str]
+    n_chunks: int
+    n_sentences: int
+    seconds: float
+
+
+# ---------------------------------------------------------------- locations
+
+
+def _current_generation(root: Path) -> Path:
+    pointer = root / CURRENT_FILE
+    if not pointer.exists():
+        raise IndexMissingError(f"no index at {root}; build one with `rag build SEEDS_DIR --index {root}` or RAG.build()")
+    name = pointer.read_text(encoding="utf-8").strip()
+    gen = root / name
+    if not name or "/" in name or not gen.is_dir():
+        raise IndexCorruptError(f"index at {root} points to a missing generation {name!r}; run `rag build --rebuild` to recover")
+    return gen
+
+
+@contextlib.contextmanager
+def writer_lock(root: Path) -> Iterator[None]:
+    """One writer at a time per index folder (other processes wait)."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch_generation(root: Path, gen: Path) -> None:
+    tmp = root / f"{CURRENT_FILE}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(gen.name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, root / CURRENT_FILE)
+    _fsync_dir(root)
+
+
+def _remove_stale(root: Path, keep: str) -> None:
+    """Delete generations and temp files other than the live one (leftovers of crashes or old builds)."""
+    for entry in root.iterdir():
+        if entry.name in (keep, CURRENT_FILE, ".lock"):
+            continue
+        if entry.name.startswith(("gen-", ".tmp-")) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith(f"{CURRENT_FILE}.tmp-"):
+            entry.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- reading
+
+
+_SCHEMA = """
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, author TEXT,
+    published TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL);
+CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector_row INTEGER NOT NULL,
+    first_sentence_row INTEGER NOT NULL, last_sentence_row INTEGER NOT NULL);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE INDEX sentences_doc ON sentences(doc_id);
+"""
+
+_CHUNK_SELECT = """SELECT c.chunk_id, c.doc_id, c.ordinal, c.start, c."end", c.text, c.first_sentence_row,
+    c.last_sentence_row, d.title, d.source, d.author, d.published, d.url
+    FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"""
+
+
+class Index:
+    """A read-only view of one index generation; safe to share between threads."""
+
+    def __init__(self, root: Path, gen: Path, manifest: dict, dense, chunk_vectors: np.ndarray,
+                 sentence_vectors: np.ndarray, bm25, bm25_chunk_ids: np.ndarray, db: sqlite3.Connection):
+        self.root = root
+        self.generation = gen
+        self.manifest = manifest
+        self.settings = IndexSettings(**manifest["settings"])
+        self.dense = dense
+        self.chunk_vectors = chunk_vectors
+        self.sentence_vectors = sentence_vectors
+        self.bm25 = bm25
+        self.bm25_chunk_ids = bm25_chunk_ids
+        self._db = db
+        self._db_lock = threading.Lock()
+
+    @property
+    def n_chunks(self) -> int:
+        """Number of indexed chunks."""
+        return int(self.manifest["n_chunks"])
+
+    def _query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        with self._db_lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def chunks(self, chunk_ids: list[int]) -> list[ChunkRecord]:
+        """Chunk records for ids, in the order given."""
+        if not chunk_ids:
+            return []
+        marks = ",".join("?" * len(chunk_ids))
+        rows = self._query(f"{_CHUNK_SELECT} WHERE c.chunk_id IN ({marks})", [int(i) for i in chunk_ids])
+        by_id = {row[0]: ChunkRecord(*row) for row in rows}
+        return [by_id[int(i)] for i in chunk_ids if int(i) in by_id]
+
+    def chunk_vector_rows(self, chunk_ids: list[int]) -> list[int]:
+        """Row of each chunk's vector in chunk_vectors."""
+        marks = ",".join("?" * len(chunk_ids))
+        rows = dict(self._query(f"SELECT chunk_id, vector_row FROM chunks WHERE chunk_id IN ({marks})", [int(i) for i in chunk_ids]))
+        return [rows[int(i)] for i in chunk_ids]
+
+    def sentence_spans(self, first_row: int, last_row: int) -> list[tuple[int, int, int]]:
+        """(row, start, end) of the sentences in a row range."""
+        return self._query('SELECT row, start, "end" FROM sentences WHERE row >= ? AND row < ? ORDER BY row', (first_row, last_row))
+
+    def documents(self) -> list[DocumentRecord]:
+        """Every indexed document, ordered by id."""
+        rows = self._query("SELECT doc_id, title, source, author, published, url, path, content_hash, n_chunks FROM documents ORDER BY doc_id")
+        return [DocumentRecord(*row) for row in rows]
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The cleaned text a document's spans index into."""
+        rows = self._query("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
+        return rows[0][0] if rows else None
+
+    def chunk_ids_where(self, sources: list[str] | None, date_from: str | None, date_to: str | None) -> np.ndarray:
+        """Chunk ids whose document matches the source list and overlaps the date range."""
+        sql = "SELECT c.chunk_id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE 1=1"
+        params: list = []
+        if sources:
+            sql += f" AND d.source IN ({','.join('?' * len(sources))})"
+            params += list(sources)
+        # Partial dates ("2011-09") cover a period: keep documents whose period overlaps the range.
+        if date_from:
+            sql += " AND d.published IS NOT NULL AND substr(d.published || '-12-31', 1, 10) >= ?"
+            params.append(date_from)
+        if date_to:
+            sql += " AND d.published IS NOT NULL AND substr(d.published || '-01-01', 1, 10) <= ?"
+            params.append(date_to)
+        return np.array([row[0] for row in self._query(sql, params)], dtype=np.int64)
+
+    def close(self) -> None:
+        """Release the chunk store connection."""
+        with self._db_lock:
+            self._db.close()
+
+
+def read_manifest(root: str | Path) -> dict:
+    """The live generation's manifest."""
+    gen = _current_generation(Path(root))
+    try:
+        return json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise IndexCorruptError(f"index at {root} has no {MANIFEST_FILE}; run `rag build --rebuild` to recover") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorruptError(f"index at {root} has an unreadable {MANIFEST_FILE} ({exc}); run `rag build --rebuild` to recover") from exc
+
+
+def check_settings(manifest: dict, expected: IndexSettings | None, root: Path) -> None:
+    """Refuse an index built with another format, model or chunking than expected."""
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"index at {root} has format version {manifest.get('format_version')!r}, this version reads {FORMAT_VERSION}; "
+            f"rebuild it with `rag build --rebuild --index {root}`"
+        )
+    if expected is None:
+        return
+    built = IndexSettings(**manifest["settings"])
+    diffs = [f"{k}: index has {v!r}, asked for {asdict(expected)[k]!r}" for k, v in asdict(built).items() if asdict(expected)[k] != v]
+    if diffs:
+        raise IndexMismatchError(
+            f"index at {root} was built with other settings ({'; '.join(diffs)}); rebuild it with "
+            f"`rag build SEEDS_DIR --rebuild --index {root}` (plus your model/chunk options) or open it without overriding them"
+        )
+
+
+def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index:
+    """Open the live generation, verifying files against the manifest."""
+    import bm25s
+    import faiss
+
+    root = Path(root)
+    for attempt in range(3):
+        gen = _current_generation(root)
+        try:
+            manifest = read_manifest(root)
+            check_settings(manifest, expected, root)
+            for name, size in manifest["files"].items():
+                actual = (gen / name).stat().st_size
+                if actual != size:
+                    raise IndexCorruptError(
+                        f"index file {gen / name} is {actual} bytes, the manifest says {size}; "
+                        f"run `rag build SEEDS_DIR --rebuild --index {root}` to recover"
+                    )
+            dense = faiss.read_index(str(gen / FAISS_FILE))
+            chunk_vectors = np.load(gen / CHUNK_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            sentence_vectors = np.load(gen / SENTENCE_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=False, show_progress=False) if manifest["n_chunks"] else None
+            bm25_ids = np.load(gen / BM25_DIR / "chunk_ids.npy", allow_pickle=False)
+            db = sqlite3.connect(f"file:{gen / STORE_FILE}?mode=ro", uri=True, check_same_thread=False)
+            db.execute("SELECT count(*) FROM chunks").fetchone()
+        except FileNotFoundError as exc:
+            if attempt < 2 and _current_generation(root) != gen:
+                continue  # a writer swapped generations while we opened: read the new one
+            raise IndexCorruptError(f"index at {root} is missing {exc.filename}; run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
+        except (RuntimeError, ValueError, KeyError, TypeError, sqlite3.DatabaseError) as exc:
+            if isinstance(exc, IndexMismatchError | IndexCorruptError):
+                raise
+            raise IndexCorruptError(f"index at {root} is damaged ({type(exc).__name__}: {exc}); run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
+        if dense.ntotal != manifest["n_chunks"] or len(chunk_vectors) != manifest["n_chunks"]:
+            raise IndexCorruptError(f"index at {root} holds {dense.ntotal} vectors for {manifest['n_chunks']} chunks; run `rag build --rebuild` to recover")
+        return Index(root, gen, manifest, dense, chunk_vectors, sentence_vectors, bm25, bm25_ids, db)
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def bm25_tokenize(texts: list[str], *, ids: bool):
+    """Lowercased, stop-worded, Snowball-stemmed tokens (the same for corpus and queries)."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(Stemmer), show_progress=False, return_ids=ids)
+
+
+_STEMMER = None
+
+
+def _stemmer(module):
+    global _STEMMER  # the stemmer is a small C object; building it per query costs more than the query
+    if _STEMMER is None:
+        _STEMMER = module.Stemmer("english")
+    return _STEMMER.stemWords
+
+
+def choose_faiss_factory(n_vectors: int) -> str:
+    """Exact search for small corpora; a graph index above EXACT_SEARCH_LIMIT."""
+    return "IDMap2,Flat" if n_vectors < EXACT_SEARCH_LIMIT else "IDMap2,HNSW32,Flat"
+
+
+@dataclass
+class _DocRows:
+    record: DocumentRecord
+    text: str
+    chunks: list[Chunk]
+    sentences: list[Span]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    old_chunk_ids: list[int] | None  # kept for unchanged documents so ids stay stable
+
+
+def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
+    rows = old._query('SELECT chunk_id, ordinal, start, "end", text, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE doc_id = ? ORDER BY ordinal', (record.doc_id,))
+    sent_rows = old._query('SELECT row, start, "end" FROM sentences WHERE doc_id = ? ORDER BY row', (record.doc_id,))
+    base = sent_rows[0][0] if sent_rows else 0
+    chunks = [Chunk(record.doc_id, r[1], r[2], r[3], r[4], 0, r[6] - base, r[7] - base) for r in rows]
+    sentences = [Span(s, e) for _, s, e in sent_rows]
+    chunk_vectors = np.asarray(old.chunk_vectors[[r[5] for r in rows]], dtype=np.float32)
+    sentence_vectors = np.asarray(old.sentence_vectors[[r[0] for r in sent_rows]], dtype=np.float32) if old.settings.embed_sentences else np.zeros((len(sent_rows), 0), np.float32)
+    return _DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors, [r[0] for r in rows])
+
+
+def _record_for(doc: Document, n_chunks: int) -> DocumentRecord:
+    return DocumentRecord(doc.doc_id, doc.title, doc.source, doc.author, doc.published, doc.url, doc.path, doc.content_hash, n_chunks)
+
+
+def write_index(
+    root: str | Path,
+    docs: list[Document],
+    embedder,
+    settings: IndexSettings,
+    *,
+    keep_doc_ids: set[str] | None = None,
+    reuse: bool = True,
+    progress: bool = True,
+    errors: list[str] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
+
+    Documents whose content hash and settings are unchanged reuse their stored vectors; the others are
+    chunked and embedded. `keep_doc_ids=None` keeps nothing else (a full corpus build); a set keeps those
+    ids from the current index untouched (incremental add/remove). `reuse=False` re-embeds everything.
+    """
+    started = time.perf_counter()
+    root = Path(root)
+    say = on_stage or (lambda _msg: None)
+    with writer_lock(root):
+        old: Index | None = None
+        if (root / CURRENT_FILE).exists():
+            with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
+                old = open_index(root)
+        same_settings = reuse and old is not None and old.settings == settings
+        old_records = {r.doc_id: r for r in old.documents()} if same_settings else {}
+
+        parts: list[_DocRows] = []
+        to_embed: list[Document] = []
+        reused: list[str] = []
+        for doc in docs:
+            prior = old_records.get(doc.doc_id)
+            if prior is not None and prior.content_hash == doc.content_hash:
+                parts.append(_reuse_rows(old, _record_for(doc, prior.n_chunks)))
+                reused.append(doc.doc_id)
+            else:
+                to_embed.append(doc)
+        given = {d.doc_id for d in docs}
+        for doc_id in sorted((keep_doc_ids or set()) - given):
+            if doc_id in old_records:
+                parts.append(_reuse_rows(old, old_records[doc_id]))
+
+        if to_embed:
+            say(f"chunking {len(to_embed)} document(s)")
+            fits = _model_fit_checker(embedder)
+            fresh: list[tuple[Document, list[Chunk], list[Span]]] = []
+            for doc in to_embed:
+                chunks, spans = chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                                               fits_model=lambda piece, title=doc.title: fits(embedding_text(title, piece)))
+                fresh.append((doc, chunks, spans))
+            chunk_inputs = [embedding_text(doc.title, c.text) for doc, chunks, _ in fresh for c in chunks]
+            sentence_inputs = [t for doc, _, spans in fresh for t in sentence_texts(doc.text, spans)] if settings.embed_sentences else []
+            say(f"embedding {len(chunk_inputs)} chunks" + (f" and {len(sentence_inputs)} sentences" if sentence_inputs else ""))
+            all_vectors = embedder.encode(chunk_inputs + sentence_inputs, progress=progress)
+            chunk_vecs, sent_vecs = all_vectors[: len(chunk_inputs)], all_vectors[len(chunk_inputs):]
+            ci = si = 0
+            for doc, chunks, spans in fresh:
+                n_sent = len(spans) if settings.embed_sentences else 0
+                parts.append(_DocRows(_record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
+                                      sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32), None))
+                ci += len(chunks)
+                si += n_sent
+
+        parts.sort(key=lambda p: p.record.doc_id)
+        removed = sorted({r.doc_id for r in old.documents()} - {p.record.doc_id for p in parts}) if old is not None else []
+        if same_settings and not to_embed and not removed and len(parts) == len(old_records):
+            pass  # nothing changed: keep the live generation as it is
+        else:
+            gen = _write_generation(root, parts, embedder, settings, old)
+            _switch_generation(root, gen)
+            _remove_stale(root, gen.name)
+        if old is not None:
+            old.close()
+    return BuildReport(
+        embedded=[d.doc_id for d in to_embed], reused=reused, removed=removed, errors=list(errors or []),
+        n_chunks=sum(len(p.chunks) for p in parts), n_sentences=sum(len(p.sentences) for p in parts),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _model_fit_checker(embedder) -> Callable[[str], bool]:
+    from .chunking import count_tokens
+
+    limit = embedder.max_seq_length
+
+    def fits(text: str) -> bool:
+        # Wordpiece counts run at most ~3x tiktoken counts on prose: skip the slow check when far below.
+        if count_tokens(text) * 3 < limit:
+            return True
+        return embedder.count_tokens([text])[0] <= limit
+
+    return fits
+
+
+def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: IndexSettings, old: Index | None) -> Path:
+    import bm25s
+    import faiss
+
+    tmp = root / f".tmp-gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{threading.get_ident() % 10000}"
+    tmp.mkdir(parents=True)
+    try:
+        next_id = 0
+        if old is not None:
+            used = old._query("SELECT max(chunk_id) FROM chunks")[0][0]
+            next_id = (used + 1) if used is not None else 0
+        db = sqlite3.connect(tmp / STORE_FILE)
+        db.executescript(_SCHEMA)
+        chunk_ids: list[int] = []
+        bm25_texts: list[str] = []
+        vector_blocks, sentence_blocks = [], []
+        vector_row = sentence_row = 0
+        for part in parts:
+            rec = part.record
+            db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                       (rec.doc_id, rec.title, rec.source, rec.author, rec.published, rec.url, rec.path, rec.content_hash, part.text, len(part.chunks)))
+            db.executemany('INSERT INTO sentences (row, doc_id, start, "end") VALUES (?,?,?,?)',
+                           [(sentence_row + i, rec.doc_id, s.start, s.end) for i, s in enumerate(part.sentences)])
+            for i, chunk in enumerate(part.chunks):
+                if part.old_chunk_ids is not None:
+                    cid = part.old_chunk_ids[i]
+                else:
+                    cid, next_id = next_id, next_id + 1
+                db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                           (cid, rec.doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text, vector_row + i,
+                            sentence_row + chunk.first_sentence, sentence_row + chunk.last_sentence))
+                chunk_ids.append(cid)
+                bm25_texts.append(embedding_text(rec.title, chunk.text))
+            vector_blocks.append(part.chunk_vectors)
+            sentence_blocks.append(part.sentence_vectors)
+            vector_row += len(part.chunks)
+            sentence_row += len(part.sentences)
+        db.commit()
+        db.close()
+
+        dim = embedder.dimension
+        chunk_vectors = np.concatenate(vector_blocks) if vector_blocks else np.zeros((0, dim), np.float32)
+        sent_dim = dim if settings.embed_sentences else 0
+        sentence_vectors = np.concatenate(sentence_blocks) if sentence_blocks else np.zeros((0, sent_dim), np.float32)
+        np.save(tmp / CHUNK_VECTORS_FILE, np.ascontiguousarray(chunk_vectors, dtype=np.float32), allow_pickle=False)
+        np.save(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+
+        factory = choose_faiss_factory(len(chunk_ids))
+        dense = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+        if len(chunk_ids):
+            dense.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32), np.asarray(chunk_ids, dtype=np.int64))
+        faiss.write_index(dense, str(tmp / FAISS_FILE))
+
+        (tmp / BM25_DIR).mkdir()
+        if bm25_texts:
+            bm25 = bm25s.BM25()
+            bm25.index(bm25_tokenize(bm25_texts, ids=True), show_progress=False)
+            bm25.save(str(tmp / BM25_DIR), show_progress=False)
+        np.save(tmp / BM25_DIR / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64), allow_pickle=False)
+
+        files = {}
+        for path in sorted(tmp.rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(tmp))] = path.stat().st_size
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "package_version": package_version(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "settings": asdict(settings),
+            "dimension": dim,
+            "max_seq_length": embedder.max_seq_length,
+            "faiss_index": factory,
+            "n_documents": len(parts),
+            "n_chunks": len(chunk_ids),
+            "n_sentences": int(sentence_row),
+            "documents": {p.record.doc_id: {"content_hash": p.record.content_hash, "n_chunks": len(p.chunks), "path": p.record.path} for p in parts},
+            "files": files,
+        }
+        with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as handle:
+            json.dump(manifest, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        gen = root / f"gen-{tmp.name.removeprefix('.tmp-gen-')}"
+        os.replace(tmp, gen)
+        _fsync_dir(root)
+        return gen
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

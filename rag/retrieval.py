@@ -1,0 +1,168 @@
+"""Retrieval: dense (FAISS) and lexical (bm25s) candidates, fused, filtered and de-duplicated."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import QueryError
+
+MODES = ("dense", "bm25", "hybrid")
+FUSIONS = ("rrf", "relative")
+RRF_K = 60
+NEAR_DUPLICATE_COSINE = 0.97
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk with everything needed to cite it; `n` is its citation number in an answer."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
+    url: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+    chunk_id: int = -1
+    author: str | None = None
+    n: int | None = None
+
+
+# ---------------------------------------------------------------- fusion math (pure)
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], *, k: int = RRF_K,
+                           weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+    """Fuse ranked id lists by sum of weight / (k + rank); best first, ties by first appearance."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def relative_score_fusion(scored: Sequence[Sequence[tuple[int, float]]], *,
+                          weights: Sequence[float] | None = None) -> list[tuple[int, float]]:
+    """Fuse (id, score) lists by min-max normalizing each list, then a weighted sum (absent = 0)."""
+    weights = weights or [1.0] * len(scored)
+    fused: dict[int, float] = {}
+    for results, weight in zip(scored, weights):
+        if not results:
+            continue
+        values = np.array([s for _, s in results], dtype=np.float64)
+        low, high = float(values.min()), float(values.max())
+        span = high - low
+        for (item, score) in results:
+            norm = (score - low) / span if span > 0 else 1.0
+            fused[item] = fused.get(item, 0.0) + weight * norm
+    return sorted(fused.items(), key=lambda kv: -kv[1])
+
+
+def near_duplicate_mask(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE_COSINE) -> np.ndarray:
+    """For rows in rank order, True where a row is a near-duplicate (cosine >= threshold) of a kept earlier row."""
+    n = len(vectors)
+    dropped = np.zeros(n, dtype=bool)
+    if n < 2:
+        return dropped
+    sims = vectors @ vectors.T
+    kept: list[int] = []
+    for i in range(n):
+        if kept and float(sims[i, kept].max()) >= threshold:
+            dropped[i] = True
+        else:
+            kept.append(i)
+    return dropped
+
+
+# ---------------------------------------------------------------- search over an index
+
+
+def dense_candidates(index, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """Top chunk ids by inner product with the query vector."""
+    import faiss
+
+    if index.n_chunks == 0 or depth <= 0:
+        return []
+    query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+    params = None
+    if allowed is not None:
+        if len(allowed) == 0:
+            return []
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+    scores, ids = index.dense.search(query, min(depth, index.n_chunks), params=params)
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def bm25_candidates(index, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """Top chunk ids by BM25 score (only chunks sharing at least one query term)."""
+    from .index import bm25_tokenize
+
+    if index.bm25 is None or depth <= 0:
+        return []
+    tokens = bm25_tokenize([query], ids=False)[0]
+    tokens = [t for t in tokens if t in index.bm25.vocab_dict]
+    if not tokens:
+        return []
+    mask = None
+    if allowed is not None:
+        mask = np.isin(index.bm25_chunk_ids, allowed).astype(np.float32)
+        if not mask.any():
+            return []
+    rows, scores = index.bm25.retrieve([tokens], k=min(depth, index.n_chunks), show_progress=False, weight_mask=mask, n_threads=1)
+    return [(int(index.bm25_chunk_ids[r]), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+
+
+def search_index(
+    index,
+    query: str,
+    query_vector: np.ndarray | None,
+    *,
+    k: int = 5,
+    mode: str = "hybrid",
+    fusion: str = "rrf",
+    sources: Sequence[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    dedup: bool = True,
+    depth: int | None = None,
+) -> list[Passage]:
+    """The k best passages for a query; `query_vector` may be None in bm25 mode."""
+    if mode not in MODES:
+        raise QueryError(f"mode {mode!r} is not one of {', '.join(MODES)}; pick one of them")
+    if fusion not in FUSIONS:
+        raise QueryError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
+    if k < 1:
+        raise QueryError(f"k={k} must be at least 1")
+    allowed = index.chunk_ids_where(list(sources) if sources else None, date_from, date_to) if (sources or date_from or date_to) else None
+    depth = depth or max(4 * k, 40)
+    dense = dense_candidates(index, query_vector, depth, allowed) if mode in ("dense", "hybrid") else []
+    lexical = bm25_candidates(index, query, depth, allowed) if mode in ("bm25", "hybrid") else []
+    if mode == "dense":
+        ranked = dense
+    elif mode == "bm25":
+        ranked = lexical
+    elif fusion == "rrf":
+        ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+    else:
+        ranked = relative_score_fusion([dense, lexical])
+    ranked = ranked[: max(2 * k, k + 10)]
+    if not ranked:
+        return []
+    ids = [i for i, _ in ranked]
+    if dedup and len(ids) > 1:
+        rows = index.chunk_vector_rows(ids)
+        drop = near_duplicate_mask(np.asarray(index.chunk_vectors[rows], dtype=np.float32))
+        ranked = [r for r, d in zip(ranked, drop) if not d]
+    ranked = ranked[:k]
+    records = {r.chunk_id: r for r in index.chunks([i for i, _ in ranked])}
+    return [
+        Passage(doc_id=r.doc_id, title=r.title, source=r.source, published=r.published, url=r.url, text=r.text,
+                start=r.start, end=r.end, score=float(score), chunk_id=r.chunk_id, author=r.author)
+        for cid, score in ranked if (r := records.get(cid)) is not None
+    ]
