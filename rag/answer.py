@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,10 +13,12 @@ from .retrieval import Passage
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
-DEFAULT_ABSTAIN_THRESHOLD = 0.5
+DEFAULT_ABSTAIN_THRESHOLD = 0.51
 LEXICAL_WEIGHT = 0.3
+TYPE_WEIGHT = 0.15
+UNKNOWN_WEIGHT = 0.15
 MAX_SENTENCES = 3
-SELECTION_MARGIN = 0.1
+SELECTION_MARGIN = 0.2
 REDUNDANT_COSINE = 0.85
 
 
@@ -57,6 +60,40 @@ class Candidate:
 
 # ---------------------------------------------------------------- scoring math (pure)
 
+# Stemmed words that shape a question but say nothing about its topic.
+QUESTION_WORDS = frozenset({"did", "doe", "do", "mani", "much", "kind", "sort", "type", "name", "accord", "articl",
+                            "say", "said", "happen", "tell", "describ", "mention", "which", "what", "whose"})
+_TEMPORAL_RE = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|today|yesterday|tomorrow|week|month|year|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
+    r"(?:19|20)\d\d)\b", re.I)
+_NUMBER_RE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+                        r"thousands?|millions?|billions?|several|numerous|few)\b", re.I)
+
+
+def expected_answer_type(question: str) -> str | None:
+    """"time" for When-questions, "number" for How many/much; None when any sentence could answer."""
+    q = question.strip().lower()
+    if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
+        return "time"
+    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|share)\b", q):
+        return "number"
+    return None
+
+
+def answer_type_matches(answer_type: str | None, sentences: Sequence[str]) -> np.ndarray:
+    """1.0 where a sentence holds the expected kind of answer (a time or a number), else 0.0."""
+    if answer_type is None:
+        return np.ones(len(sentences), dtype=np.float32)
+    pattern = _TEMPORAL_RE if answer_type == "time" else _NUMBER_RE
+    return np.array([1.0 if pattern.search(s) else 0.0 for s in sentences], dtype=np.float32)
+
+
+def content_terms(tokens: Sequence[str]) -> set[str]:
+    """Stemmed question terms without question words."""
+    return {t for t in tokens if t not in QUESTION_WORDS}
+
 
 def lexical_coverage(question_terms: set[str], sentence_terms: Sequence[set[str]]) -> np.ndarray:
     """Fraction of the question's content terms that each sentence contains."""
@@ -65,12 +102,25 @@ def lexical_coverage(question_terms: set[str], sentence_terms: Sequence[set[str]
     return np.array([len(question_terms & terms) / len(question_terms) for terms in sentence_terms], dtype=np.float32)
 
 
+def unknown_term_rate(question_terms: set[str], vocabulary) -> float:
+    """Fraction of question terms that occur nowhere in the corpus (a question about something absent)."""
+    if not question_terms:
+        return 0.0
+    return sum(term not in vocabulary for term in question_terms) / len(question_terms)
+
+
 def sentence_scores(question_vector: np.ndarray, sentence_vectors: np.ndarray, coverage: np.ndarray,
-                    *, lexical_weight: float = LEXICAL_WEIGHT) -> np.ndarray:
-    """Relevance of each sentence: cosine with the question plus weighted term coverage."""
+                    type_match: np.ndarray, *, lexical_weight: float = LEXICAL_WEIGHT,
+                    type_weight: float = TYPE_WEIGHT) -> np.ndarray:
+    """Relevance of each sentence: cosine with the question, plus term coverage and answer-type bonuses."""
     if len(sentence_vectors) == 0:
         return np.zeros(0, dtype=np.float32)
-    return sentence_vectors @ question_vector + lexical_weight * coverage
+    return sentence_vectors @ question_vector + lexical_weight * coverage + type_weight * (type_match - 1.0)
+
+
+def answer_confidence(best_score: float, unknown_rate: float, *, unknown_weight: float = UNKNOWN_WEIGHT) -> float:
+    """How sure we are that the best sentence answers: its score, less a penalty for out-of-corpus terms."""
+    return best_score - unknown_weight * unknown_rate
 
 
 def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_sentences: int = MAX_SENTENCES,
@@ -88,6 +138,13 @@ def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_se
             continue
         chosen.append(int(i))
     return chosen
+
+
+def is_heading(doc_text: str, start: int, end: int) -> bool:
+    """A span that fills its own paragraph and has no closing punctuation (a headline or subheading)."""
+    whole_paragraph = (start == 0 or doc_text[max(0, start - 2):start] == "\n\n") and (
+        end == len(doc_text) or doc_text[end:end + 2] == "\n\n")
+    return whole_paragraph and not doc_text[start:end].rstrip().endswith((".", "!", "?", '"', "”", "’", "'", ")"))
 
 
 def number_citations(passage_indices: Sequence[int]) -> dict[int, int]:
@@ -123,11 +180,45 @@ def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
             if row in seen:
                 continue
             seen.add(row)
+            if is_heading(doc_text, start, end):
+                continue  # headlines and subheadings are labels, not claims to quote
             text = doc_text[start:end]
-            if start == 0 and text == passage.title:
-                continue  # the headline is a label, not a claim to quote
             out.append(Candidate(pi, row, start, end, text))
     return out
+
+
+@dataclass(frozen=True)
+class RankedSentences:
+    """The answer stage's working state: candidates, their scores, the chosen ones, and abstention signals."""
+
+    candidates: list[Candidate]
+    scores: np.ndarray
+    chosen: list[int]
+    unknown_rate: float
+
+    @property
+    def best_score(self) -> float:
+        """Score of the top sentence (-inf when there is none)."""
+        return float(self.scores[self.chosen[0]]) if self.chosen else float("-inf")
+
+
+def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
+                   max_sentences: int = MAX_SENTENCES) -> RankedSentences:
+    """Score every sentence of the passages against the question and choose the answer sentences."""
+    from .index import bm25_tokenize
+
+    candidates = candidate_sentences(index, passages)
+    if not candidates or index.sentence_vectors.shape[1] == 0:
+        return RankedSentences([], np.zeros(0, np.float32), [], 1.0)
+    vectors = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32)
+    tokenized = bm25_tokenize([question] + [c.text for c in candidates], ids=False)
+    terms = content_terms(tokenized[0])
+    coverage = lexical_coverage(terms, [set(t) for t in tokenized[1:]])
+    type_match = answer_type_matches(expected_answer_type(question), [c.text for c in candidates])
+    scores = sentence_scores(question_vector, vectors, coverage, type_match)
+    chosen = select_sentences(scores, vectors, max_sentences=max_sentences)
+    vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
+    return RankedSentences(candidates, scores, chosen, unknown_term_rate(terms, vocabulary))
 
 
 def answer_question(
@@ -140,19 +231,13 @@ def answer_question(
     max_sentences: int = MAX_SENTENCES,
 ) -> Answer:
     """Quote the sentences of `passages` that best answer the question, or abstain when none does."""
-    from .index import bm25_tokenize
-
-    candidates = candidate_sentences(index, passages)
-    if not candidates or index.sentence_vectors.shape[1] == 0:
+    ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences)
+    if not ranked.chosen:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages)
-    vectors = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32)
-    tokenized = bm25_tokenize([question] + [c.text for c in candidates], ids=False)
-    coverage = lexical_coverage(set(tokenized[0]), [set(t) for t in tokenized[1:]])
-    scores = sentence_scores(question_vector, vectors, coverage)
-    chosen = select_sentences(scores, vectors, max_sentences=max_sentences)
-    confidence = float(scores[chosen[0]])
+    confidence = answer_confidence(ranked.best_score, ranked.unknown_rate)
     if confidence < abstain_threshold:
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages)
+    candidates, scores, chosen = ranked.candidates, ranked.scores, ranked.chosen
     numbers = number_citations([candidates[i].passage_index for i in chosen])
     claims = [
         Claim(candidates[i].text, numbers[candidates[i].passage_index], passages[candidates[i].passage_index].doc_id,

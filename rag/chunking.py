@@ -130,7 +130,9 @@ def chunk_document(
         last = first + 1
         total = sizes[first]
         while last < len(sentences) and total + sizes[last] <= chunk_tokens:
-            if not fits(text[sentences[first].start:sentences[last].end]):
+            candidate = text[sentences[first].start:sentences[last].end]
+            # The joined span can count more than its sentences (paragraph breaks): check it exactly.
+            if count_tokens(candidate) > chunk_tokens or not fits(candidate):
                 break
             total += sizes[last]
             last += 1

@@ -98,6 +98,9 @@ def _read_markdown(text: str) -> tuple[str, dict]:
         text = text[match.end():]
     lines = []
     for line in text.splitlines():
+        heading = re.match(r"^\s{0,3}#\s+(.+)", line)
+        if heading and "title" not in meta:
+            meta["title"] = heading.group(1).strip()
         line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line)  # headings become plain lines
         line = re.sub(r"^\s{0,3}>\s?", "", line)
         line = _MD_LINK_RE.sub(r"\1", line)
@@ -206,9 +209,14 @@ def clean_text(raw: str, title: str | None, meta: dict | None = None) -> tuple[s
                 break
     else:
         for i, line in enumerate(lines):
-            if not _is_chrome(line, meta) and len(line.split()) >= 4:
-                title, start = line, i + 1
-                break
+            if _is_chrome(line, meta):
+                continue
+            if len(line.split()) <= 20 and not line.endswith((".", "!", "?", '"', "”")):
+                title, start = line, i + 1  # a heading line is the headline
+            else:
+                words = line.split()  # no headline: name the article by its opening words, keep the sentence
+                title, start = " ".join(words[:12]) + ("…" if len(words) > 12 else ""), i
+            break
     body: list[str] = []
     for line in lines[start:]:
         if _TRAILER_RE.match(line) and body:

@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import metadata as importlib_metadata
@@ -479,7 +480,7 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
     import bm25s
     import faiss
 
-    tmp = root / f".tmp-gen-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{threading.get_ident() % 10000}"
+    tmp = root / f".tmp-gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
         next_id = 0

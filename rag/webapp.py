@@ -1,0 +1,677 @@
+"""The Gradio chat app: cited answers with a sources panel, a library tab, and a JSON `/ask` endpoint.
+
+Nothing heavy happens at import: `main()` builds (or updates) the index and launches the server, and
+`create_app(engine, corpus_dir)` wires the page around an engine the caller already holds, so tests
+can pass a prebuilt one. The rendering helpers are pure functions of the engine's dataclasses; every
+piece of article text or metadata goes through `html.escape` before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .answer import DEFAULT_ABSTAIN_THRESHOLD, Answer, Claim
+from .conversation import rewrite_followup
+from .documents import MAX_FILE_BYTES, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
+from .errors import IngestError, QueryError, RagError
+from .retrieval import MODES, Passage
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from .engine import RAG
+    from .index import DocumentRecord
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+MAX_QUESTION_CHARS = 2000  # the engine's limit (rag.engine.MAX_QUESTION_CHARS), repeated in the input box
+EXAMPLE_QUESTIONS = (
+    "What missiles did Iran send to Russia?",
+    "What did the Iranian foreign ministry say about the missile claims?",
+    "Which State Department spokesman described a full-fledged defense partnership?",
+    "What did NATO offer Russia about missile defense in 2011?",
+)
+PANEL_TURNS = 20  # older turns drop out of the sources panel
+STREAM_STEPS = 12  # the answer appears in about this many pieces
+STREAM_DELAY = 0.02  # seconds between pieces
+
+
+# ---------------------------------------------------------------- rendering (pure)
+
+
+def escape(text: object) -> str:
+    """HTML-escape text, and also the characters Markdown would act on (for chat messages)."""
+    out = html.escape(str(text), quote=True)
+    return re.sub(r"[\\`*_{}\[\]()#+|~$!-]", lambda m: f"&#{ord(m.group())};", out)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is plain http(s) with no spaces or quotes, else None (never a javascript: link)."""
+    if not url:
+        return None
+    url = url.strip()
+    if re.match(r"^https?://[^\s\"'<>`]+$", url, re.I):
+        return url
+    return None
+
+
+def card_id(turn: int, n: int) -> str:
+    """The element id of source card [n] in conversation turn `turn`."""
+    return f"src-{turn}-{n}"
+
+
+def claim_spans(passage: Passage, claims: Sequence[Claim]) -> list[tuple[int, int]]:
+    """Character spans inside `passage.text` of the claims that cite it, merged and clipped."""
+    spans = []
+    for claim in claims:
+        if claim.n != passage.n or claim.doc_id != passage.doc_id:
+            continue
+        start = max(0, claim.start - passage.start)
+        end = min(len(passage.text), claim.end - passage.start)
+        if end > start:
+            spans.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """Escaped text with each span wrapped in <mark>; spans must be sorted and disjoint."""
+    out, pos = [], 0
+    for start, end in spans:
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n\n", "\n")  # paragraphs one line apart (the card keeps line breaks)
+
+
+def render_meta(passage: Passage | DocumentRecord) -> str:
+    """Source · date · link line of a card."""
+    parts = [html.escape(passage.source or "unknown source"), html.escape(passage.published or "undated")]
+    url = safe_url(passage.url)
+    if url:
+        parts.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer nofollow">{html.escape(url)}</a>')
+    elif passage.url:
+        parts.append(html.escape(passage.url))
+    return " · ".join(parts)
+
+
+def render_card(passage: Passage, claims: Sequence[Claim], turn: int) -> str:
+    """One cited passage: number, title, source, date, link, and its text with the cited sentences marked."""
+    text = highlight(passage.text, claim_spans(passage, claims))
+    return (
+        f'<article class="src-card" id="{card_id(turn, passage.n or 0)}">'
+        f'<h4><span class="src-n">[{passage.n}]</span> {html.escape(passage.title or passage.doc_id)}</h4>'
+        f'<p class="src-meta">{render_meta(passage)}</p>'
+        f'<p class="src-text">{text}</p></article>'
+    )
+
+
+def render_other(passage: Passage) -> str:
+    """A retrieved passage that the answer does not cite."""
+    return (
+        '<article class="src-card src-other">'
+        f"<h4>{html.escape(passage.title or passage.doc_id)}</h4>"
+        f'<p class="src-meta">{render_meta(passage)}</p>'
+        f'<p class="src-text">{html.escape(passage.text)}</p></article>'
+    )
+
+
+def render_turn(turn: int, question: str, query: str, answer: Answer, *, latest: bool = True) -> str:
+    """The sources-panel section of one question: the query searched for, cited cards, other passages."""
+    rewritten = query.strip() != question.strip()
+    cited = {(p.doc_id, p.start, p.end) for p in answer.citations}
+    others = [p for p in answer.passages if (p.doc_id, p.start, p.end) not in cited]
+    parts = [f'<section class="turn" id="turn-{turn}"><details{" open" if latest else ""}>',
+             f'<summary>Q{turn}: {html.escape(question)}</summary>',
+             f'<p class="src-query">Searched for: <q>{html.escape(query)}</q>'
+             + (' <span class="src-note">(rewritten from the conversation)</span>' if rewritten else "") + "</p>"]
+    if answer.abstained:
+        parts.append('<p class="src-abstain">No passage answers this question well enough (best sentence '
+                     f"score {answer.confidence:.2f}, below the {DEFAULT_ABSTAIN_THRESHOLD:.2f} needed to answer).</p>")
+    parts.extend(render_card(p, answer.claims, turn) for p in answer.citations)
+    if others:
+        label = "Closest passages" if answer.abstained else "Also retrieved, not cited"
+        parts.append(f'<details class="src-others"{" open" if answer.abstained else ""}>'
+                     f"<summary>{label} ({len(others)})</summary>" + "".join(map(render_other, others)) + "</details>")
+    parts.append("</details></section>")
+    return "".join(parts)
+
+
+def render_panel(sections: Sequence[str]) -> str:
+    """The whole sources panel: newest turn first."""
+    if not sections:
+        return '<p class="src-empty">Sources for each answer appear here.</p>'
+    return "".join(reversed(sections[-PANEL_TURNS:]))
+
+
+_CITE_RE = re.compile(r"\[(\d+)\]")
+
+
+def render_answer(answer: Answer, turn: int) -> str:
+    """The chat message for an answer: quoted sentences with clickable [n] links, or an abstention notice."""
+    if answer.abstained:
+        return ('<div class="abstain"><strong>No answer in the articles.</strong> '
+                f"{escape(answer.text)} The closest passages are listed under Sources.</div>")
+    titles = {p.n: p.title for p in answer.citations}
+    out = []
+    for i, piece in enumerate(_CITE_RE.split(answer.text)):
+        if i % 2 == 0:
+            out.append(escape(piece))
+        elif int(piece) in titles:
+            n = int(piece)
+            out.append(f'<a class="cite" href="#{card_id(turn, n)}" title="{escape(titles[n])}">&#91;{n}&#93;</a>')
+        else:
+            out.append(escape(f"[{piece}]"))
+    return f'<div class="answer">{"".join(out)}</div>'
+
+
+def answer_to_dict(answer: Answer, query: str) -> dict:
+    """The JSON the `/ask` endpoint returns."""
+    def passage(p: Passage) -> dict:
+        return {"n": p.n, "doc_id": p.doc_id, "title": p.title, "source": p.source, "published": p.published,
+                "url": p.url, "author": p.author, "text": p.text, "start": p.start, "end": p.end, "score": p.score}
+
+    return {
+        "question": answer.question,
+        "query": query,
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "confidence": answer.confidence,
+        "citations": [passage(p) for p in answer.citations],
+        "claims": [{"text": c.text, "n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "score": c.score}
+                   for c in answer.claims],
+    }
+
+
+def library_rows(docs: Sequence[DocumentRecord]) -> list[list]:
+    """Rows of the library table: title, source, date, chunks, document id."""
+    return [[d.title, d.source or "", d.published or "undated", d.n_chunks, d.doc_id]
+            for d in sorted(docs, key=lambda d: (d.published or "", d.doc_id), reverse=True)]
+
+
+# ---------------------------------------------------------------- questions and filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Retrieval settings chosen in the page."""
+
+    k: int = 5
+    mode: str = "hybrid"
+    sources: tuple[str, ...] = ()
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"k": self.k, "mode": self.mode, "sources": list(self.sources) or None,
+                "date_from": self.date_from, "date_to": self.date_to}
+
+
+def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", sources: Sequence[str] | None = None,
+                  date_from: str | None = None, date_to: str | None = None) -> Filters:
+    """Validate the settings; a bad value raises QueryError naming it and the fix."""
+    try:
+        k = int(k if k is not None else 5)
+    except (TypeError, ValueError) as exc:
+        raise QueryError(f"number of passages {k!r} is not a whole number; pick 1 to 20") from exc
+    if not 1 <= k <= 50:
+        raise QueryError(f"number of passages {k} is out of range; pick 1 to 50")
+    mode = mode or "hybrid"
+    if mode not in MODES:
+        raise QueryError(f"retrieval mode {mode!r} is not one of {', '.join(MODES)}")
+    dates = []
+    for label, value in (("from", date_from), ("to", date_to)):
+        try:
+            dates.append(normalize_date(value, where=f"'{label}'"))
+        except ValueError as exc:
+            raise QueryError(f"{exc}; e.g. 2024-09-10") from exc
+    if dates[0] and dates[1] and dates[0] > dates[1]:
+        raise QueryError(f"the date range {dates[0]} to {dates[1]} is empty; swap the dates")
+    return Filters(k, mode, tuple(s for s in (sources or []) if s), dates[0], dates[1])
+
+
+def plan_query(question: str, previous: Sequence[str]) -> tuple[str, str]:
+    """(question, query to search for): the stripped question and its rewrite from the conversation."""
+    from .engine import check_question
+
+    question = check_question(question)
+    query = rewrite_followup(question, previous)
+    return question, query if len(query) <= MAX_QUESTION_CHARS else question
+
+
+# ---------------------------------------------------------------- library: uploads and deletes
+
+
+def sanitize_filename(name: str, *, max_stem: int = 80) -> str:
+    """A safe file name for an upload: no path components, ASCII letters, digits, '-', '_' and one suffix."""
+    base = re.split(r"[\\/]", str(name))[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")[:max_stem].strip("_-") or "upload"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def _target_path(corpus: Path, name: str, taken_stems: set[str]) -> Path:
+    """Where an upload goes: its own name (replacing a same-named file), or a numbered name if its
+    document id is already used by a different file."""
+    path = corpus / name
+    if path.exists():
+        return path
+    stem, suffix = path.stem, path.suffix
+    n = 1
+    while stem in taken_stems:
+        n += 1
+        stem = f"{path.stem}-{n}"
+    return corpus / f"{stem}{suffix}"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What an upload did: (file name, title) indexed, and (file name, reason) refused."""
+
+    indexed: list[tuple[str, str]]
+    failed: list[tuple[str, str]]
+
+
+def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | Path],
+                   *, names: Sequence[str] | None = None) -> UploadResult:
+    """Check, store (under the corpus folder, sanitized names) and index uploaded files.
+
+    Each file is read first from a private staging copy, so a bad file is refused before anything
+    is written; the good ones are copied into the corpus folder and indexed in one incremental
+    update. Call with the app's write lock held.
+    """
+    corpus = Path(corpus_dir)
+    corpus.mkdir(parents=True, exist_ok=True)
+    names = list(names) if names is not None else [Path(u).name for u in uploads]
+    failed: list[tuple[str, str]] = []
+    ready: list[tuple[str, Path, Path]] = []  # (shown name, staged file, target)
+    taken = {p.stem for p in corpus.iterdir() if p.is_file() and not p.name.endswith(METADATA_SUFFIX)}
+    taken |= {d.doc_id for d in engine.documents()}
+    with tempfile.TemporaryDirectory(prefix="rag-upload-") as staging:
+        for upload, shown in zip(uploads, names):
+            shown = Path(str(shown)).name or "upload"
+            safe = sanitize_filename(shown)
+            suffix = Path(safe).suffix
+            if suffix not in SUPPORTED_SUFFIXES:
+                failed.append((shown, f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}"))
+                continue
+            try:
+                size = Path(upload).stat().st_size
+            except OSError as exc:
+                failed.append((shown, f"the upload cannot be read ({exc.strerror or exc})"))
+                continue
+            if size > MAX_FILE_BYTES:
+                failed.append((shown, f"is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it into smaller files"))
+                continue
+            target = _target_path(corpus, safe, taken)
+            taken.add(target.stem)
+            staged = Path(staging) / f"{len(ready)}" / target.name  # same stem: same document id as the target
+            staged.parent.mkdir()
+            shutil.copyfile(upload, staged)
+            try:
+                read_document(staged)
+            except IngestError as exc:
+                failed.append((shown, exc.reason))
+                continue
+            ready.append((shown, staged, target))
+        if not ready:
+            return UploadResult([], failed)
+        backups: dict[Path, Path] = {}
+        written: list[Path] = []
+        for shown, staged, target in ready:
+            if target.exists():
+                backups[target] = staged.with_suffix(staged.suffix + ".old")
+                shutil.copy2(target, backups[target])
+            partial = corpus / f".{target.name}.part"
+            shutil.copyfile(staged, partial)
+            os.replace(partial, target)
+            written.append(target)
+        try:
+            report = engine.add(written)
+        except BaseException:
+            _restore(written, backups)
+            raise
+        bad = {}
+        for error in report.errors:
+            for target in written:
+                if error.startswith(str(target)):
+                    bad[target] = error[len(str(target)):].lstrip(": ")
+        _restore(list(bad), backups)
+    titles = {d.doc_id: d.title for d in engine.documents()}
+    indexed = []
+    for shown, _, target in ready:
+        if target in bad:
+            failed.append((shown, bad[target]))
+        else:
+            indexed.append((target.name, titles.get(target.stem, target.stem)))
+    return UploadResult(indexed, failed)
+
+
+def _restore(paths: Sequence[Path], backups: dict[Path, Path]) -> None:
+    """Put back the previous version of each path, or remove it if it is new."""
+    for path in paths:
+        if path in backups:
+            os.replace(backups[path], path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def delete_article(engine: RAG, corpus_dir: str | Path, doc_id: str) -> str:
+    """Drop an article from the index and delete its file (and metadata sidecar) from the corpus folder."""
+    records = {d.doc_id: d for d in engine.documents()}
+    if doc_id not in records:
+        raise RagError(f"no indexed article has id {doc_id!r}; refresh the library list")
+    engine.remove([doc_id])
+    corpus = Path(corpus_dir)
+    removed = []
+    # A document's id is its file name without the extension, so its file is found by stem.
+    for path in sorted(corpus.iterdir()) if corpus.is_dir() else []:
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and path.stem == doc_id:
+            sidecar = path.with_name(path.stem + METADATA_SUFFIX)
+            path.unlink()
+            removed.append(path.name)
+            if sidecar.exists():
+                sidecar.unlink()
+    title = records[doc_id].title
+    where = f"; deleted {', '.join(removed)} from {corpus}" if removed else "; no file of it was in the corpus folder"
+    return f"Deleted “{title}” ({doc_id}) from the index{where}."
+
+
+# ---------------------------------------------------------------- the page
+
+CSS = """
+#sources-panel { max-height: 78vh; overflow-y: auto; }
+#sources-panel details > summary { cursor: pointer; font-weight: 600; margin: 4px 0; }
+.src-card { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 8px 10px; margin: 8px 0;
+            background: var(--background-fill-primary); scroll-margin: 12px; transition: box-shadow .3s; }
+.src-card.flash { box-shadow: 0 0 0 3px var(--color-accent); }
+.src-card h4 { margin: 0 0 2px; font-size: 0.95rem; }
+.src-n { color: var(--color-accent); }
+.src-meta, .src-query { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 0 0 6px; }
+.src-meta a { overflow-wrap: anywhere; }
+.src-text { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; margin: 0; }
+.src-text mark { background: #fde68a; color: #111; padding: 0 1px; }
+.src-note { font-style: italic; }
+.src-other { opacity: 0.85; }
+.abstain { border-left: 4px solid var(--border-color-accent); padding-left: 8px; }
+a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
+"""
+
+# Clicking [n] in an answer opens and scrolls to its card (also inside collapsed older turns).
+HEAD = """<script>
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest('a[href^="#src-"]') : null;
+  if (!link) return;
+  var card = document.getElementById(link.getAttribute("href").slice(1));
+  if (!card) return;
+  event.preventDefault();
+  event.stopPropagation();
+  for (var el = card.parentElement; el; el = el.parentElement) { if (el.tagName === "DETAILS") el.open = true; }
+  card.scrollIntoView({behavior: "smooth", block: "center"});
+  card.classList.add("flash");
+  setTimeout(function () { card.classList.remove("flash"); }, 1500);
+}, true);
+</script>"""
+
+
+def _sources_choices(engine: RAG) -> list[str]:
+    return sorted({d.source for d in engine.documents() if d.source})
+
+
+def _doc_choices(engine: RAG) -> list[tuple[str, str]]:
+    return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in sorted(engine.documents(), key=lambda d: d.title.casefold())]
+
+
+def _stream_pieces(text: str, steps: int = STREAM_STEPS) -> Iterator[str]:
+    """Growing prefixes of `text`, cut at word boundaries."""
+    words = text.split(" ")
+    size = max(1, -(-len(words) // steps))
+    for end in range(size, len(words), size):
+        yield " ".join(words[:end])
+
+
+def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
+    """The Gradio page around an engine; uploads are stored under `corpus_dir`."""
+    import gradio as gr
+
+    corpus = Path(corpus_dir)
+    write_lock = threading.Lock()  # uploads and deletes touch the corpus folder and the index one at a time
+
+    def respond(question, history, turns, k, mode, sources, date_from, date_to):
+        history = list(history or [])
+        turns = list(turns or [])
+        try:
+            filters = parse_filters(k, mode, sources, date_from, date_to)
+            question, query = plan_query(question or "", [t["query"] for t in turns])
+        except QueryError as exc:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"**Cannot ask:** {escape(exc)}"
+            return
+        turn = turns[-1]["turn"] + 1 if turns else 1
+        history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": "*Searching…*"}]
+        yield "", history, gr.skip(), gr.skip(), ""
+        try:
+            answer = engine.ask(query, **filters.kwargs())
+        except RagError as exc:
+            history[-1] = {"role": "assistant", "content": f"**Cannot answer:** {escape(exc)}"}
+            yield "", history, gr.skip(), gr.skip(), f"**Cannot answer:** {escape(exc)}"
+            return
+        answer = _with_question(answer, question)
+        if not answer.abstained:
+            for piece in _stream_pieces(answer.text):
+                history[-1] = {"role": "assistant", "content": escape(piece) + " …"}
+                yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+                time.sleep(STREAM_DELAY)
+        history[-1] = {"role": "assistant", "content": render_answer(answer, turn)}
+        turns.append({"turn": turn, "query": query, "open": render_turn(turn, question, query, answer),
+                      "closed": render_turn(turn, question, query, answer, latest=False)})
+        turns = turns[-PANEL_TURNS:]
+        sections = [t["closed"] for t in turns[:-1]] + [turns[-1]["open"]]
+        yield gr.skip(), history, render_panel(sections), turns, ""
+
+    def clear_chat():
+        return [], render_panel([]), [], ""
+
+    def pick_example(evt):
+        return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+    # Gradio passes the clicked example to a parameter hinted gr.SelectData; a real object, not the
+    # string `from __future__ import annotations` would leave (gradio is imported inside this function).
+    pick_example.__annotations__["evt"] = gr.SelectData
+
+    def library_view():
+        docs = engine.documents()
+        return (library_rows(docs), gr.update(choices=_doc_choices(engine), value=None),
+                gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed from `{escape(corpus)}`.")
+
+    def upload(files):
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        if not paths:
+            return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.")
+        with write_lock:
+            try:
+                result = ingest_uploads(engine, corpus, paths)
+            except RagError as exc:
+                return (*library_view(), f"**Upload failed, the index is unchanged:** {escape(exc)}")
+        lines = [f"**Indexed {escape(name)}:** {escape(title)}" for name, title in result.indexed]
+        lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
+        return (*library_view(), "\n\n".join(lines))
+
+    def delete(doc_id):
+        if not doc_id:
+            return (*library_view(), "Choose an article to delete first.")
+        with write_lock:
+            try:
+                message = delete_article(engine, corpus, doc_id)
+            except RagError as exc:
+                message = f"Cannot delete: {exc}"
+        return (*library_view(), escape(message))
+
+    def ask(question: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
+            date_from: str | None = None, date_to: str | None = None,
+            previous_questions: list[str] | None = None) -> dict:
+        """Answer a question from the indexed articles. Returns JSON: question, query (after follow-up
+        rewriting against `previous_questions`), answer (sentences with [n] markers), abstained,
+        confidence, citations (n, doc_id, title, source, published, url, text, start, end, score) and claims."""
+        try:
+            filters = parse_filters(k, mode, sources, date_from, date_to)
+            previous: list[str] = []
+            for earlier in previous_questions or []:  # replay the rewriting so chains of follow-ups keep their topic
+                if earlier and earlier.strip():
+                    previous.append(rewrite_followup(earlier.strip(), previous))
+            question, query = plan_query(question or "", previous)
+            answer = engine.ask(query, **filters.kwargs())
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+        return answer_to_dict(_with_question(answer, question), query)
+
+    with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
+        turns = gr.State([])
+        gr.Markdown("## News Q&A\nAnswers quote the indexed articles; each sentence cites its source `[n]`.")
+        with gr.Tab("Chat", id="chat"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=360):
+                    chatbot = gr.Chatbot(
+                        value=[], elem_id="chat", label="Conversation", height=520, latex_delimiters=[],
+                        buttons=["copy"], feedback_options=None, autoscroll=True,
+                        placeholder="Ask a question about the indexed news articles.",
+                        examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(placeholder="Ask a question… (Enter to send)", show_label=False,
+                                              lines=1, max_lines=6, scale=5, elem_id="question")
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                    status = gr.Markdown("", elem_id="ask-status")
+                    with gr.Accordion("Settings", open=False, elem_id="settings"):
+                        k = gr.Slider(1, 20, value=5, step=1, label="Number of passages")
+                        mode = gr.Radio(list(MODES[::-1]), value="hybrid", label="Retrieval mode")
+                        sources = gr.Dropdown(_sources_choices(engine), multiselect=True, value=[],
+                                              label="Only these sources (empty: all)")
+                        with gr.Row():
+                            date_from = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
+                            date_to = gr.Textbox(label="Published to", placeholder="YYYY-MM-DD")
+                    clear = gr.Button("New conversation", size="sm")
+                with gr.Column(scale=2, min_width=320):
+                    gr.Markdown("### Sources")
+                    panel = gr.HTML(render_panel([]), elem_id="sources-panel", js_on_load=None)
+        with gr.Tab("Library", id="library"):
+            summary = gr.Markdown(elem_id="library-summary")
+            table = gr.Dataframe(headers=["Title", "Source", "Published", "Chunks", "Document id"],
+                                 datatype=["str", "str", "str", "number", "str"], interactive=False,
+                                 elem_id="library-table", wrap=True,
+                                 column_widths=["46%", "18%", "11%", "7%", "18%"])
+            with gr.Row(elem_id="upload-row"):
+                uploader = gr.UploadButton(
+                    f"Upload articles (.txt .md .html .pdf, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each)",
+                    file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload")
+            with gr.Row():
+                doomed = gr.Dropdown([], label="Article to delete", elem_id="delete-choice", scale=4)
+                remove = gr.Button("Delete article", variant="stop", elem_id="delete", scale=1)
+            library_status = gr.Markdown(elem_id="library-status")
+
+        ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to]
+        ask_outputs = [question, chatbot, panel, turns, status]
+        chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
+        question.submit(respond, ask_inputs, ask_outputs, **chat_options)
+        send.click(respond, ask_inputs, ask_outputs, **chat_options)
+        chatbot.example_select(pick_example, None, question, api_visibility="private").then(
+            respond, ask_inputs, ask_outputs, **chat_options)
+        clear.click(clear_chat, None, [chatbot, panel, turns, status], api_visibility="private")
+        library_outputs = [table, doomed, sources, summary, library_status]
+        write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
+        uploader.upload(upload, uploader, library_outputs, **write_options)
+        remove.click(delete, doomed, library_outputs, **write_options)
+        app.load(library_view, None, [table, doomed, sources, summary], api_visibility="private")
+        gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
+    return app
+
+
+def _with_question(answer: Answer, question: str) -> Answer:
+    """The answer labelled with the question as typed (the engine saw the rewritten query)."""
+    import dataclasses
+
+    return dataclasses.replace(answer, question=question)
+
+
+def launch(app: gr.Blocks, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, corpus_dir: str | Path = "seeds",
+           index_dir: str | Path = "index", block: bool = True, quiet: bool = False):
+    """Serve the page on host:port; nothing is served from the corpus or index folders."""
+    blocked = [str(Path(p).resolve()) for p in (corpus_dir, index_dir)]
+    return app.queue(default_concurrency_limit=1).launch(
+        server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
+        allowed_paths=[], blocked_paths=blocked, max_file_size=2 * MAX_FILE_BYTES,
+        footer_links=["api"], run_history=False, enable_monitoring=False, ssr_mode=False, share=False,
+        css=CSS, head=HEAD, theme="default",
+    )
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Options of `python app.py` and `rag serve`."""
+    parser = argparse.ArgumentParser(prog="app.py", description="Chat with cited answers from news articles.",
+                                     epilog="example: python app.py --port 7861   # then open http://127.0.0.1:7861")
+    parser.add_argument("--corpus", default="seeds", help="folder of articles to index; uploads are stored here (default: seeds)")
+    parser.add_argument("--index", default="index", help="index folder, built or updated at start (default: index)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST}; 0.0.0.0 exposes the app to your network)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build or update the index from the corpus, then serve the app until interrupted."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check or telemetry (no network)
+    from .embedding import configure_runtime
+
+    configure_runtime()
+    from .engine import RAG
+
+    started = time.perf_counter()
+    try:
+        print(f"Checking the index {args.index}/ against the articles in {args.corpus}/ …", flush=True)
+        engine = RAG.build(args.corpus, args.index, progress=True)
+        report = engine.last_report
+        print(f"Index ready: {len(engine.documents())} articles, {report.n_chunks} chunks "
+              f"({len(report.embedded)} embedded, {len(report.reused)} unchanged, {len(report.removed)} removed) "
+              f"in {time.perf_counter() - started:.1f} s", flush=True)
+        for error in report.errors:
+            print(f"skipped {error}", file=sys.stderr)
+        app = create_app(engine, args.corpus)
+        print(f"Serving on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+        launch(app, host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index)
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # typically the port is taken
+        print(f"error: cannot serve on {args.host}:{args.port} ({exc}); pick another --port", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

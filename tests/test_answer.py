@@ -1,0 +1,85 @@
+"""Answers: verbatim cited sentences, citation numbering, abstention, and the pure selection math."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from rag import QueryError
+from rag.answer import expected_answer_type, format_answer, is_heading, number_citations, select_sentences
+
+UNANSWERABLE = ["What is the population of Tehran?", "What is the price of a single Shahed drone?"]
+
+
+def test_fath_360_question_cites_the_ap_passage(engine):
+    answer = engine.ask("Which missile system were Russian personnel trained in Iran to operate?")
+    assert not answer.abstained
+    assert "Fath-360" in answer.text
+    first = answer.citations[0]
+    assert first.n == 1 and first.doc_id == "003_0321a4552254fa38"
+    assert "Fath-360" in first.text and first.source == "Associated Press" and first.published == "2024-09-10"
+    assert answer.text.index("Fath-360") < answer.text.index("[1]")
+
+
+@pytest.mark.parametrize("question", [
+    "Which missile system were Russian personnel trained in Iran to operate?",
+    "What did Ned Price say about Iran and Russia?",
+    "How do Iranian drones reach Russia?",
+    "Who chaired the meeting in France?",
+])
+def test_every_cited_passage_is_real_article_text(engine, question):
+    answer = engine.ask(question)
+    for passage in answer.citations:
+        assert engine.index.document_text(passage.doc_id)[passage.start:passage.end] == passage.text
+    for claim in answer.claims:
+        doc_text = engine.index.document_text(claim.doc_id)
+        assert doc_text[claim.start:claim.end] == claim.text
+        cited = next(p for p in answer.citations if p.n == claim.n)
+        assert cited.doc_id == claim.doc_id and cited.start <= claim.start and claim.end <= cited.end
+        assert claim.text in answer.text
+    used = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert sorted(set(used)) == [p.n for p in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert used == sorted(used, key=lambda n: used.index(n))  # numbered in order of first use
+
+
+@pytest.mark.parametrize("question", UNANSWERABLE)
+def test_abstains_on_clearly_unanswerable_questions(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained
+    assert answer.citations == [] and "[" not in answer.text
+    assert "do not answer" in answer.text
+
+
+def test_question_limits(engine):
+    with pytest.raises(QueryError, match="empty"):
+        engine.ask("")
+    with pytest.raises(QueryError, match="2,000"):
+        engine.ask("drones " * 400)
+
+
+def test_number_citations_in_order_of_first_use():
+    assert number_citations([4, 1, 4, 2]) == {4: 1, 1: 2, 2: 3}
+    assert format_answer(["A.", "B."], [1, 2]) == "A. [1] B. [2]"
+
+
+def test_select_sentences_takes_near_best_and_skips_redundant():
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    scores = np.array([0.9, 0.88, 0.85, 0.5])
+    assert select_sentences(scores, vectors, max_sentences=3, margin=0.1, redundant_cosine=0.85) == [0, 2]
+    assert select_sentences(np.array([]), np.zeros((0, 2))) == []
+
+
+def test_headings_are_not_claims():
+    text = "Headline\n\nA sentence here. Another one.\n\nSubheading Without Stop\n\nLast words."
+    assert is_heading(text, 0, 8)
+    assert not is_heading(text, 10, 26)
+    start = text.index("Subheading")
+    assert is_heading(text, start, start + len("Subheading Without Stop"))
+
+
+def test_expected_answer_type():
+    assert expected_answer_type("When did Frank Rose speak?") == "time"
+    assert expected_answer_type("How many drones were sent?") == "number"
+    assert expected_answer_type("Who is Ned Price?") is None

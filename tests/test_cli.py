@@ -1,0 +1,61 @@
+"""The `rag` command: answers with sources, JSON for scripts, one-line errors with non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from rag.cli import main
+
+from .conftest import REPO
+
+
+def test_ask_prints_answer_then_numbered_sources(seed_index, capsys):
+    code = main(["ask", "Which missile system were Russian personnel trained in Iran to operate?", "--index", str(seed_index)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Fath-360" in out and "[1]" in out
+    sources = out.split("Sources:")[1]
+    assert "[1] US and Britain Accuse Iran of Supplying Missiles to Russia for Ukraine — Associated Press, 2024-09-10" in sources
+
+
+def test_ask_json(seed_index, capsys):
+    assert main(["ask", "What is the population of Tehran?", "--index", str(seed_index), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["abstained"] is True and data["citations"] == []
+
+
+def test_search_and_docs_json(seed_index, capsys):
+    assert main(["search", "Caspian Sea", "-k", "2", "--mode", "bm25", "--index", str(seed_index), "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 2 and hits[0]["doc_id"] == "002_43f3cc6b7e9ffe8c" and "Caspian Sea" in hits[0]["text"]
+    assert main(["docs", "--index", str(seed_index), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 5
+
+
+def test_build_reports_skipped_files(tmp_path, capsys):
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    (corpus / "ok.txt").write_text("Drone deal\n\nIran sent many attack drones to Russia across the Caspian Sea last year.", encoding="utf-8")
+    (corpus / "bad.txt").write_bytes(b"\x00\xff\x00")
+    assert main(["build", str(corpus), "--index", str(tmp_path / "idx"), "--json"]) == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert report["embedded"] == ["ok"] and "bad.txt" in report["errors"][0]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def test_help_shows_examples():
+    result = _run("--help")
+    assert result.returncode == 0 and "examples:" in result.stdout and "rag ask" in result.stdout
+
+
+def test_user_errors_are_one_line_and_exit_non_zero(tmp_path):
+    result = _run("ask", "anything", "--index", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: no index at")
+    assert "Traceback" not in result.stderr

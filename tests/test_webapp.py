@@ -1,0 +1,328 @@
+"""The chat app's pure parts (rendering, file names, filters), library updates, start-up, and the /ask API."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag import RAG, Answer, Claim, Passage, QueryError
+from rag.documents import MAX_FILE_BYTES
+from rag.webapp import (
+    answer_to_dict,
+    claim_spans,
+    delete_article,
+    highlight,
+    ingest_uploads,
+    library_rows,
+    parse_filters,
+    plan_query,
+    render_answer,
+    render_card,
+    render_panel,
+    render_turn,
+    safe_url,
+    sanitize_filename,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+
+ARTICLE_HTML = """<!doctype html><html><head><title>Harbor town opens the Velmora tidal lighthouse</title>
+<meta property="article:published_time" content="2024-05-02"></head><body><article>
+<h1>Harbor town opens the Velmora tidal lighthouse</h1>
+<p>The coastal town of Brindlecombe opened the Velmora tidal lighthouse on Thursday, the first lighthouse in the
+region powered entirely by tidal turbines.</p>
+<p>The lighthouse was designed by the engineer Maria Keswick, who said the turbines produce three times the power
+the lamp needs.</p>
+<p>Fishermen in Brindlecombe had campaigned for a new light since the old tower collapsed in a storm in 2019.</p>
+</article></body></html>"""
+
+
+def passage(text="Iran denied it. Russia said nothing.", n=1, start=100, **kw) -> Passage:
+    fields = {"doc_id": "doc", "title": "A title", "source": "Wire", "published": "2024-09-10",
+              "url": "https://example.org/a", "text": text, "start": start, "end": start + len(text), "score": 0.5, "n": n}
+    return Passage(**{**fields, **kw})
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def test_article_text_and_metadata_are_escaped_in_cards():
+    evil = passage(text="Before <script>alert('x')</script> & after.", title="<img src=x onerror=alert(1)>",
+                   source="<b>Wire</b>", url="javascript:alert(1)")
+    html = render_card(evil, [], turn=1)
+    assert "<script>" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<b>" not in html and "&lt;b&gt;Wire&lt;/b&gt;" in html
+    assert 'href="javascript' not in html  # shown as text, never as a link
+    assert 'id="src-1-1"' in html
+
+
+def test_card_links_http_urls_and_shows_metadata():
+    html = render_card(passage(), [], turn=3)
+    assert 'href="https://example.org/a"' in html and 'rel="noopener noreferrer nofollow"' in html
+    assert "[1]" in html and "A title" in html and "Wire" in html and "2024-09-10" in html
+    undated = render_card(passage(source=None, published=None, url=None), [], turn=1)
+    assert "unknown source" in undated and "undated" in undated and "href" not in undated
+
+
+@pytest.mark.parametrize("url, ok", [("https://a.org/x?y=1", True), ("http://a.org", True), ("javascript:alert(1)", False),
+                                     ("ftp://a.org", False), ('https://a.org/"onmouseover=x', False), (None, False)])
+def test_safe_url(url, ok):
+    assert (safe_url(url) is not None) is ok
+
+
+def test_cited_sentences_are_highlighted_at_their_offsets():
+    p = passage(text="Iran denied it. Russia said nothing.", start=100)
+    claims = [Claim("Russia said nothing.", 1, "doc", 116, 136, 0.9), Claim("Other doc.", 1, "other", 100, 110, 0.9),
+              Claim("Iran denied it.", 2, "doc", 100, 115, 0.9)]
+    assert claim_spans(p, claims) == [(16, 36)]
+    html = render_card(p, claims, turn=1)
+    assert "Iran denied it. <mark>Russia said nothing.</mark>" in html
+
+
+def test_highlight_merges_nothing_and_escapes_inside_marks():
+    assert highlight("a <b> c", [(2, 5)]) == "a <mark>&lt;b&gt;</mark> c"
+    assert highlight("para one\n\npara two", []) == "para one\npara two"
+
+
+def make_answer(**kw) -> Answer:
+    cited = passage()
+    fields = {"question": "q", "text": "Iran denied it. [1]", "citations": [cited], "abstained": False,
+              "claims": [Claim("Iran denied it.", 1, "doc", 100, 115, 0.9)], "confidence": 0.9, "passages": [cited]}
+    return Answer(**{**fields, **kw})
+
+
+def test_answer_links_each_marker_to_its_card_and_escapes_text():
+    answer = make_answer(text="Iran said *no* <em>never</em> [1] and [7]")
+    html = render_answer(answer, turn=2)
+    assert '<a class="cite" href="#src-2-1"' in html and "&#91;1&#93;</a>" in html
+    assert "src-2-7" not in html  # a marker with no cited passage is not a link
+    assert "<em>" not in html and "*" not in html  # neither HTML nor Markdown from article text acts
+
+
+def test_abstention_is_a_notice_not_an_error():
+    answer = make_answer(text="The indexed articles do not answer this question.", citations=[], claims=[],
+                         abstained=True, confidence=0.21)
+    assert "No answer in the articles" in render_answer(answer, 1)
+    section = render_turn(1, "q", "q", answer)
+    assert "0.21" in section and "Closest passages (1)" in section
+
+
+def test_sources_section_shows_the_rewritten_query_and_newest_first():
+    section = render_turn(2, "And what did Iran say about it?", "what did Iran say about missiles?", make_answer())
+    assert "Searched for: <q>what did Iran say about missiles?</q>" in section and "rewritten from the conversation" in section
+    assert "rewritten" not in render_turn(1, "q", "q", make_answer())
+    assert render_panel(["<one>", "<two>"]) == "<two><one>"
+    assert "appear here" in render_panel([])
+
+
+def test_answer_json_has_citations_and_claims():
+    data = answer_to_dict(make_answer(), "the query")
+    assert data["query"] == "the query" and data["answer"] == "Iran denied it. [1]"
+    assert data["citations"][0]["n"] == 1 and data["citations"][0]["title"] == "A title"
+    assert data["claims"][0]["start"] == 100
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@pytest.mark.parametrize("name, safe", [
+    ("article.html", "article.html"),
+    ("../../etc/passwd.txt", "passwd.txt"),
+    ("C:\\Users\\me\\Évil name!.HTML", "Evil_name.html"),
+    (".hidden.md", "hidden.md"),
+    ("a.meta.json", "a_meta.json"),
+    ("<script>.pdf", "script.pdf"),
+    ("...", "upload"),
+    ("x" * 300 + ".txt", "x" * 80 + ".txt"),
+])
+def test_sanitize_filename(name, safe):
+    assert sanitize_filename(name) == safe
+
+
+def test_questions_and_filters_are_checked():
+    with pytest.raises(QueryError, match="empty"):
+        plan_query("   ", [])
+    with pytest.raises(QueryError, match="2,000"):
+        plan_query("x" * 2001, [])
+    assert plan_query(" And what about drones? ", ["Iran missiles"]) == ("And what about drones?", "drones Iran missiles?")
+    assert parse_filters(3.0, "bm25", ["AP"], "2024", "2024-09-30").kwargs() == {
+        "k": 3, "mode": "bm25", "sources": ["AP"], "date_from": "2024", "date_to": "2024-09-30"}
+    assert parse_filters(5, "hybrid", [], "", None).kwargs()["sources"] is None
+    for bad in ({"mode": "fuzzy"}, {"date_from": "10/09/2024"}, {"date_from": "2024-10", "date_to": "2024-09"}, {"k": 0}):
+        with pytest.raises(QueryError):
+            parse_filters(**bad)
+
+
+def test_library_rows():
+    engine_docs = [type("D", (), {"title": "T", "source": None, "published": None, "n_chunks": 3, "doc_id": "d"})()]
+    assert library_rows(engine_docs) == [["T", "", "undated", 3, "d"]]
+
+
+# ---------------------------------------------------------------- uploads and deletes (real index copies)
+
+
+@pytest.fixture
+def live(corpus_copy, index_copy, embedder) -> RAG:
+    return RAG.load(index_copy, embedder=embedder)
+
+
+def test_upload_stores_sanitized_file_and_indexes_it(live, corpus_copy, tmp_path):
+    before = {d.doc_id for d in live.documents()}
+    good = tmp_path / "in" / "Velmora lighthouse (2024).html"
+    good.parent.mkdir()
+    good.write_text(ARTICLE_HTML, encoding="utf-8")
+    empty = tmp_path / "in" / "empty.txt"
+    empty.write_text("  \n", encoding="utf-8")
+    exe = tmp_path / "in" / "tool.exe"
+    exe.write_bytes(b"MZ\x00\x00")
+    big = tmp_path / "in" / "huge.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    result = ingest_uploads(live, corpus_copy, [good, empty, exe, big])
+    assert result.indexed == [("Velmora_lighthouse_2024.html", "Harbor town opens the Velmora tidal lighthouse")]
+    failed = dict(result.failed)
+    assert "empty" in failed["empty.txt"]
+    assert "unsupported file type '.exe'" in failed["tool.exe"]
+    assert "limit" in failed["huge.txt"]
+    assert (corpus_copy / "Velmora_lighthouse_2024.html").read_text(encoding="utf-8") == ARTICLE_HTML
+    assert not (corpus_copy / "empty.txt").exists() and not (corpus_copy / "tool.exe").exists()
+    assert {d.doc_id for d in live.documents()} == before | {"Velmora_lighthouse_2024"}
+    answer = live.ask("Who designed the Velmora tidal lighthouse?")
+    assert not answer.abstained and answer.citations[0].doc_id == "Velmora_lighthouse_2024"
+    # A later full rebuild from the corpus folder keeps the upload.
+    rebuilt = RAG.build(corpus_copy, live.index_dir, embedder=live.embedder, progress=False)
+    assert "Velmora_lighthouse_2024" in {d.doc_id for d in rebuilt.documents()}
+    assert rebuilt.last_report.embedded == []
+
+
+def test_only_bad_uploads_leave_everything_untouched(live, corpus_copy, tmp_path):
+    files_before = sorted(p.name for p in corpus_copy.iterdir())
+    generation = (live.index_dir / "CURRENT").read_text()
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    result = ingest_uploads(live, corpus_copy, [bad])
+    assert result.indexed == [] and result.failed[0][0] == "broken.pdf" and "PDF" in result.failed[0][1]
+    assert sorted(p.name for p in corpus_copy.iterdir()) == files_before
+    assert (live.index_dir / "CURRENT").read_text() == generation
+
+
+def test_upload_with_a_taken_document_id_gets_a_new_name(live, corpus_copy, tmp_path):
+    clash = tmp_path / "003_0321a4552254fa38.html"  # same id as a seed .txt article
+    clash.write_text(ARTICLE_HTML, encoding="utf-8")
+    result = ingest_uploads(live, corpus_copy, [clash])
+    assert result.indexed[0][0] == "003_0321a4552254fa38-2.html"
+    assert "US and Britain" in {d.doc_id: d.title for d in live.documents()}["003_0321a4552254fa38"]
+
+
+def test_delete_removes_the_article_and_its_files(live, corpus_copy):
+    doc_id = "001_ef6f6a18ba0eff60"
+    message = delete_article(live, corpus_copy, doc_id)
+    assert "Russia Could Receive NATO" in message
+    assert doc_id not in {d.doc_id for d in live.documents()} and len(live.documents()) == 4
+    assert not any(p.name.startswith(doc_id) for p in corpus_copy.iterdir())  # the article and its .meta.json
+    assert all(doc_id != p.doc_id for p in live.search("NATO antimissile security pledge", k=10))
+    with pytest.raises(Exception, match="no indexed article"):
+        delete_article(live, corpus_copy, doc_id)
+
+
+# ---------------------------------------------------------------- start-up
+
+
+def test_import_is_light():
+    code = ("import sys, rag.webapp; heavy = {'torch', 'gradio', 'sentence_transformers', 'faiss'} & set(sys.modules); "
+            "print(sorted(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_main_builds_the_index_and_binds_loopback(monkeypatch, tmp_path, embedder, capsys):
+    import rag.webapp as webapp
+    from rag.embedding import Embedder
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    monkeypatch.setattr(Embedder, "load", classmethod(lambda cls, *a, **k: embedder))
+    seen = {}
+    monkeypatch.setattr(webapp, "launch", lambda app, **kw: seen.update(kw, app=app))
+    assert webapp.main(["--corpus", str(corpus), "--index", str(tmp_path / "index")]) == 0
+    assert seen["host"] == "127.0.0.1" and seen["port"] == 7860
+    assert (tmp_path / "index" / "CURRENT").exists()
+    assert "Index ready: 5 articles" in capsys.readouterr().out
+    # `rag serve` goes through the same main with its options.
+    from rag.cli import main as cli_main
+
+    assert cli_main(["serve", "--corpus", str(corpus), "--index", str(tmp_path / "index"), "--port", "7999"]) == 0
+    assert seen["port"] == 7999 and seen["host"] == "127.0.0.1"
+    assert "0 embedded, 5 unchanged" in capsys.readouterr().out
+
+
+def test_main_reports_a_missing_corpus(tmp_path, capsys):
+    from rag.webapp import main
+
+    assert main(["--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "index")]) == 2
+    assert "is not a folder of articles" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the served app and its /ask endpoint
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, seed_index, embedder):
+    """The app on a free loopback port over private copies of the seeds and their index."""
+    from rag.webapp import create_app, launch
+
+    root = tmp_path_factory.mktemp("served")
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(SEEDS, corpus)
+    shutil.copytree(seed_index, index)
+    app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
+    port = free_port()
+    launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
+    yield f"http://127.0.0.1:{port}/", corpus, index
+    app.close()
+
+
+def test_ask_endpoint_from_gradio_client(served):
+    from gradio_client import Client
+
+    url, _, _ = served
+    client = Client(url, verbose=False)
+    result = client.predict("What missiles did Iran send to Russia?", api_name="/ask")
+    assert not result["abstained"] and "[1]" in result["answer"]
+    assert result["citations"][0]["n"] == 1 and result["citations"][0]["title"]
+    assert all(c["text"] in {p["n"]: p["text"] for p in result["citations"]}[c["n"]] for c in result["claims"])
+    follow = client.predict("And what did Iran say about it?", previous_questions=["What missiles did Iran send to Russia?"],
+                            api_name="/ask")
+    assert follow["query"] == "what did Iran say about missiles send Russia?"
+    dated = client.predict("What missiles did Iran send to Russia?", date_to="2012-12-31", api_name="/ask")
+    assert all(p["published"] <= "2012-12-31" for p in dated["citations"])
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", api_name="/ask")
+    with pytest.raises(Exception, match="2,000"):
+        client.predict("why " * 600, api_name="/ask")
+    api = client.view_api(print_info=False, return_format="dict")
+    assert list(api["named_endpoints"]) == ["/ask"]  # the page's own events stay private
+
+
+def test_server_does_not_serve_corpus_or_index_files(served):
+    import httpx
+
+    url, corpus, index = served
+    uploaded = httpx.post(f"{url}gradio_api/upload", files={"files": ("note.txt", b"hello")}).json()[0]
+    assert httpx.get(f"{url}gradio_api/file={uploaded}").text == "hello"  # the route works for its own uploads
+    for path in (corpus / "003_0321a4552254fa38.txt", index / "CURRENT", Path("/etc/passwd")):
+        response = httpx.get(f"{url}gradio_api/file={path}")
+        assert response.status_code in (403, 404), path
