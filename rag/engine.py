@@ -71,11 +71,15 @@ class RAG:
              overlap_tokens: int | None = None, embedder: Embedder | None = None) -> RAG:
         """Open an index; asking for another model or chunk settings than it was built with is an error."""
         manifest = read_manifest(index_dir)
-        built = IndexSettings(**manifest["settings"])
+        try:
+            built = IndexSettings(**manifest["settings"])
+        except (TypeError, KeyError) as exc:
+            raise IndexMismatchError(f"index at {index_dir} was written by another version ({exc}); "
+                                     f"rebuild it with `rag build SEEDS_DIR --rebuild --index {index_dir}`") from exc
         wanted_model = canonical_model(model) if model is not None else (canonical_model(embedder.name) if embedder else built.model)
         expected = IndexSettings(wanted_model, chunk_tokens if chunk_tokens is not None else built.chunk_tokens,
                                  overlap_tokens if overlap_tokens is not None else built.overlap_tokens,
-                                 built.tokenizer, built.embed_sentences)
+                                 embed_sentences=built.embed_sentences)
         index = open_index(index_dir, expected)
         if embedder is None:
             embedder = Embedder.load(None if built.model == DEFAULT_MODEL else built.model)
@@ -92,23 +96,24 @@ class RAG:
         return self._index
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
-               date_from: str | None = None, date_to: str | None = None, fusion: str = "rrf") -> list[Passage]:
-        """The k passages that best match the query."""
+               date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
+               mmr_lambda: float | None = None) -> list[Passage]:
+        """The k passages that best match the query (`mmr_lambda` in (0, 1) trades relevance for diversity)."""
         query = check_question(query)
         index = self._index  # one generation for the whole call, even if an update lands meanwhile
         vector = self.embedder.encode_query(query) if mode != "bm25" else None
         return search_index(index, query, vector, k=k, mode=mode, fusion=fusion, sources=sources,
-                            date_from=date_from, date_to=date_to)
+                            date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
-            date_from: str | None = None, date_to: str | None = None, fusion: str = "rrf",
-            abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> Answer:
+            date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
+            mmr_lambda: float | None = None, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> Answer:
         """Answer from the articles with cited sentences, or abstain when they do not answer it."""
         question = check_question(question)
         index = self._index
         vector = self.embedder.encode_query(question)
         passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
-                                date_from=date_from, date_to=date_to)
+                                date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         return answer_question(index, question, vector, passages, abstain_threshold=abstain_threshold)
 
     def documents(self) -> list[DocumentRecord]:

@@ -183,7 +183,7 @@ def beir_documents(corpus) -> list:
 
 def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25", "hybrid"), embedder=None,
                   cache: str | Path = DEFAULT_CACHE, chunk_tokens: int = 512, overlap_tokens: int = 64,
-                  depth: int = 100, limit: int | None = None, progress: bool = True, fusion: str = "rrf") -> dict:
+                  depth: int = 100, limit: int | None = None, progress: bool = True, fusion: str = "relative") -> dict:
     """nDCG@10 and recall of each mode on a BEIR dataset, passages aggregated to documents by max score."""
     from tqdm import tqdm
 
@@ -289,7 +289,7 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overlap-tokens", type=int, default=32)
     parser.add_argument("--compare", action="store_true", help="dense, bm25, hybrid and two chunk sizes side by side")
     parser.add_argument("--beir", metavar="DIR", help="score retrieval on a BEIR-format dataset instead")
-    parser.add_argument("--fusion", choices=("rrf", "relative"), default="rrf", help="hybrid fusion for --beir")
+    parser.add_argument("--fusion", choices=("rrf", "relative"), default="relative", help="hybrid fusion for --beir")
     parser.add_argument("--limit", type=int, default=None, help="only the first N queries (a quick slice)")
     parser.add_argument("--out", default=DEFAULT_REPORTS, help=f"report folder (default: {DEFAULT_REPORTS})")
     parser.add_argument("--cache", default=DEFAULT_CACHE, help=f"where evaluation indexes are kept (default: {DEFAULT_CACHE})")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
+from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
@@ -41,6 +41,7 @@ CHUNK_VECTORS_FILE = "chunk_vectors.npy"
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 BM25_DIR = "bm25"
 EXACT_SEARCH_LIMIT = 200_000  # below this many chunks an exact inner-product index is fast enough
+DEFAULT_NPROBE = 64  # IVF lists searched per query (benchmarks/scale.py: recall@10 vs exact search)
 
 
 def package_version() -> str:
@@ -60,6 +61,7 @@ class IndexSettings:
     overlap_tokens: int
     tokenizer: str = TOKENIZER_NAME
     embed_sentences: bool = True
+    chunker: str = CHUNKER_VERSION
 
 
 @dataclass(frozen=True)
@@ -349,9 +351,28 @@ def _stemmer(module):
     return _STEMMER.stemWords
 
 
-def choose_faiss_factory(n_vectors: int) -> str:
-    """Exact search for small corpora; a graph index above EXACT_SEARCH_LIMIT."""
-    return "IDMap2,Flat" if n_vectors < EXACT_SEARCH_LIMIT else "IDMap2,HNSW32,Flat"
+def choose_faiss_factory(n_vectors: int, exact_limit: int = EXACT_SEARCH_LIMIT) -> str:
+    """Exact inner-product search for small corpora; an inverted-file index above `exact_limit` vectors."""
+    if n_vectors < exact_limit:
+        return "IDMap2,Flat"
+    nlist = 2 ** int(round(np.log2(4 * np.sqrt(n_vectors))))  # ~4*sqrt(N) lists, a power of two
+    return f"IVF{nlist},Flat"
+
+
+def build_dense_index(vectors: np.ndarray, ids: np.ndarray, factory: str, *, seed: int = 0):
+    """A FAISS inner-product index over vectors with external ids (IVF indexes are trained on a sample)."""
+    import faiss
+
+    dim = vectors.shape[1]
+    dense = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    if not dense.is_trained:
+        ivf = faiss.extract_index_ivf(dense)
+        sample_size = min(len(vectors), 64 * ivf.nlist)
+        sample = vectors[np.random.default_rng(seed).choice(len(vectors), sample_size, replace=False)]
+        dense.train(np.ascontiguousarray(sample, dtype=np.float32))
+    if len(ids):
+        dense.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+    return dense
 
 
 @dataclass
@@ -524,9 +545,7 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
         np.save(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
 
         factory = choose_faiss_factory(len(chunk_ids))
-        dense = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
-        if len(chunk_ids):
-            dense.add_with_ids(np.ascontiguousarray(chunk_vectors, dtype=np.float32), np.asarray(chunk_ids, dtype=np.int64))
+        dense = build_dense_index(chunk_vectors, np.asarray(chunk_ids, dtype=np.int64), factory)
         faiss.write_index(dense, str(tmp / FAISS_FILE))
 
         (tmp / BM25_DIR).mkdir()
@@ -548,6 +567,7 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
             "dimension": dim,
             "max_seq_length": embedder.max_seq_length,
             "faiss_index": factory,
+            "nprobe": DEFAULT_NPROBE if factory.startswith("IVF") else None,
             "n_documents": len(parts),
             "n_chunks": len(chunk_ids),
             "n_sentences": int(sentence_row),

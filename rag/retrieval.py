@@ -80,6 +80,23 @@ def near_duplicate_mask(vectors: np.ndarray, threshold: float = NEAR_DUPLICATE_C
     return dropped
 
 
+def maximal_marginal_relevance(relevance: np.ndarray, vectors: np.ndarray, k: int, *, lambda_: float = 0.7) -> list[int]:
+    """Pick k rows balancing relevance (scaled to [0, 1]) against similarity to rows already picked."""
+    n = len(relevance)
+    if n == 0:
+        return []
+    span = float(relevance.max() - relevance.min())
+    rel = (relevance - relevance.min()) / span if span > 0 else np.ones(n)
+    sims = vectors @ vectors.T
+    chosen: list[int] = [int(np.argmax(rel))]
+    while len(chosen) < min(k, n):
+        redundancy = sims[:, chosen].max(axis=1)
+        gain = lambda_ * rel - (1 - lambda_) * redundancy
+        gain[chosen] = -np.inf
+        chosen.append(int(np.argmax(gain)))
+    return chosen
+
+
 # ---------------------------------------------------------------- search over an index
 
 
@@ -90,11 +107,16 @@ def dense_candidates(index, query_vector: np.ndarray, depth: int, allowed: np.nd
     if index.n_chunks == 0 or depth <= 0:
         return []
     query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-    params = None
+    selector = None
     if allowed is not None:
         if len(allowed) == 0:
             return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        selector = faiss.IDSelectorBatch(allowed)
+    nprobe = index.manifest.get("nprobe")
+    if nprobe:
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=int(nprobe)) if selector else faiss.SearchParametersIVF(nprobe=int(nprobe))
+    else:
+        params = faiss.SearchParameters(sel=selector) if selector else None
     scores, ids = index.dense.search(query, min(depth, index.n_chunks), params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
@@ -125,11 +147,12 @@ def search_index(
     *,
     k: int = 5,
     mode: str = "hybrid",
-    fusion: str = "rrf",
+    fusion: str = "relative",
     sources: Sequence[str] | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
     dedup: bool = True,
+    mmr_lambda: float | None = None,
     depth: int | None = None,
 ) -> list[Passage]:
     """The k best passages for a query; `query_vector` may be None in bm25 mode."""
@@ -155,10 +178,14 @@ def search_index(
     if not ranked:
         return []
     ids = [i for i, _ in ranked]
-    if dedup and len(ids) > 1:
-        rows = index.chunk_vector_rows(ids)
-        drop = near_duplicate_mask(np.asarray(index.chunk_vectors[rows], dtype=np.float32))
-        ranked = [r for r, d in zip(ranked, drop) if not d]
+    if (dedup or mmr_lambda is not None) and len(ids) > 1:
+        vectors = np.asarray(index.chunk_vectors[index.chunk_vector_rows(ids)], dtype=np.float32)
+        keep = ~near_duplicate_mask(vectors) if dedup else np.ones(len(ids), dtype=bool)
+        ranked = [r for r, kept in zip(ranked, keep) if kept]
+        if mmr_lambda is not None:
+            vectors = vectors[keep]
+            order = maximal_marginal_relevance(np.array([s for _, s in ranked]), vectors, k, lambda_=mmr_lambda)
+            ranked = [ranked[i] for i in order]
     ranked = ranked[:k]
     records = {r.chunk_id: r for r in index.chunks([i for i, _ in ranked])}
     return [

@@ -71,3 +71,19 @@ def test_bad_requests_raise_query_errors(engine):
     with pytest.raises(QueryError, match="empty"):
         engine.search("   ")
     assert engine.search("zzzzqqq xxyyzz", k=3, mode="bm25") == []
+
+
+def test_maximal_marginal_relevance_prefers_a_diverse_second_pick():
+    from rag.retrieval import maximal_marginal_relevance
+
+    vectors = np.array([[1.0, 0.0], [0.99, 0.141], [0.0, 1.0]])
+    relevance = np.array([1.0, 0.95, 0.6])
+    assert maximal_marginal_relevance(relevance, vectors, 2, lambda_=1.0) == [0, 1]
+    assert maximal_marginal_relevance(relevance, vectors, 2, lambda_=0.5) == [0, 2]
+    assert maximal_marginal_relevance(np.array([]), np.zeros((0, 2)), 3) == []
+
+
+def test_mmr_search_spreads_over_documents(engine):
+    plain = engine.search("Iran drones Russia", k=5)
+    diverse = engine.search("Iran drones Russia", k=5, mmr_lambda=0.3)
+    assert len({h.doc_id for h in diverse}) >= len({h.doc_id for h in plain})

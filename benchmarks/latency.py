@@ -1,0 +1,84 @@
+"""Query latency: encode-only vs search() vs ask(), p50/p95 over the gold questions, in one run.
+
+Run: .venv/bin/python benchmarks/latency.py [--index index] [--corpus seeds] [--repeats 5]
+Builds the index from --corpus first when it is missing (incremental otherwise). Prints a Markdown table
+and writes benchmarks/results/latency.json. Timings are medians over repeats; compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def percentile_ms(samples: list[float], q: float) -> float:
+    """The q-th percentile of samples (seconds) in milliseconds."""
+    return float(np.percentile(np.asarray(samples) * 1000, q))
+
+
+def time_calls(fn, queries: list[str], repeats: int) -> list[float]:
+    """Per-call seconds over all queries, repeated; the first pass warms caches and is discarded."""
+    for q in queries[:5]:
+        fn(q)
+    samples = []
+    for _ in range(repeats):
+        for q in queries:
+            started = time.perf_counter()
+            fn(q)
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    import torch
+
+    return {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "platform": platform.platform()}
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", default="index")
+    parser.add_argument("--corpus", default="seeds")
+    parser.add_argument("--gold", default="eval/gold.jsonl")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", default="benchmarks/results/latency.json")
+    args = parser.parse_args()
+
+    from rag import RAG
+    from rag.evaluation import load_gold
+
+    engine = RAG.build(args.corpus, args.index, progress=False)
+    queries = [q.question for q in load_gold(args.gold)]
+    results = {}
+    for name, fn in (("encode question", engine.embedder.encode_query),
+                     ("search() hybrid", lambda q: engine.search(q, k=5)),
+                     ("ask() hybrid", lambda q: engine.ask(q, k=5))):
+        samples = time_calls(fn, queries, args.repeats)
+        results[name] = {"p50_ms": round(percentile_ms(samples, 50), 2), "p95_ms": round(percentile_ms(samples, 95), 2),
+                         "mean_ms": round(statistics.fmean(samples) * 1000, 2), "calls": len(samples)}
+    ratio = results["ask() hybrid"]["p50_ms"] / results["encode question"]["p50_ms"]
+    payload = {"machine": machine(), "queries": len(queries), "repeats": args.repeats, "results": results,
+               "ask_p50_over_encode_p50": round(ratio, 2), "chunks": engine.index.n_chunks}
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"{len(queries)} questions x {args.repeats} repeats on {engine.index.n_chunks} chunks\n")
+    print("| call | p50 ms | p95 ms |\n|---|---|---|")
+    for name, r in results.items():
+        print(f"| {name} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} |")
+    print(f"\nask() p50 / encode p50 = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()
