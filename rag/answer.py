@@ -155,9 +155,17 @@ def number_citations(passage_indices: Sequence[int]) -> dict[int, int]:
     return numbers
 
 
+_BRACKETED_NUMBER_RE = re.compile(r"\[(\d+)\]")
+
+
 def format_answer(texts: Sequence[str], numbers: Sequence[int]) -> str:
-    """Join quoted sentences, each followed by its [n] marker."""
-    return " ".join(f"{text} [{n}]" for text, n in zip(texts, numbers))
+    """Join quoted sentences, each followed by its [n] marker.
+
+    An article's own "[2]" would read as a citation, so inside quotes it becomes fullwidth "［2］":
+    article text is data and can never add or change citations.
+    """
+    quoted = [_BRACKETED_NUMBER_RE.sub("［\\1］", text) for text in texts]
+    return " ".join(f"{text} [{n}]" for text, n in zip(quoted, numbers))
 
 
 # ---------------------------------------------------------------- the answer stage

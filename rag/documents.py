@@ -240,10 +240,14 @@ def doc_id_for(path: str | Path) -> str:
 
 def read_document(path: str | Path) -> Document:
     """Read, decode and clean one article file; raise IngestError naming the file on failure."""
+    if "\x00" in str(path):
+        raise IngestError(repr(str(path)), "file name contains a NUL character; rename the file")
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(str(path), f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    if path.is_dir():
+        raise IngestError(str(path), "is a folder, not an article file; pass the files inside it or use `rag build FOLDER`")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

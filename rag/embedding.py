@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,6 +40,8 @@ class Embedder:
         self.name = name
         self.dimension = int(model.get_embedding_dimension())
         self.max_seq_length = int(model.max_seq_length)
+        # Hugging Face fast tokenizers fail ("Already borrowed") when one instance is used by two threads.
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, name: str | None = None, device: str | None = None) -> "Embedder":
@@ -65,7 +68,8 @@ class Embedder:
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Length of each text in the model's own tokenizer, special tokens included."""
-        encoded = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
+        with self._lock:
+            encoded = self.model.tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
         return [len(ids) for ids in encoded]
 
     def fits(self, text: str) -> bool:
@@ -76,13 +80,14 @@ class Embedder:
         """Normalized float32 embeddings, one row per text."""
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            list(texts),
-            batch_size=batch_size,
-            show_progress_bar=progress,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-        )
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=batch_size,
+                show_progress_bar=progress,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:

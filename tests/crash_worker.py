@@ -1,0 +1,47 @@
+"""Subprocess for the crash tests: loads the model, says READY, then rewrites the index in a loop until killed.
+
+Usage: python -m tests.crash_worker build CORPUS INDEX ORIGINAL   (toggle one article, RAG.build)
+       python -m tests.crash_worker add CORPUS INDEX ORIGINAL     (upload a file and remove it: engine.add / remove)
+ORIGINAL holds the toggled article's original text.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rag import RAG
+from rag.embedding import Embedder, configure_runtime
+
+TOGGLED = "004_105da86cbff68d84.txt"
+EXTRA_SENTENCE = "\nIn a later statement, officials said the drone transfers had continued through the winter.\n"
+UPLOAD_TEXT = "Radar sale\n\nRussia agreed to sell the Rezonans-NE radar system to Iran, officials said on Monday.\n"
+
+
+def toggle(path: Path, original: str) -> None:
+    """Switch the file between its original text and the text plus one sentence."""
+    current = path.read_text(encoding="utf-8")
+    path.write_text(original if current != original else original + EXTRA_SENTENCE, encoding="utf-8")
+
+
+def main() -> None:
+    mode, corpus, index, original_path = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
+    configure_runtime()
+    embedder = Embedder.load()
+    original = original_path.read_text(encoding="utf-8")
+    engine = RAG.load(index, embedder=embedder)
+    print("READY", flush=True)
+    upload = original_path.parent / "upload" / "zz_upload.txt"
+    upload.parent.mkdir(exist_ok=True)
+    while True:
+        if mode == "build":
+            toggle(corpus / TOGGLED, original)
+            RAG.build(corpus, index, embedder=embedder, progress=False)
+        else:
+            upload.write_text(UPLOAD_TEXT, encoding="utf-8")
+            engine.add([upload])
+            engine.remove(["zz_upload"])
+
+
+if __name__ == "__main__":
+    main()
