@@ -40,7 +40,7 @@ FAISS_FILE = "dense.faiss"
 CHUNK_VECTORS_FILE = "chunk_vectors.npy"
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
 BM25_DIR = "bm25"
-EXACT_SEARCH_LIMIT = 200_000  # below this many chunks an exact inner-product index is fast enough
+EXACT_SEARCH_LIMIT = 50_000  # below this many chunks exact search takes ~1 ms (benchmarks/scale.py)
 DEFAULT_NPROBE = 64  # IVF lists searched per query (benchmarks/scale.py: recall@10 vs exact search)
 
 
@@ -312,7 +312,7 @@ def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index
             dense = faiss.read_index(str(gen / FAISS_FILE))
             chunk_vectors = np.load(gen / CHUNK_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
             sentence_vectors = np.load(gen / SENTENCE_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
-            bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=False, show_progress=False) if manifest["n_chunks"] else None
+            bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=True, show_progress=False) if manifest["n_chunks"] else None
             bm25_ids = np.load(gen / BM25_DIR / "chunk_ids.npy", allow_pickle=False)
             db = sqlite3.connect(f"file:{gen / STORE_FILE}?mode=ro", uri=True, check_same_thread=False)
             db.execute("SELECT count(*) FROM chunks").fetchone()
@@ -364,6 +364,7 @@ def build_dense_index(vectors: np.ndarray, ids: np.ndarray, factory: str, *, see
     import faiss
 
     dim = vectors.shape[1]
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # bulk work uses every core (queries use one: see retrieval)
     dense = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     if not dense.is_trained:
         ivf = faiss.extract_index_ivf(dense)

@@ -106,6 +106,8 @@ def dense_candidates(index, query_vector: np.ndarray, depth: int, allowed: np.nd
 
     if index.n_chunks == 0 or depth <= 0:
         return []
+    # One query is faster on one thread: waking OpenMP workers cost ~2 ms per search here (benchmarks/scale.py).
+    faiss.omp_set_num_threads(1)
     query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
     selector = None
     if allowed is not None:
