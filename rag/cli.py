@@ -79,10 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _passage_dict(p) -> dict:
-    return {k: v for k, v in asdict(p).items()}
-
-
 def _date(p) -> str:
     return p.published or "undated"
 
@@ -128,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         answer = engine.ask(args.question, **_filters(args))
         if args.json:
             print(json.dumps({"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
-                              "confidence": answer.confidence, "citations": [_passage_dict(p) for p in answer.citations],
+                              "confidence": answer.confidence, "citations": [asdict(p) for p in answer.citations],
                               "claims": [asdict(c) for c in answer.claims]}, indent=2, ensure_ascii=False))
             return 0
         print(answer.text)
@@ -141,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "search":
         hits = engine.search(args.query, **_filters(args))
         if args.json:
-            print(json.dumps([_passage_dict(p) for p in hits], indent=2, ensure_ascii=False))
+            print(json.dumps([asdict(p) for p in hits], indent=2, ensure_ascii=False))
             return 0
         for rank, p in enumerate(hits, start=1):
             print(f"{rank}. {p.title} — {p.source or 'unknown source'}, {_date(p)}  [score {p.score:.4f}]")

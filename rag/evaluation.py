@@ -328,14 +328,10 @@ def run_eval_command(args: argparse.Namespace) -> int:
         table = markdown_table([(r["label"], r["summary"]) for r in results], SUMMARY_COLUMNS)
         name = f"gold-{args.split}" + ("-compare" if args.compare else "")
         if args.compare:
-            plot = plot_recall_curves(results, Path(args.out) / f"{name}-recall.png") if _mkdir(args.out) else None
-            print(f"recall@k plot: {plot}")
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            print(f"recall@k plot: {plot_recall_curves(results, Path(args.out) / f'{name}-recall.png')}")
     json_path, md_path = write_reports(args.out, name, payload, table)
     print(table)
     print(f"\nreports: {json_path}, {md_path}")
     return 0
 
-
-def _mkdir(path: str | Path) -> bool:
-    Path(path).mkdir(parents=True, exist_ok=True)
-    return True

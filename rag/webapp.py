@@ -9,6 +9,9 @@ piece of article text or metadata goes through `html.escape` before it reaches t
 from __future__ import annotations
 
 import argparse
+import calendar
+import dataclasses
+import datetime
 import html
 import logging
 import os
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .answer import DEFAULT_ABSTAIN_THRESHOLD, Answer, Claim
 from .conversation import rewrite_followup
 from .documents import MAX_FILE_BYTES, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
+from .engine import MAX_QUESTION_CHARS, check_question
 from .errors import IngestError, QueryError, RagError
 from .retrieval import MODES, Passage
 
@@ -40,7 +44,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
-MAX_QUESTION_CHARS = 2000  # the engine's limit (rag.engine.MAX_QUESTION_CHARS), repeated in the input box
 EXAMPLE_QUESTIONS = (
     "What missiles did Iran send to Russia?",
     "What did the Iranian foreign ministry say about the missile claims?",
@@ -229,24 +232,37 @@ class Filters:
                 "date_from": self.date_from, "date_to": self.date_to}
 
 
+def date_bound(value: str | None, *, label: str, end: bool) -> str | None:
+    """A full YYYY-MM-DD bound from YYYY, YYYY-MM or YYYY-MM-DD: the first day of the period, or the
+    last when `end` ("to 2024-09" includes all of September)."""
+    try:
+        value = normalize_date(value, where=repr(label))
+    except ValueError as exc:
+        raise QueryError(f"{exc}; e.g. 2024-09-10") from exc
+    if value is None:
+        return None
+    parts = [int(p) for p in value.split("-")]
+    year, month = parts[0], parts[1] if len(parts) > 1 else (12 if end else 1)
+    try:
+        day = parts[2] if len(parts) == 3 else (calendar.monthrange(year, month)[1] if end else 1)
+        return datetime.date(year, month, day).isoformat()
+    except ValueError as exc:  # calendar.IllegalMonthError is a ValueError too
+        raise QueryError(f"{label!r} date {value!r} is not a real date; e.g. 2024-09-10") from exc
+
+
 def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", sources: Sequence[str] | None = None,
                   date_from: str | None = None, date_to: str | None = None) -> Filters:
     """Validate the settings; a bad value raises QueryError naming it and the fix."""
     try:
         k = int(k if k is not None else 5)
     except (TypeError, ValueError) as exc:
-        raise QueryError(f"number of passages {k!r} is not a whole number; pick 1 to 20") from exc
+        raise QueryError(f"number of passages {k!r} is not a whole number; pick 1 to 50") from exc
     if not 1 <= k <= 50:
         raise QueryError(f"number of passages {k} is out of range; pick 1 to 50")
     mode = mode or "hybrid"
     if mode not in MODES:
         raise QueryError(f"retrieval mode {mode!r} is not one of {', '.join(MODES)}")
-    dates = []
-    for label, value in (("from", date_from), ("to", date_to)):
-        try:
-            dates.append(normalize_date(value, where=f"'{label}'"))
-        except ValueError as exc:
-            raise QueryError(f"{exc}; e.g. 2024-09-10") from exc
+    dates = [date_bound(date_from, label="from", end=False), date_bound(date_to, label="to", end=True)]
     if dates[0] and dates[1] and dates[0] > dates[1]:
         raise QueryError(f"the date range {dates[0]} to {dates[1]} is empty; swap the dates")
     return Filters(k, mode, tuple(s for s in (sources or []) if s), dates[0], dates[1])
@@ -254,8 +270,6 @@ def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", source
 
 def plan_query(question: str, previous: Sequence[str]) -> tuple[str, str]:
     """(question, query to search for): the stripped question and its rewrite from the conversation."""
-    from .engine import check_question
-
     question = check_question(question)
     query = rewrite_followup(question, previous)
     return question, query if len(query) <= MAX_QUESTION_CHARS else question
@@ -507,7 +521,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     def library_view():
         docs = engine.documents()
         return (library_rows(docs), gr.update(choices=_doc_choices(engine), value=None),
-                gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed from `{escape(corpus)}`.")
+                gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed; uploads are stored in {escape(corpus)}.")
 
     def upload(files):
         paths = [getattr(f, "name", f) for f in (files or [])]
@@ -516,7 +530,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         with write_lock:
             try:
                 result = ingest_uploads(engine, corpus, paths)
-            except RagError as exc:
+            except (RagError, OSError) as exc:
+                log.exception("upload failed")
                 return (*library_view(), f"**Upload failed, the index is unchanged:** {escape(exc)}")
         lines = [f"**Indexed {escape(name)}:** {escape(title)}" for name, title in result.indexed]
         lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
@@ -528,7 +543,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         with write_lock:
             try:
                 message = delete_article(engine, corpus, doc_id)
-            except RagError as exc:
+            except (RagError, OSError) as exc:
                 message = f"Cannot delete: {exc}"
         return (*library_view(), escape(message))
 
@@ -550,7 +565,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
             raise gr.Error(str(exc)) from exc
         return answer_to_dict(_with_question(answer, question), query)
 
-    with gr.Blocks(title="News Q&A", analytics_enabled=False) as app:
+    # Uploads land in Gradio's temporary folder before they are copied into the corpus; clear them hourly.
+    with gr.Blocks(title="News Q&A", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
         gr.Markdown("## News Q&A\nAnswers quote the indexed articles; each sentence cites its source `[n]`.")
         with gr.Tab("Chat", id="chat"):
@@ -558,7 +574,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                 with gr.Column(scale=3, min_width=360):
                     chatbot = gr.Chatbot(
                         value=[], elem_id="chat", label="Conversation", height=520, latex_delimiters=[],
-                        buttons=["copy"], feedback_options=None, autoscroll=True,
+                        buttons=[], feedback_options=None, autoscroll=True,
                         placeholder="Ask a question about the indexed news articles.",
                         examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
                     )
@@ -569,12 +585,12 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                     status = gr.Markdown("", elem_id="ask-status")
                     with gr.Accordion("Settings", open=False, elem_id="settings"):
                         k = gr.Slider(1, 20, value=5, step=1, label="Number of passages")
-                        mode = gr.Radio(list(MODES[::-1]), value="hybrid", label="Retrieval mode")
+                        mode = gr.Radio(list(MODES[::-1]), value="hybrid", label="Retrieval mode", elem_id="mode")
                         sources = gr.Dropdown(_sources_choices(engine), multiselect=True, value=[],
-                                              label="Only these sources (empty: all)")
+                                              label="Only these sources (empty: all)", elem_id="source-filter")
                         with gr.Row():
-                            date_from = gr.Textbox(label="Published from", placeholder="YYYY-MM-DD")
-                            date_to = gr.Textbox(label="Published to", placeholder="YYYY-MM-DD")
+                            date_from = gr.Textbox(label="Published from", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-from")
+                            date_to = gr.Textbox(label="Published to", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-to")
                     clear = gr.Button("New conversation", size="sm")
                 with gr.Column(scale=2, min_width=320):
                     gr.Markdown("### Sources")
@@ -602,6 +618,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         chatbot.example_select(pick_example, None, question, api_visibility="private").then(
             respond, ask_inputs, ask_outputs, **chat_options)
         clear.click(clear_chat, None, [chatbot, panel, turns, status], api_visibility="private")
+        chatbot.clear(clear_chat, None, [chatbot, panel, turns, status], api_visibility="private")  # its bin icon
         library_outputs = [table, doomed, sources, summary, library_status]
         write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
         uploader.upload(upload, uploader, library_outputs, **write_options)
@@ -613,8 +630,6 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
 
 def _with_question(answer: Answer, question: str) -> Answer:
     """The answer labelled with the question as typed (the engine saw the rewritten query)."""
-    import dataclasses
-
     return dataclasses.replace(answer, question=question)
 
 
@@ -664,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
         for error in report.errors:
             print(f"skipped {error}", file=sys.stderr)
         app = create_app(engine, args.corpus)
-        print(f"Serving on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+        print(f"Starting the app on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
         launch(app, host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -122,6 +122,16 @@ def test_sources_section_shows_the_rewritten_query_and_newest_first():
     assert "appear here" in render_panel([])
 
 
+def test_answers_stream_as_growing_prefixes():
+    from rag.webapp import _stream_pieces
+
+    text = " ".join(f"w{i}" for i in range(30))
+    pieces = list(_stream_pieces(text, steps=6))
+    assert len(pieces) == 5 and all(text.startswith(p) for p in pieces)
+    assert all(len(a) < len(b) for a, b in zip(pieces, pieces[1:])) and pieces[-1] != text
+    assert list(_stream_pieces("one", steps=6)) == []
+
+
 def test_answer_json_has_citations_and_claims():
     data = answer_to_dict(make_answer(), "the query")
     assert data["query"] == "the query" and data["answer"] == "Iran denied it. [1]"
@@ -153,9 +163,13 @@ def test_questions_and_filters_are_checked():
         plan_query("x" * 2001, [])
     assert plan_query(" And what about drones? ", ["Iran missiles"]) == ("And what about drones?", "drones Iran missiles?")
     assert parse_filters(3.0, "bm25", ["AP"], "2024", "2024-09-30").kwargs() == {
-        "k": 3, "mode": "bm25", "sources": ["AP"], "date_from": "2024", "date_to": "2024-09-30"}
+        "k": 3, "mode": "bm25", "sources": ["AP"], "date_from": "2024-01-01", "date_to": "2024-09-30"}
     assert parse_filters(5, "hybrid", [], "", None).kwargs()["sources"] is None
-    for bad in ({"mode": "fuzzy"}, {"date_from": "10/09/2024"}, {"date_from": "2024-10", "date_to": "2024-09"}, {"k": 0}):
+    # A partial "to" date covers its whole period.
+    assert parse_filters(date_from="2024-02", date_to="2024-02").kwargs()["date_to"] == "2024-02-29"
+    assert parse_filters(date_to="2011").kwargs()["date_to"] == "2011-12-31"
+    for bad in ({"mode": "fuzzy"}, {"date_from": "10/09/2024"}, {"date_from": "2024-13"}, {"date_to": "2023-02-29"},
+                {"date_from": "2024-10", "date_to": "2024-09"}, {"k": 0}, {"k": "many"}):
         with pytest.raises(QueryError):
             parse_filters(**bad)
 

@@ -1,0 +1,180 @@
+"""End to end in headless Chromium: ask, follow up, upload and delete, against one shared app server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+ANSWERS = "#chat .answer, #chat .abstain"
+
+ARTICLE_HTML = """<!doctype html><html><head><title>Harbor town opens the Velmora tidal lighthouse</title>
+<meta property="article:published_time" content="2024-05-02"></head><body><article>
+<h1>Harbor town opens the Velmora tidal lighthouse</h1>
+<p>The coastal town of Brindlecombe opened the Velmora tidal lighthouse on Thursday, the first lighthouse in the
+region powered entirely by tidal turbines.</p>
+<p>The lighthouse was designed by the engineer Maria Keswick, who said the turbines produce three times the power
+the lamp needs.</p>
+<p>Fishermen in Brindlecombe had campaigned for a new light since the old tower collapsed in a storm in 2019.</p>
+</article></body></html>"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, seed_index, embedder):
+    """One app for the whole module, on a free loopback port, over private copies of the corpus and index."""
+    from rag import RAG
+    from rag.webapp import create_app, launch
+
+    root = tmp_path_factory.mktemp("browser-app")
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(SEEDS, corpus)
+    shutil.copytree(seed_index, index)
+    app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
+    yield {"url": f"http://127.0.0.1:{port}/", "corpus": corpus}
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser session on the app; fails the test if the page fetches anything off the machine."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server["url"], "data:", "blob:")) else None)
+    page.goto(server["url"])
+    page.wait_for_selector("#question textarea")
+    yield page
+    context.close()
+    assert outside == [], f"the page requested outside resources: {outside}"
+
+
+def ask(page, question: str) -> None:
+    """Type a question, send it, and wait for its answer (or abstention) to finish streaming."""
+    before = page.locator(ANSWERS).count()
+    page.fill("#question textarea", question)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelectorAll({ANSWERS!r}).length > {before}")
+
+
+def in_view(page, selector: str) -> bool:
+    return page.eval_on_selector(selector, """e => { const r = e.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight + 1 && r.height > 0; }""")
+
+
+def test_ask_shows_cited_answer_and_source_cards(page, tmp_path):
+    assert page.get_by_text("What missiles did Iran send to Russia?").first.is_visible()  # example questions
+    ask(page, "Which missile system were Russian personnel trained in Iran to operate?")
+    answer = page.locator("#chat .answer").last
+    assert "[1]" in answer.inner_text()
+    card = page.locator("#src-1-1")
+    assert "US and Britain Accuse Iran of Supplying Missiles to Russia for Ukraine" in card.inner_text()
+    assert "Associated Press" in card.inner_text() and "2024-09-10" in card.inner_text()
+    assert "Fath-360" in card.locator("mark").first.inner_text()  # the cited sentence is highlighted
+    page.evaluate("document.querySelector('#sources-panel').scrollTop = 1e6; window.scrollTo(0, 1e6)")
+    answer.locator("a.cite").first.click()
+    page.wait_for_function("document.querySelector('#src-1-1').getBoundingClientRect().top >= 0")
+    page.wait_for_timeout(600)  # smooth scrolling settles
+    assert in_view(page, "#src-1-1")
+    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+
+
+def test_example_question_and_follow_up(page, tmp_path):
+    page.get_by_text("What missiles did Iran send to Russia?").first.click()
+    page.wait_for_selector("#chat a.cite")
+    ask(page, "And what did Iran say about it?")
+    turn = page.locator("#turn-2")
+    assert "rewritten from the conversation" in turn.locator(".src-query").inner_text()
+    assert "Iran say about missiles send Russia" in turn.locator(".src-query").inner_text()
+    assert "foreign ministry has denied providing ballistic missiles" in turn.inner_text()
+    assert page.locator("#turn-1 details").first.get_attribute("open") is None  # older turns fold away
+    page.screenshot(path=str(tmp_path / "follow-up.png"), full_page=True)
+    page.click("#chat button[aria-label*='lear'], #chat button[title*='lear']")  # the chat's bin icon
+    page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('appear here')")
+
+
+def test_bad_questions_get_clear_messages_and_abstentions_are_not_errors(page):
+    page.fill("#question textarea", "   ")
+    page.click("#ask")
+    page.wait_for_function("document.querySelector('#ask-status').innerText.includes('empty')")
+    page.fill("#question textarea", "why " * 600)
+    page.click("#ask")
+    page.wait_for_function("document.querySelector('#ask-status').innerText.includes('2,000')")
+    assert page.locator(ANSWERS).count() == 0
+    ask(page, "What is the recipe for banana bread?")
+    assert "No answer in the articles" in page.locator("#chat .abstain").inner_text()
+    assert page.inner_text("#ask-status").strip() == ""
+    assert "Closest passages" in page.inner_text("#sources-panel")
+
+
+def test_settings_filter_by_source_and_date(page):
+    page.click("#settings button, #settings .label-wrap")
+    page.get_by_label("bm25").check()
+    page.click("#source-filter input")
+    page.get_by_role("option", name="Associated Press").click()
+    page.fill("#date-from input, #date-from textarea", "2024-09-01")
+    ask(page, "What missiles did Iran send to Russia?")
+    cards = page.locator("#turn-1 .src-card")
+    assert cards.count() >= 1
+    for i in range(cards.count()):
+        assert "Associated Press · 2024-09-10" in cards.nth(i).text_content()  # folded ones too
+    page.fill("#date-from input, #date-from textarea", "2024-13")
+    page.click("#ask")  # the question box was cleared: the status names the empty question first
+    page.fill("#question textarea", "What missiles did Iran send to Russia?")
+    page.click("#ask")
+    page.wait_for_function("document.querySelector('#ask-status').innerText.includes('2024-13')")
+
+
+def test_upload_ask_and_delete(page, server, tmp_path):
+    good = tmp_path / "Velmora lighthouse.html"
+    good.write_text(ARTICLE_HTML, encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n", encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_function("document.querySelector('#library-summary').innerText.includes('5 articles')")
+    page.set_input_files("#upload-row input[type=file]", [str(good), str(empty)])
+    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Indexed')", timeout=60_000)
+    status = page.inner_text("#library-status")
+    assert "Indexed Velmora_lighthouse.html: Harbor town opens the Velmora tidal lighthouse" in status
+    assert "Not indexed empty.txt: is empty" in status
+    assert "Harbor town opens the Velmora tidal lighthouse" in page.inner_text("#library-table")
+    assert (server["corpus"] / "Velmora_lighthouse.html").exists()
+    page.screenshot(path=str(tmp_path / "library.png"), full_page=True)
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Who designed the Velmora tidal lighthouse?")
+    assert "Maria Keswick" in page.locator("#chat .answer").last.inner_text()
+    assert "Harbor town opens the Velmora tidal lighthouse" in page.inner_text("#src-1-1")
+    page.screenshot(path=str(tmp_path / "upload-answer.png"), full_page=True)
+
+    page.get_by_role("tab", name="Library").click()
+    page.click("#delete-choice input")
+    page.get_by_role("option", name="Harbor town opens the Velmora tidal lighthouse (Velmora_lighthouse)").click()
+    page.click("#delete")
+    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Deleted')")
+    assert "Velmora" not in page.inner_text("#library-table")
+    assert not (server["corpus"] / "Velmora_lighthouse.html").exists()
