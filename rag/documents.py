@@ -40,13 +40,25 @@ _DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 def normalize_date(value: str | None, *, where: str = "published") -> str | None:
-    """Accept YYYY, YYYY-MM or YYYY-MM-DD (a longer ISO timestamp is cut to its date)."""
+    """Accept a real YYYY, YYYY-MM or YYYY-MM-DD date (a longer ISO timestamp is cut to its date)."""
+    import datetime
+
     if value is None or str(value).strip() == "":
         return None
     text = str(value).strip()[:10]
     if not _DATE_RE.match(text):
         raise ValueError(f"{where} date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+    padded = text + "-01-01"[len(text) - 4:] if len(text) < 10 else text
+    try:
+        datetime.date.fromisoformat(padded)
+    except ValueError as exc:
+        raise ValueError(f"{where} date {value!r} is not a real date ({exc})") from exc
     return text
+
+
+def period_bounds(value: str) -> tuple[str, str]:
+    """First and last day (as YYYY-MM-DD text, comparable as strings) of a possibly partial date."""
+    return value + "-01-01"[len(value) - 4:], value + "-12-31"[len(value) - 4:]
 
 
 def read_metadata_sidecar(path: Path) -> dict:

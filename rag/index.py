@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
-from .documents import Document
+from .documents import Document, period_bounds
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
 FORMAT_VERSION = 1
@@ -247,13 +247,13 @@ class Index:
         if sources:
             sql += f" AND d.source IN ({','.join('?' * len(sources))})"
             params += list(sources)
-        # Partial dates ("2011-09") cover a period: keep documents whose period overlaps the range.
+        # Partial dates ("2011-09") cover a period, on both sides: keep documents whose period overlaps the range.
         if date_from:
-            sql += " AND d.published IS NOT NULL AND substr(d.published || '-12-31', 1, 10) >= ?"
-            params.append(date_from)
+            sql += " AND d.published IS NOT NULL AND substr(d.published || substr('-12-31', length(d.published) - 3), 1, 10) >= ?"
+            params.append(period_bounds(date_from)[0])
         if date_to:
-            sql += " AND d.published IS NOT NULL AND substr(d.published || '-01-01', 1, 10) <= ?"
-            params.append(date_to)
+            sql += " AND d.published IS NOT NULL AND substr(d.published || substr('-01-01', length(d.published) - 3), 1, 10) <= ?"
+            params.append(period_bounds(date_to)[1])
         return np.array([row[0] for row in self._query(sql, params)], dtype=np.int64)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .documents import normalize_date
 from .errors import QueryError
 
 MODES = ("dense", "bm25", "hybrid")
@@ -164,6 +165,11 @@ def search_index(
         raise QueryError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
     if k < 1:
         raise QueryError(f"k={k} must be at least 1")
+    for label, value in (("date_from", date_from), ("date_to", date_to)):
+        try:
+            normalize_date(value, where=label)
+        except ValueError as exc:
+            raise QueryError(f"{exc}; write it as YYYY, YYYY-MM or YYYY-MM-DD") from exc
     allowed = index.chunk_ids_where(list(sources) if sources else None, date_from, date_to) if (sources or date_from or date_to) else None
     depth = depth or max(4 * k, 40)
     dense = dense_candidates(index, query_vector, depth, allowed) if mode in ("dense", "hybrid") else []

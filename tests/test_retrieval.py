@@ -87,3 +87,16 @@ def test_mmr_search_spreads_over_documents(engine):
     plain = engine.search("Iran drones Russia", k=5)
     diverse = engine.search("Iran drones Russia", k=5, mmr_lambda=0.3)
     assert len({h.doc_id for h in diverse}) >= len({h.doc_id for h in plain})
+
+
+def test_partial_dates_cover_their_whole_period(engine):
+    # 001 is dated "2011-09"; 003 is 2024-09-10: a partial bound includes its whole month or year
+    assert {h.doc_id for h in engine.search("missile", k=10, date_from="2011-09", date_to="2011-09")} == {"001_ef6f6a18ba0eff60"}
+    assert "003_0321a4552254fa38" in {h.doc_id for h in engine.search("missile", k=10, date_to="2024-09")}
+    assert "003_0321a4552254fa38" not in {h.doc_id for h in engine.search("missile", k=10, date_to="2024-08")}
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "2024-02-30", "yesterday"])
+def test_impossible_dates_are_query_errors(engine, bad):
+    with pytest.raises(QueryError, match="YYYY"):
+        engine.search("missile", date_from=bad)
