@@ -57,6 +57,7 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False, char_span=True)
 
 
+_BRACKETS_TO_PARENS = str.maketrans("[]", "()")
 _PARAGRAPH_RE = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
 
 
@@ -65,11 +66,14 @@ def split_sentences(text: str) -> list[Span]:
     spans: list[Span] = []
     for para in _PARAGRAPH_RE.finditer(text):
         base, para_text = para.start(), para.group()
+        # pysbd backtracks exponentially on bracketed runs like "..[1 1 1 1 1 1 1 1]" (pySBD issue 79);
+        # parentheses split the same way, and the same-length copy keeps every offset valid.
+        safe_text = para_text.translate(_BRACKETS_TO_PARENS)
         cursor = 0
-        for piece in _segmenter().segment(para_text):
+        for piece in _segmenter().segment(safe_text):
             sentence = piece.sent.strip()
             # pysbd's own offsets can drift on odd input; locate each sentence from the cursor instead.
-            found = para_text.find(sentence, cursor) if sentence else -1
+            found = safe_text.find(sentence, cursor) if sentence else -1
             if found < 0:
                 break  # whatever is left of the paragraph becomes one span below
             spans.append(Span(base + found, base + found + len(sentence)))
@@ -82,17 +86,48 @@ def split_sentences(text: str) -> list[Span]:
 
 
 def _split_long_span(text: str, span: Span, fits: Callable[[str], bool]) -> list[Span]:
-    """Cut a sentence too long for the model into word windows that each fit."""
+    """Cut a sentence too long for the model into word windows that each fit (a single over-long word by characters)."""
     words = [(m.start() + span.start, m.end() + span.start) for m in re.finditer(r"\S+", text[span.start:span.end])]
     pieces: list[Span] = []
     i = 0
     while i < len(words):
+        if not fits(text[words[i][0]:words[i][1]]):
+            pieces.extend(_split_long_word(text, Span(*words[i]), fits))
+            i += 1
+            continue
         j = i + 1
         while j < len(words) and fits(text[words[i][0]:words[j][1]]):
             j += 1
         pieces.append(Span(words[i][0], words[j - 1][1]))
         i = j
     return pieces
+
+
+def _split_long_word(text: str, span: Span, fits: Callable[[str], bool]) -> list[Span]:
+    """Character windows of an unbreakable run (a long URL, unspaced script) that each fit."""
+    pieces: list[Span] = []
+    start = span.start
+    while start < span.end:
+        low, high = start + 1, span.end  # binary search for the longest window that fits
+        while low < high:
+            mid = (low + high + 1) // 2
+            if fits(text[start:mid]):
+                low = mid
+            else:
+                high = mid - 1
+        pieces.append(Span(start, low))
+        start = low
+    return pieces
+
+
+def check_chunk_settings(chunk_tokens: int, overlap_tokens: int) -> None:
+    """Refuse chunk sizes that cannot work, naming the value and the fix."""
+    from .errors import RagError
+
+    if chunk_tokens < 16:
+        raise RagError(f"chunk_tokens={chunk_tokens} is too small; use at least 16 (default {DEFAULT_CHUNK_TOKENS})")
+    if not 0 <= overlap_tokens < chunk_tokens:
+        raise RagError(f"overlap_tokens={overlap_tokens} must be >= 0 and smaller than chunk_tokens={chunk_tokens}")
 
 
 def chunk_document(
@@ -107,10 +142,7 @@ def chunk_document(
     `fits_model(text)` tells whether text is within the embedding model's own limit (title included);
     windows are shrunk, and over-long sentences cut into word pieces, until every chunk fits.
     """
-    if chunk_tokens < 16:
-        raise ValueError(f"chunk_tokens={chunk_tokens} is too small; use at least 16")
-    if not 0 <= overlap_tokens < chunk_tokens:
-        raise ValueError(f"overlap_tokens={overlap_tokens} must be >= 0 and smaller than chunk_tokens={chunk_tokens}")
+    check_chunk_settings(chunk_tokens, overlap_tokens)
     fits = fits_model or (lambda _text: True)
     text = doc.text
 

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 
         engine = RAG.build(args.corpus, args.index, model=args.model,
-                           chunk_tokens=args.chunk_tokens or DEFAULT_CHUNK_TOKENS,
+                           chunk_tokens=args.chunk_tokens if args.chunk_tokens is not None else DEFAULT_CHUNK_TOKENS,
                            overlap_tokens=args.overlap_tokens if args.overlap_tokens is not None else DEFAULT_OVERLAP_TOKENS,
                            rebuild=args.rebuild, progress=not args.json)
         _print_report(engine.last_report, args.json)
@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path that is a file, a folder without permission, a full disk...
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}; check the path and its permissions", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -75,6 +75,9 @@ def read_metadata_sidecar(path: Path) -> dict:
     unknown = sorted(set(data) - set(METADATA_FIELDS))
     if unknown:
         raise IngestError(str(sidecar), f"unknown metadata keys {unknown}; allowed: {list(METADATA_FIELDS)}")
+    wrong = sorted(k for k, v in data.items() if v is not None and not isinstance(v, str))
+    if wrong:
+        raise IngestError(str(sidecar), f"metadata values must be text or null; fix {wrong}")
     return {k: v for k, v in data.items() if v not in (None, "")}
 
 
@@ -125,11 +128,14 @@ def _read_html(raw: bytes, path: Path) -> tuple[str, dict]:
     import trafilatura
 
     html = raw.decode("utf-8", errors="replace")
-    body = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
-    if not body:
-        body = trafilatura.baseline(html)[1]
+    try:
+        body = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
+        if not body:
+            body = trafilatura.baseline(html)[1]
+        info = trafilatura.extract_metadata(html)
+    except Exception as exc:  # noqa: BLE001 - lxml/trafilatura failures on broken markup mean "unreadable"
+        raise IngestError(str(path), f"is not readable HTML ({type(exc).__name__}: {exc}); check the file") from exc
     meta: dict = {}
-    info = trafilatura.extract_metadata(html)
     if info is not None:
         for key, attr in (("title", "title"), ("author", "author"), ("published", "date"),
                           ("source", "sitename"), ("url", "url")):
@@ -145,13 +151,12 @@ def _read_pdf(raw: bytes, path: Path) -> tuple[str, dict]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(raw))
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata or {}
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on broken files; all mean "unreadable"
         raise IngestError(str(path), f"is not a readable PDF ({type(exc).__name__}: {exc}); re-export it") from exc
     meta: dict = {}
     if info.get("/Title"):
@@ -327,6 +332,9 @@ def read_documents(paths: list[str | Path]) -> tuple[list[Document], list[Ingest
             doc = read_document(path)
         except IngestError as exc:
             errors.append(exc)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must never stop the batch
+            errors.append(IngestError(str(path), f"could not be read ({type(exc).__name__}: {exc})"))
             continue
         if doc.doc_id in seen:
             errors.append(IngestError(str(path), f"has the same document id {doc.doc_id!r} as {seen[doc.doc_id]}; rename one of them"))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .answer import DEFAULT_ABSTAIN_THRESHOLD, Answer, answer_question
-from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, QueryError, RagError
@@ -29,6 +29,8 @@ def check_question(question: str) -> str:
     if not isinstance(question, str) or not question.strip():
         raise QueryError("the question is empty; type a question about the articles")
     question = question.strip()
+    if "\x00" in question or any("\ud800" <= ch <= "\udfff" for ch in question):
+        raise QueryError("the question contains invalid characters (NUL or unpaired surrogates); retype it as plain text")
     if len(question) > MAX_QUESTION_CHARS:
         raise QueryError(f"the question is {len(question):,} characters long; keep it under {MAX_QUESTION_CHARS:,}")
     return question
@@ -52,6 +54,7 @@ class RAG:
               overlap_tokens: int = DEFAULT_OVERLAP_TOKENS, embed_sentences: bool = True,
               rebuild: bool = False, progress: bool = True, embedder: Embedder | None = None) -> RAG:
         """Build the index for a folder (or list) of articles, re-embedding only new or changed ones."""
+        check_chunk_settings(chunk_tokens, overlap_tokens)  # before the model loads
         paths = list_article_files(corpus) if isinstance(corpus, str | Path) else [Path(p) for p in corpus]
         docs, errors = read_documents(paths)
         if not docs:
@@ -126,8 +129,7 @@ class RAG:
         """Index (or re-index) files, keeping every other document; bad files are reported, not indexed."""
         docs, errors = read_documents([Path(p) for p in paths])
         with self._write_lock:
-            keep = {d.doc_id for d in self._index.documents()}
-            report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_doc_ids=keep,
+            report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_existing=True,
                                  progress=progress, errors=[str(e) for e in errors])
             self._index = open_index(self.index_dir, self._index.settings)
         self.last_report = report
@@ -137,12 +139,12 @@ class RAG:
         """Drop documents by id; unknown ids are an error naming them."""
         doc_ids = list(doc_ids)
         with self._write_lock:
-            known = {d.doc_id for d in self._index.documents()}
+            known = set(read_manifest(self.index_dir)["documents"])  # the live index, even if another process changed it
             unknown = sorted(set(doc_ids) - known)
             if unknown:
                 raise RagError(f"no indexed document has id {', '.join(map(repr, unknown))}; see `rag docs` for the ids")
-            report = write_index(self.index_dir, [], self.embedder, self._index.settings,
-                                 keep_doc_ids=known - set(doc_ids), progress=False)
+            report = write_index(self.index_dir, [], self.embedder, self._index.settings, keep_existing=True,
+                                 drop_doc_ids=set(doc_ids), progress=False)
             self._index = open_index(self.index_dir, self._index.settings)
         self.last_report = report
         return report

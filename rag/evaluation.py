@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import metrics
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 
 DEFAULT_GOLD = "eval/gold.jsonl"
 DEFAULT_REPORTS = "eval/reports"
@@ -36,8 +37,8 @@ class EvalConfig:
 
     mode: str = "hybrid"
     k: int = 5
-    chunk_tokens: int = 160
-    overlap_tokens: int = 32
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    overlap_tokens: int = DEFAULT_OVERLAP_TOKENS
 
     @property
     def label(self) -> str:
@@ -50,6 +51,8 @@ def load_gold(path: str | Path, split: str = "all") -> list[GoldQuestion]:
     from .errors import RagError
 
     questions = []
+    if not Path(path).is_file():
+        raise RagError(f"gold set {path} does not exist; pass --gold with a JSONL file (format in eval/README.md)")
     with open(path, encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
@@ -144,6 +147,8 @@ def load_beir(folder: str | Path, split: str = "test", limit: int | None = None)
             parts = line.rstrip("\n").split("\t")
             if len(parts) < 3 or parts[0] in ("query-id", "query_id"):
                 continue
+            if not parts[2].lstrip("-").isdigit():
+                raise RagError(f"{needed[2]}: relevance {parts[2]!r} is not an integer; fix the qrels file")
             if int(parts[2]) > 0:
                 qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
     queries = {}

@@ -321,13 +321,11 @@ def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index
                 continue  # a writer swapped generations while we opened: read the new one
             raise IndexCorruptError(f"index at {root} is missing {exc.filename}; run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
         except (RuntimeError, ValueError, KeyError, TypeError, sqlite3.DatabaseError) as exc:
-            if isinstance(exc, IndexMismatchError | IndexCorruptError):
-                raise
             raise IndexCorruptError(f"index at {root} is damaged ({type(exc).__name__}: {exc}); run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
         if dense.ntotal != manifest["n_chunks"] or len(chunk_vectors) != manifest["n_chunks"]:
             raise IndexCorruptError(f"index at {root} holds {dense.ntotal} vectors for {manifest['n_chunks']} chunks; run `rag build --rebuild` to recover")
         return Index(root, gen, manifest, dense, chunk_vectors, sentence_vectors, bm25, bm25_ids, db)
-    raise AssertionError("unreachable")
+    raise IndexCorruptError(f"index at {root} kept changing while it was opened; try again")
 
 
 # ---------------------------------------------------------------- writing
@@ -341,14 +339,14 @@ def bm25_tokenize(texts: list[str], *, ids: bool):
     return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(Stemmer), show_progress=False, return_ids=ids)
 
 
-_STEMMER = None
+_STEMMERS = threading.local()
 
 
 def _stemmer(module):
-    global _STEMMER  # the stemmer is a small C object; building it per query costs more than the query
-    if _STEMMER is None:
-        _STEMMER = module.Stemmer("english")
-    return _STEMMER.stemWords
+    # Building a stemmer per query costs more than the query, and one instance must not be shared by threads.
+    if not hasattr(_STEMMERS, "english"):
+        _STEMMERS.english = module.Stemmer("english")
+    return _STEMMERS.english.stemWords
 
 
 def choose_faiss_factory(n_vectors: int, exact_limit: int = EXACT_SEARCH_LIMIT) -> str:
@@ -408,7 +406,8 @@ def write_index(
     embedder,
     settings: IndexSettings,
     *,
-    keep_doc_ids: set[str] | None = None,
+    keep_existing: bool = False,
+    drop_doc_ids: set[str] | None = None,
     reuse: bool = True,
     progress: bool = True,
     errors: list[str] | None = None,
@@ -417,15 +416,18 @@ def write_index(
     """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
 
     Documents whose content hash and settings are unchanged reuse their stored vectors; the others are
-    chunked and embedded. `keep_doc_ids=None` keeps nothing else (a full corpus build); a set keeps those
-    ids from the current index untouched (incremental add/remove). `reuse=False` re-embeds everything.
+    chunked and embedded. A full corpus build keeps nothing else; `keep_existing=True` keeps every document
+    of the live index except `drop_doc_ids` (incremental add/remove; refused if the live index cannot be
+    read or was built with other settings). `reuse=False` re-embeds everything.
     """
     started = time.perf_counter()
     root = Path(root)
     say = on_stage or (lambda _msg: None)
     with writer_lock(root):
         old: Index | None = None
-        if (root / CURRENT_FILE).exists():
+        if keep_existing:
+            old = open_index(root, settings)  # an unreadable or different index must not be silently replaced
+        elif (root / CURRENT_FILE).exists():
             with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
                 old = open_index(root)
         same_settings = reuse and old is not None and old.settings == settings
@@ -442,8 +444,8 @@ def write_index(
             else:
                 to_embed.append(doc)
         given = {d.doc_id for d in docs}
-        for doc_id in sorted((keep_doc_ids or set()) - given):
-            if doc_id in old_records:
+        if keep_existing:
+            for doc_id in sorted(set(old_records) - given - (drop_doc_ids or set())):
                 parts.append(_reuse_rows(old, old_records[doc_id]))
 
         if to_embed:
@@ -469,7 +471,8 @@ def write_index(
 
         parts.sort(key=lambda p: p.record.doc_id)
         removed = sorted({r.doc_id for r in old.documents()} - {p.record.doc_id for p in parts}) if old is not None else []
-        if same_settings and not to_embed and not removed and len(parts) == len(old_records):
+        moved = any(old_records[p.record.doc_id].path != p.record.path for p in parts if p.record.doc_id in old_records)
+        if same_settings and not to_embed and not removed and not moved and len(parts) == len(old_records):
             pass  # nothing changed: keep the live generation as it is
         else:
             gen = _write_generation(root, parts, embedder, settings, old)
@@ -485,13 +488,12 @@ def write_index(
 
 
 def _model_fit_checker(embedder) -> Callable[[str], bool]:
-    from .chunking import count_tokens
-
+    """Exact check in the model's own tokenizer, skipped only when the text cannot possibly overflow."""
     limit = embedder.max_seq_length
 
     def fits(text: str) -> bool:
-        # Wordpiece counts run at most ~3x tiktoken counts on prose: skip the slow check when far below.
-        if count_tokens(text) * 3 < limit:
+        # Every wordpiece covers at least one character, plus [CLS] and [SEP]: short texts always fit.
+        if len(text) + 2 <= limit:
             return True
         return embedder.count_tokens([text])[0] <= limit
 

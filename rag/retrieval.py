@@ -14,6 +14,7 @@ MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "relative")
 RRF_K = 60
 NEAR_DUPLICATE_COSINE = 0.97
+MAX_K = 1000  # more passages than anyone reads; also keeps SQLite's IN (...) lists small
 
 
 @dataclass(frozen=True)
@@ -163,13 +164,19 @@ def search_index(
         raise QueryError(f"mode {mode!r} is not one of {', '.join(MODES)}; pick one of them")
     if fusion not in FUSIONS:
         raise QueryError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
-    if k < 1:
-        raise QueryError(f"k={k} must be at least 1")
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k={k} is out of range; ask for 1 to {MAX_K} passages")
     for label, value in (("date_from", date_from), ("date_to", date_to)):
         try:
             normalize_date(value, where=label)
         except ValueError as exc:
             raise QueryError(f"{exc}; write it as YYYY, YYYY-MM or YYYY-MM-DD") from exc
+    if sources:
+        known = {d.source for d in index.documents()}
+        unknown = sorted(set(sources) - known)
+        if unknown:
+            raise QueryError(f"no indexed article has source {', '.join(map(repr, unknown))}; "
+                             f"known sources: {', '.join(sorted(repr(s) for s in known if s))}")
     allowed = index.chunk_ids_where(list(sources) if sources else None, date_from, date_to) if (sources or date_from or date_to) else None
     depth = depth or max(4 * k, 40)
     dense = dense_candidates(index, query_vector, depth, allowed) if mode in ("dense", "hybrid") else []

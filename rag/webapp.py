@@ -291,14 +291,12 @@ def sanitize_filename(name: str, *, max_stem: int = 80) -> str:
 
 
 def _target_path(corpus: Path, name: str, taken_stems: set[str]) -> Path:
-    """Where an upload goes: its own name (replacing a same-named file), or a numbered name if its
-    document id is already used by a different file."""
+    """Where an upload goes: its own name, or a numbered one when that document id is taken. An upload
+    never overwrites a file, so an existing article's metadata sidecar can never describe new content."""
     path = corpus / name
-    if path.exists():
-        return path
     stem, suffix = path.stem, path.suffix
     n = 1
-    while stem in taken_stems:
+    while stem in taken_stems or (corpus / f"{stem}{suffix}").exists():
         n += 1
         stem = f"{path.stem}-{n}"
     return corpus / f"{stem}{suffix}"
@@ -356,12 +354,8 @@ def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | 
             ready.append((shown, staged, target))
         if not ready:
             return UploadResult([], failed)
-        backups: dict[Path, Path] = {}
         written: list[Path] = []
         for shown, staged, target in ready:
-            if target.exists():
-                backups[target] = staged.with_suffix(staged.suffix + ".old")
-                shutil.copy2(target, backups[target])
             partial = corpus / f".{target.name}.part"
             shutil.copyfile(staged, partial)
             os.replace(partial, target)
@@ -369,14 +363,14 @@ def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | 
         try:
             report = engine.add(written)
         except BaseException:
-            _restore(written, backups)
+            _remove(written)
             raise
         bad = {}
         for error in report.errors:
             for target in written:
                 if error.startswith(str(target)):
                     bad[target] = error[len(str(target)):].lstrip(": ")
-        _restore(list(bad), backups)
+        _remove(list(bad))
     titles = {d.doc_id: d.title for d in engine.documents()}
     indexed = []
     for shown, _, target in ready:
@@ -387,13 +381,10 @@ def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | 
     return UploadResult(indexed, failed)
 
 
-def _restore(paths: Sequence[Path], backups: dict[Path, Path]) -> None:
-    """Put back the previous version of each path, or remove it if it is new."""
+def _remove(paths: Sequence[Path]) -> None:
+    """Delete uploaded files that did not make it into the index."""
     for path in paths:
-        if path in backups:
-            os.replace(backups[path], path)
-        else:
-            path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
 
 
 def delete_article(engine: RAG, corpus_dir: str | Path, doc_id: str) -> str:

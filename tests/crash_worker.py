@@ -37,9 +37,11 @@ def main() -> None:
         if mode == "build":
             toggle(corpus / TOGGLED, original)
             RAG.build(corpus, index, embedder=embedder, progress=False)
+            print("WROTE", flush=True)
         else:
             upload.write_text(UPLOAD_TEXT, encoding="utf-8")
             engine.add([upload])
+            print("WROTE", flush=True)
             engine.remove(["zz_upload"])
 
 

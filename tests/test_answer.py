@@ -83,3 +83,18 @@ def test_expected_answer_type():
     assert expected_answer_type("When did Frank Rose speak?") == "time"
     assert expected_answer_type("How many drones were sent?") == "number"
     assert expected_answer_type("Who is Ned Price?") is None
+
+
+@pytest.mark.parametrize("question", ["bad \ud800 surrogate", "nul\x00byte"])
+def test_invalid_characters_are_query_errors(engine, question):
+    with pytest.raises(QueryError, match="invalid characters"):
+        engine.ask(question)
+
+
+def test_an_index_with_every_article_removed_abstains(index_copy, embedder):
+    from rag import RAG
+
+    engine = RAG.load(index_copy, embedder=embedder)
+    engine.remove([d.doc_id for d in engine.documents()])
+    assert engine.documents() == [] and engine.search("missile") == []
+    assert engine.ask("Which missile system were Russian personnel trained in Iran to operate?").abstained

@@ -6,6 +6,7 @@ import pytest
 
 from rag.chunking import chunk_document, count_tokens, embedding_text, split_sentences
 from rag.documents import Document, list_article_files, read_documents
+from rag.errors import RagError
 
 from .conftest import SEEDS
 
@@ -68,7 +69,28 @@ def test_seed_chunks_fit_the_model(seed_docs, embedder):
 
 def test_invalid_settings_are_refused():
     doc = Document("d", "T", "T\n\nSome text here.")
-    with pytest.raises(ValueError, match="overlap_tokens"):
+    with pytest.raises(RagError, match="overlap_tokens"):
         chunk_document(doc, chunk_tokens=50, overlap_tokens=50)
-    with pytest.raises(ValueError, match="chunk_tokens"):
+    with pytest.raises(RagError, match="chunk_tokens"):
         chunk_document(doc, chunk_tokens=4)
+
+
+def test_bracket_runs_do_not_hang_the_splitter():
+    # pysbd alone takes seconds at 8 groups and doubles per group (pySBD issue 79)
+    text = "Intro.. [" + " ".join(["111"] * 40) + "] and then more text. Next sentence."
+    spans = split_sentences(text)
+    assert "".join(text[s.start:s.end] for s in spans).replace(" ", "") == text.replace(" ", "")
+
+
+@pytest.mark.parametrize("body", ["-" * 600, "x" * 3000, "https://example.com/" + "a/" * 700, "東京" * 500])
+def test_runs_without_spaces_are_cut_to_fit_the_model(embedder, body):
+    from rag.index import _model_fit_checker
+
+    doc = Document("odd", "Odd", "Odd\n\nBefore it. " + body + " After it.")
+    fits = _model_fit_checker(embedder)  # the checker the build uses
+    chunks, _ = chunk_document(doc, chunk_tokens=160, overlap_tokens=0, fits_model=lambda t: fits(embedding_text(doc.title, t)))
+    for chunk in chunks:
+        assert embedder.count_tokens([embedding_text(doc.title, chunk.text)])[0] <= embedder.max_seq_length
+        assert count_tokens(chunk.text) <= 160
+        assert doc.text[chunk.start:chunk.end] == chunk.text
+    assert "".join(c.text for c in chunks).replace(" ", "").endswith("Afterit.")

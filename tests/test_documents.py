@@ -122,3 +122,18 @@ def test_bad_files_do_not_stop_the_batch(tmp_path):
     docs, errors = read_documents(sorted(tmp_path.iterdir()))
     assert [d.doc_id for d in docs] == ["good"]
     assert len(errors) == 1 and "bad.txt" in str(errors[0])
+
+
+@pytest.mark.parametrize("sidecar", ['{"title": 123}', '{"source": ["a", "b"]}', '{"colour": "red"}', '[1, 2]', '{bad json'])
+def test_bad_sidecars_are_clear_errors(tmp_path, sidecar):
+    (tmp_path / "a.txt").write_text("Title\n\nA real sentence about drones in the Caspian Sea.", encoding="utf-8")
+    (tmp_path / "a.meta.json").write_text(sidecar, encoding="utf-8")
+    docs, errors = read_documents([tmp_path / "a.txt"])
+    assert docs == [] and len(errors) == 1 and "a.meta.json" in str(errors[0])
+
+
+def test_impossible_sidecar_date(tmp_path):
+    (tmp_path / "a.txt").write_text("Title\n\nA real sentence about drones in the Caspian Sea.", encoding="utf-8")
+    (tmp_path / "a.meta.json").write_text('{"published": "2024-02-30"}', encoding="utf-8")
+    with pytest.raises(IngestError, match="not a real date"):
+        read_document(tmp_path / "a.txt")

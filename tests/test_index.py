@@ -135,3 +135,33 @@ def test_vectors_are_normalized_float32(engine):
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     sentences = np.asarray(engine.index.sentence_vectors)
     assert sentences.shape[0] == engine.index.manifest["n_sentences"] and sentences.shape[1] == 384
+
+
+def test_moving_the_corpus_updates_stored_paths_without_reembedding(tmp_path, corpus_copy, embedder):
+    RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False)
+    moved = tmp_path / "moved"
+    corpus_copy.rename(moved)
+    engine = RAG.build(moved, tmp_path / "idx", embedder=embedder, progress=False)
+    assert engine.last_report.embedded == []
+    assert all(d.path.startswith(str(moved)) for d in engine.documents())
+
+
+def test_a_stale_engine_keeps_documents_another_process_added(index_copy, embedder, tmp_path):
+    first = RAG.load(index_copy, embedder=embedder)
+    second = RAG.load(index_copy, embedder=embedder)  # stands for another process
+    one, two = tmp_path / "zz_one.txt", tmp_path / "zz_two.txt"
+    one.write_text("One\n\nRussia sold Mi-28 helicopters to Iran according to officials.", encoding="utf-8")
+    two.write_text("Two\n\nIran delivered Mohajer-6 drones to Russia according to officials.", encoding="utf-8")
+    second.add([one])
+    first.add([two])  # first still holds the generation without zz_one
+    assert {"zz_one", "zz_two"} <= {d.doc_id for d in RAG.load(index_copy, embedder=embedder).documents()}
+
+
+def test_incremental_update_refuses_a_damaged_index(index_copy, embedder, tmp_path):
+    engine = RAG.load(index_copy, embedder=embedder)
+    gen = index_copy / (index_copy / CURRENT_FILE).read_text().strip()
+    (gen / "chunks.sqlite").unlink()
+    article = tmp_path / "zz_new.txt"
+    article.write_text("New\n\nA sentence about drones and the Caspian Sea route.", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="rebuild"):
+        engine.add([article])

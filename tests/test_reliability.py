@@ -75,7 +75,7 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     rng = random.Random(1234 + len(mode))
     unchanged = {k: v for k, v in _doc_hashes(index).items() if k != "004_105da86cbff68d84"}
-    seen = []
+    seen, writes = [], []
     for _ in range(kills):
         worker = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", mode, str(corpus), str(index), str(original)],
                                   cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -85,6 +85,7 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
         finally:
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
+        writes.append(worker.stdout.read().count("WROTE"))
         engine = RAG.load(index, embedder=embedder)  # must open after every kill
         hashes = _doc_hashes(index)
         assert {k: v for k, v in hashes.items() if k not in ("004_105da86cbff68d84", "zz_upload")} == unchanged
@@ -99,19 +100,20 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
             assert engine.index.document_text(p.doc_id)[p.start:p.end] == p.text
         engine.index.close()
         seen.append(state)
+    assert sum(writes) >= kills // 3, f"too few kills landed after completed writes: {writes}"
     return seen
 
 
 @pytest.mark.slow
 def test_sigkill_during_builds_never_leaves_a_mixed_index(tmp_path, index_copy, corpus_copy, embedder):
     seen = _kill_loop("build", 30, tmp_path, corpus_copy, index_copy, embedder)
-    assert len(seen) == 30 and set(seen) == {"A", "B"}  # kills landed before and after completed builds
+    assert len(seen) == 30 and set(seen) <= {"A", "B"}
 
 
 @pytest.mark.slow
 def test_sigkill_during_uploads_never_leaves_a_mixed_index(tmp_path, index_copy, corpus_copy, embedder):
-    seen = _kill_loop("add", 10, tmp_path, corpus_copy, index_copy, embedder)
-    assert len(seen) == 10 and set(seen) <= {"A", "A+upload"}
+    seen = _kill_loop("add", 15, tmp_path, corpus_copy, index_copy, embedder)
+    assert len(seen) == 15 and set(seen) <= {"A", "A+upload"}
 
 
 # ---------------------------------------------------------------- threads
@@ -168,7 +170,7 @@ def test_random_bytes_give_a_document_or_a_clear_error(tmp_path, content, suffix
     try:
         doc = read_document(path)
     except IngestError as exc:
-        assert "random" in str(exc)
+        assert exc.path == str(path) and exc.reason
     else:
         assert doc.text.strip() and doc.doc_id == "random"
 
@@ -181,7 +183,7 @@ def test_random_text_gives_a_document_or_a_clear_error(tmp_path, body, suffix):
     try:
         doc = read_document(path)
     except IngestError as exc:
-        assert "text" in str(exc)
+        assert exc.path == str(path) and exc.reason
     else:
         assert doc.text.strip()
 
@@ -197,10 +199,16 @@ def test_html_scripts_and_styles_never_reach_the_index(tmp_path):
     assert "document.location" not in doc.text and "alert(" not in doc.text and "display:none" not in doc.text
 
 
-@pytest.mark.parametrize("name", ["bad\x00name.txt", "../../etc/passwd"])
-def test_odd_paths_are_clear_errors(tmp_path, name):
-    with pytest.raises(IngestError):
-        read_document(tmp_path / name if "\x00" not in name else str(tmp_path) + "/" + name)
+def test_nul_in_a_path_is_a_clear_error(tmp_path):
+    with pytest.raises(IngestError, match="NUL"):
+        read_document(str(tmp_path) + "/bad\x00name.txt")
+
+
+def test_dot_dot_segments_never_reach_the_document_id(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "x.txt").write_text("Title here\n\nA sentence about drones crossing the Caspian Sea.", encoding="utf-8")
+    doc = read_document(tmp_path / "sub" / ".." / "x.txt")
+    assert doc.doc_id == "x" and "/" not in doc.doc_id
 
 
 def test_long_unicode_file_name(tmp_path):
@@ -229,7 +237,7 @@ def test_random_unicode_questions_answer_or_refuse_clearly(engine, question):
     try:
         answer = engine.ask(question)
     except QueryError as exc:
-        assert "empty" in str(exc) or "2,000" in str(exc)
+        assert "empty" in str(exc) or "2,000" in str(exc) or "invalid characters" in str(exc)
     else:
         assert answer.abstained or answer.citations
         assert sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}) == [p.n for p in answer.citations]
@@ -252,3 +260,34 @@ def test_nothing_in_the_package_unpickles():
         assert not re.search(r"^\s*(import|from)\s+(pickle|cPickle|dill|joblib)\b", source, re.M), path
         assert "allow_pickle=True" not in source, path
         assert "torch.load(" not in source, path
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(st.binary(max_size=1500), st.text(max_size=1500).map(lambda t: t.encode("utf-8", "replace"))),
+       suffix=st.sampled_from(SUFFIXES))
+def test_random_files_through_the_engine_never_half_index(hostile_engine, tmp_path_factory, content, suffix):
+    engine, baseline = hostile_engine
+    path = tmp_path_factory.mktemp("hostile") / f"zz_hostile{suffix}"
+    path.write_bytes(content)
+    report = engine.add([path])
+    docs = {d.doc_id for d in engine.documents()}
+    if report.errors:
+        assert report.embedded == [] and docs == baseline and str(path) in report.errors[0]
+    else:
+        assert report.embedded == ["zz_hostile"] and docs == baseline | {"zz_hostile"}
+        text = engine.index.document_text("zz_hostile")
+        for p in engine.search("hostile", k=3):
+            assert engine.index.document_text(p.doc_id)[p.start:p.end] == p.text
+        engine.remove(["zz_hostile"])
+        assert text and {d.doc_id for d in engine.documents()} == baseline
+    assert engine.ask(QUESTION).citations[0].doc_id == "003_0321a4552254fa38"
+
+
+@pytest.fixture(scope="module")
+def hostile_engine(seed_index, embedder, tmp_path_factory):
+    import shutil
+
+    target = tmp_path_factory.mktemp("hostile-index") / "index"
+    shutil.copytree(seed_index, target)
+    engine = RAG.load(target, embedder=embedder)
+    return engine, {d.doc_id for d in engine.documents()}

@@ -100,3 +100,21 @@ def test_partial_dates_cover_their_whole_period(engine):
 def test_impossible_dates_are_query_errors(engine, bad):
     with pytest.raises(QueryError, match="YYYY"):
         engine.search("missile", date_from=bad)
+
+
+def test_k_larger_than_the_index_returns_what_there_is(engine):
+    hits = engine.search("missile", k=500)
+    assert 0 < len(hits) <= engine.index.n_chunks
+    with pytest.raises(QueryError, match="out of range"):
+        engine.search("missile", k=100_000)
+
+
+def test_unknown_source_lists_the_known_ones(engine):
+    with pytest.raises(QueryError) as info:
+        engine.search("missile", sources=["associated press"])
+    assert "'associated press'" in str(info.value) and "'Associated Press'" in str(info.value)
+
+
+def test_filters_that_match_nothing_give_an_abstention(engine):
+    answer = engine.ask("What did Blinken say?", sources=["Associated Press"], date_from="2030-01-01")
+    assert answer.abstained and answer.citations == []

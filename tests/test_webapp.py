@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import RAG, Answer, Claim, Passage, QueryError
+from rag import RAG, Answer, Claim, Passage, QueryError, RagError
 from rag.documents import MAX_FILE_BYTES
 from rag.webapp import (
     answer_to_dict,
@@ -242,7 +242,7 @@ def test_delete_removes_the_article_and_its_files(live, corpus_copy):
     assert doc_id not in {d.doc_id for d in live.documents()} and len(live.documents()) == 4
     assert not any(p.name.startswith(doc_id) for p in corpus_copy.iterdir())  # the article and its .meta.json
     assert all(doc_id != p.doc_id for p in live.search("NATO antimissile security pledge", k=10))
-    with pytest.raises(Exception, match="no indexed article"):
+    with pytest.raises(RagError, match="no indexed article"):
         delete_article(live, corpus_copy, doc_id)
 
 
@@ -340,3 +340,15 @@ def test_server_does_not_serve_corpus_or_index_files(served):
     for path in (corpus / "003_0321a4552254fa38.txt", index / "CURRENT", Path("/etc/passwd")):
         response = httpx.get(f"{url}gradio_api/file={path}")
         assert response.status_code in (403, 404), path
+
+
+def test_an_upload_never_overwrites_an_article_or_inherits_its_metadata(live, corpus_copy, tmp_path):
+    same_name = tmp_path / "003_0321a4552254fa38.txt"  # the exact file name of the AP seed, which has a sidecar
+    same_name.write_text("Lighthouse news\n\nThe Velmora tidal lighthouse was designed by Ines Okafor in 2024.", encoding="utf-8")
+    original = (corpus_copy / "003_0321a4552254fa38.txt").read_text(encoding="utf-8")
+    result = ingest_uploads(live, corpus_copy, [same_name])
+    assert result.indexed == [("003_0321a4552254fa38-2.txt", "Lighthouse news")]
+    assert (corpus_copy / "003_0321a4552254fa38.txt").read_text(encoding="utf-8") == original
+    titles = {d.doc_id: (d.title, d.source) for d in live.documents()}
+    assert titles["003_0321a4552254fa38-2"] == ("Lighthouse news", None)
+    assert titles["003_0321a4552254fa38"][1] == "Associated Press"
