@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,16 @@ configure_runtime()
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
+# A small made-up article, unlike anything in the seeds, for upload tests.
+ARTICLE_HTML = """<!doctype html><html><head><title>Harbor town opens the Velmora tidal lighthouse</title>
+<meta property="article:published_time" content="2024-05-02"></head><body><article>
+<h1>Harbor town opens the Velmora tidal lighthouse</h1>
+<p>The coastal town of Brindlecombe opened the Velmora tidal lighthouse on Thursday, the first lighthouse in the
+region powered entirely by tidal turbines.</p>
+<p>The lighthouse was designed by the engineer Maria Keswick, who said the turbines produce three times the power
+the lamp needs.</p>
+<p>Fishermen in Brindlecombe had campaigned for a new light since the old tower collapsed in a storm in 2019.</p>
+</article></body></html>"""
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +66,23 @@ def index_copy(tmp_path, seed_index) -> Path:
     target = tmp_path / "index"
     shutil.copytree(seed_index, target)
     return target
+
+
+@contextlib.contextmanager
+def running_app(root: Path, seed_index: Path, embedder) -> Iterator[tuple[str, Path, Path]]:
+    """The chat app on a free loopback port over private copies of the seeds and their index: (url, corpus, index)."""
+    from rag import RAG
+    from rag.webapp import create_app, launch
+
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(SEEDS, corpus)
+    shutil.copytree(seed_index, index)
+    app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/", corpus, index
+    finally:
+        app.close()

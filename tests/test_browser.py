@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 from pathlib import Path
 
 import pytest
+
+from .conftest import ARTICLE_HTML, running_app
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 ANSWERS = "#chat .answer, #chat .abstain"
 
-ARTICLE_HTML = """<!doctype html><html><head><title>Harbor town opens the Velmora tidal lighthouse</title>
-<meta property="article:published_time" content="2024-05-02"></head><body><article>
-<h1>Harbor town opens the Velmora tidal lighthouse</h1>
-<p>The coastal town of Brindlecombe opened the Velmora tidal lighthouse on Thursday, the first lighthouse in the
-region powered entirely by tidal turbines.</p>
-<p>The lighthouse was designed by the engineer Maria Keswick, who said the turbines produce three times the power
-the lamp needs.</p>
-<p>Fishermen in Brindlecombe had campaigned for a new light since the old tower collapsed in a storm in 2019.</p>
-</article></body></html>"""
+
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seed_index, embedder):
     """One app for the whole module, on a free loopback port, over private copies of the corpus and index."""
-    from rag import RAG
-    from rag.webapp import create_app, launch
-
-    root = tmp_path_factory.mktemp("browser-app")
-    corpus, index = root / "corpus", root / "index"
-    shutil.copytree(SEEDS, corpus)
-    shutil.copytree(seed_index, index)
-    app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
-    yield {"url": f"http://127.0.0.1:{port}/", "corpus": corpus}
-    app.close()
+    with running_app(tmp_path_factory.mktemp("browser-app"), seed_index, embedder) as (url, corpus, _):
+        yield {"url": url, "corpus": corpus}
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from rag import RAG, Answer, Claim, Passage, QueryError, RagError
 from rag.documents import MAX_FILE_BYTES
+from .conftest import ARTICLE_HTML, REPO, SEEDS, running_app
 from rag.webapp import (
     answer_to_dict,
     claim_spans,
@@ -29,18 +29,8 @@ from rag.webapp import (
     sanitize_filename,
 )
 
-REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO / "seeds"
 
-ARTICLE_HTML = """<!doctype html><html><head><title>Harbor town opens the Velmora tidal lighthouse</title>
-<meta property="article:published_time" content="2024-05-02"></head><body><article>
-<h1>Harbor town opens the Velmora tidal lighthouse</h1>
-<p>The coastal town of Brindlecombe opened the Velmora tidal lighthouse on Thursday, the first lighthouse in the
-region powered entirely by tidal turbines.</p>
-<p>The lighthouse was designed by the engineer Maria Keswick, who said the turbines produce three times the power
-the lamp needs.</p>
-<p>Fishermen in Brindlecombe had campaigned for a new light since the old tower collapsed in a storm in 2019.</p>
-</article></body></html>"""
+
 
 
 def passage(text="Iran denied it. Russia said nothing.", n=1, start=100, **kw) -> Passage:
@@ -287,26 +277,11 @@ def test_main_reports_a_missing_corpus(tmp_path, capsys):
 # ---------------------------------------------------------------- the served app and its /ask endpoint
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, seed_index, embedder):
     """The app on a free loopback port over private copies of the seeds and their index."""
-    from rag.webapp import create_app, launch
-
-    root = tmp_path_factory.mktemp("served")
-    corpus, index = root / "corpus", root / "index"
-    shutil.copytree(SEEDS, corpus)
-    shutil.copytree(seed_index, index)
-    app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
-    port = free_port()
-    launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
-    yield f"http://127.0.0.1:{port}/", corpus, index
-    app.close()
+    with running_app(tmp_path_factory.mktemp("served"), seed_index, embedder) as app:
+        yield app
 
 
 def test_ask_endpoint_from_gradio_client(served):
