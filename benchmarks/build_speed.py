@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--scifact", default="../shared/bench/scifact")
     parser.add_argument("--seeds-repeats", type=int, default=5)
     parser.add_argument("--scifact-repeats", type=int, default=1)
+    parser.add_argument("--scifact-docs", type=int, default=0, help="only the first N SciFact documents (0: all)")
+    parser.add_argument("--skip-seeds", action="store_true")
     parser.add_argument("--keep-scifact", default=".cache/bench/scifact-index")
     parser.add_argument("--out", default="benchmarks/results/build_speed.json")
     args = parser.parse_args()
@@ -82,12 +84,16 @@ def main() -> None:
 
     embedder = Embedder.load()
     embedder.encode(["warm up the model"] * 64)
-    results = [measure("seeds", lambda: read_documents(list_article_files(args.seeds))[0], embedder,
-                       chunk_tokens=160, overlap_tokens=32, repeats=args.seeds_repeats, keep=None)]
+    results = []
+    if not args.skip_seeds:
+        results.append(measure("seeds", lambda: read_documents(list_article_files(args.seeds))[0], embedder,
+                               chunk_tokens=160, overlap_tokens=32, repeats=args.seeds_repeats, keep=None))
     if args.scifact and Path(args.scifact).exists():
-        results.append(measure("scifact", lambda: beir_documents(load_beir(args.scifact)[0]), embedder,
+        limit = args.scifact_docs or None
+        name = f"scifact-first-{limit}-docs" if limit else "scifact"
+        results.append(measure(name, lambda: beir_documents(load_beir(args.scifact)[0][:limit]), embedder,
                                chunk_tokens=160, overlap_tokens=32, repeats=args.scifact_repeats,
-                               keep=Path(args.keep_scifact)))
+                               keep=None if limit else Path(args.keep_scifact)))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 
