@@ -77,11 +77,22 @@ def export(torch_embedder, folder: Path) -> tuple[Path, Path]:
     bert = torch_embedder.model[0].auto_model.eval()
     sample = torch_embedder.model.tokenizer(["an example sentence to trace"], return_tensors="pt")
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+
+    class Transformer(torch.nn.Module):
+        """Positional inputs, one output: what the exporter traces."""
+
+        def __init__(self):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, *inputs):
+            return self.bert(**dict(zip(names, inputs)), return_dict=True).last_hidden_state
+
     fp32 = folder / "model.onnx"
     axes = {n: {0: "batch", 1: "seq"} for n in names}
     axes["last_hidden_state"] = {0: "batch", 1: "seq"}
     with torch.no_grad():
-        torch.onnx.export(bert, tuple(sample[n] for n in names), str(fp32), input_names=names,
+        torch.onnx.export(Transformer().eval(), tuple(sample[n] for n in names), str(fp32), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
     int8 = folder / "model-int8.onnx"
     quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
