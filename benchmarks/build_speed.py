@@ -24,13 +24,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 def corpus_texts(docs, embedder, chunk_tokens: int, overlap_tokens: int, sentences: bool) -> list[str]:
     """Exactly the texts a build embeds for these documents."""
     from rag.chunking import chunk_document, embedding_text, sentence_texts
-    from rag.index import _model_fit_checker
 
-    fits = _model_fit_checker(embedder)
     chunk_inputs, sentence_inputs = [], []
     for doc in docs:
         chunks, spans = chunk_document(doc, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
-                                       fits_model=lambda piece, title=doc.title: fits(embedding_text(title, piece)))
+                                       fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece)))
         chunk_inputs += [embedding_text(doc.title, c.text) for c in chunks]
         if sentences:
             sentence_inputs += sentence_texts(doc.text, spans)

@@ -74,6 +74,9 @@ class Embedder:
 
     def fits(self, text: str) -> bool:
         """Whether the model reads text whole (no silent truncation)."""
+        # Every wordpiece covers at least one character, plus [CLS] and [SEP]: short texts always fit.
+        if len(text) + 2 <= self.max_seq_length:
+            return True
         return self.count_tokens([text])[0] <= self.max_seq_length
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:

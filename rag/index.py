@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -230,6 +230,10 @@ class Index:
         """(row, start, end) of the sentences in a row range."""
         return self._query('SELECT row, start, "end" FROM sentences WHERE row >= ? AND row < ? ORDER BY row', (first_row, last_row))
 
+    def sources(self) -> set[str]:
+        """The distinct sources of the indexed documents."""
+        return {row[0] for row in self._query("SELECT DISTINCT source FROM documents WHERE source IS NOT NULL")}
+
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, ordered by id."""
         rows = self._query("SELECT doc_id, title, source, author, published, url, path, content_hash, n_chunks FROM documents ORDER BY doc_id")
@@ -411,7 +415,6 @@ def write_index(
     reuse: bool = True,
     progress: bool = True,
     errors: list[str] | None = None,
-    on_stage: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
 
@@ -422,7 +425,6 @@ def write_index(
     """
     started = time.perf_counter()
     root = Path(root)
-    say = on_stage or (lambda _msg: None)
     with writer_lock(root):
         old: Index | None = None
         if keep_existing:
@@ -449,16 +451,13 @@ def write_index(
                 parts.append(_reuse_rows(old, old_records[doc_id]))
 
         if to_embed:
-            say(f"chunking {len(to_embed)} document(s)")
-            fits = _model_fit_checker(embedder)
             fresh: list[tuple[Document, list[Chunk], list[Span]]] = []
             for doc in to_embed:
                 chunks, spans = chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                                               fits_model=lambda piece, title=doc.title: fits(embedding_text(title, piece)))
+                                               fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece)))
                 fresh.append((doc, chunks, spans))
             chunk_inputs = [embedding_text(doc.title, c.text) for doc, chunks, _ in fresh for c in chunks]
             sentence_inputs = [t for doc, _, spans in fresh for t in sentence_texts(doc.text, spans)] if settings.embed_sentences else []
-            say(f"embedding {len(chunk_inputs)} chunks" + (f" and {len(sentence_inputs)} sentences" if sentence_inputs else ""))
             all_vectors = embedder.encode(chunk_inputs + sentence_inputs, progress=progress)
             chunk_vecs, sent_vecs = all_vectors[: len(chunk_inputs)], all_vectors[len(chunk_inputs):]
             ci = si = 0
@@ -485,19 +484,6 @@ def write_index(
         n_chunks=sum(len(p.chunks) for p in parts), n_sentences=sum(len(p.sentences) for p in parts),
         seconds=time.perf_counter() - started,
     )
-
-
-def _model_fit_checker(embedder) -> Callable[[str], bool]:
-    """Exact check in the model's own tokenizer, skipped only when the text cannot possibly overflow."""
-    limit = embedder.max_seq_length
-
-    def fits(text: str) -> bool:
-        # Every wordpiece covers at least one character, plus [CLS] and [SEP]: short texts always fit.
-        if len(text) + 2 <= limit:
-            return True
-        return embedder.count_tokens([text])[0] <= limit
-
-    return fits
 
 
 def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: IndexSettings, old: Index | None) -> Path:

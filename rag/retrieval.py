@@ -172,7 +172,7 @@ def search_index(
         except ValueError as exc:
             raise QueryError(f"{exc}; write it as YYYY, YYYY-MM or YYYY-MM-DD") from exc
     if sources:
-        known = {d.source for d in index.documents()}
+        known = index.sources()
         unknown = sorted(set(sources) - known)
         if unknown:
             raise QueryError(f"no indexed article has source {', '.join(map(repr, unknown))}; "

@@ -84,11 +84,10 @@ def test_bracket_runs_do_not_hang_the_splitter():
 
 @pytest.mark.parametrize("body", ["-" * 600, "x" * 3000, "https://example.com/" + "a/" * 700, "東京" * 500])
 def test_runs_without_spaces_are_cut_to_fit_the_model(embedder, body):
-    from rag.index import _model_fit_checker
-
     doc = Document("odd", "Odd", "Odd\n\nBefore it. " + body + " After it.")
-    fits = _model_fit_checker(embedder)  # the checker the build uses
-    chunks, _ = chunk_document(doc, chunk_tokens=160, overlap_tokens=0, fits_model=lambda t: fits(embedding_text(doc.title, t)))
+    # embedder.fits is the checker the build uses; it skips counting only for texts too short to overflow
+    chunks, _ = chunk_document(doc, chunk_tokens=160, overlap_tokens=0,
+                               fits_model=lambda t: embedder.fits(embedding_text(doc.title, t)))
     for chunk in chunks:
         assert embedder.count_tokens([embedding_text(doc.title, chunk.text)])[0] <= embedder.max_seq_length
         assert count_tokens(chunk.text) <= 160
