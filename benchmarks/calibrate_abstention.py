@@ -16,9 +16,9 @@ from rag.answer import rank_sentences
 from rag.evaluation import load_gold
 
 
-def signals(engine, questions, k: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(best sentence score, out-of-corpus term rate, answerable) per question."""
-    best, unknown, answerable = [], [], []
+def signals(engine, questions, k: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(best sentence score, out-of-corpus term rate, answerable, answer slot filled) per question."""
+    best, unknown, answerable, filled = [], [], [], []
     for q in questions:
         vector = engine.embedder.encode_query(q.question)
         passages = engine.search(q.question, k=k)
@@ -26,12 +26,15 @@ def signals(engine, questions, k: int = 5) -> tuple[np.ndarray, np.ndarray, np.n
         best.append(ranked.best_score)
         unknown.append(ranked.unknown_rate)
         answerable.append(q.answerable)
-    return np.array(best), np.array(unknown), np.array(answerable, dtype=bool)
+        filled.append(ranked.slot_filled)
+    return np.array(best), np.array(unknown), np.array(answerable, dtype=bool), np.array(filled, dtype=bool)
 
 
-def rates(conf: np.ndarray, answerable: np.ndarray, threshold: float) -> tuple[float, float]:
-    """(abstention recall on unanswerable, false-abstention rate on answerable)."""
+def rates(conf: np.ndarray, answerable: np.ndarray, threshold: float, filled: np.ndarray | None = None) -> tuple[float, float]:
+    """(abstention recall on unanswerable, false-abstention rate on answerable); an unfilled answer slot abstains too."""
     abstain = conf < threshold
+    if filled is not None:
+        abstain = abstain | ~filled
     return float(abstain[~answerable].mean()), float(abstain[answerable].mean())
 
 
@@ -49,13 +52,13 @@ def main() -> None:
     for weight in np.arange(0.0, 1.01, 0.05):
         conf = dev[0] - weight * dev[1]
         for threshold in np.unique(np.round(conf, 4)):
-            recall, false = rates(conf, dev[2], threshold)
+            recall, false = rates(conf, dev[2], threshold, dev[3])
             if false <= args.max_false and (best is None or recall > best[0] or (recall == best[0] and false < best[1])):
                 best = (recall, false, float(weight), float(threshold))
     recall, false, weight, threshold = best
     print(f"chosen on dev: unknown_weight={weight:.2f} threshold={threshold:.4f}")
-    for name, (b, u, a) in (("dev", dev), ("test", test)):
-        r, f = rates(b - weight * u, a, threshold)
+    for name, (b, u, a, filled) in (("dev", dev), ("test", test)):
+        r, f = rates(b - weight * u, a, threshold, filled)
         print(f"{name}: abstention recall {r:.3f}, false abstentions {f:.3f} ({int(a.sum())} answerable, {int((~a).sum())} unanswerable)")
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .answer_types import Slot, expected_slot, fills_slot
 from .retrieval import Passage
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
@@ -63,31 +64,9 @@ class Candidate:
 # Stemmed words that shape a question but say nothing about its topic.
 QUESTION_WORDS = frozenset({"did", "doe", "do", "mani", "much", "kind", "sort", "type", "name", "accord", "articl",
                             "say", "said", "happen", "tell", "describ", "mention", "which", "what", "whose"})
-_TEMPORAL_RE = re.compile(
-    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekend|today|yesterday|tomorrow|week|month|year|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
-    r"(?:19|20)\d\d)\b", re.I)
-_NUMBER_RE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-                        r"thousands?|millions?|billions?|several|numerous|few)\b", re.I)
-
-
-def expected_answer_type(question: str) -> str | None:
-    """"time" for When-questions, "number" for How many/much; None when any sentence could answer."""
-    q = question.strip().lower()
-    if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
-        return "time"
-    if re.search(r"\bhow (?:many|much)\b|\bwhat (?:number|percentage|share)\b", q):
-        return "number"
-    return None
-
-
-def answer_type_matches(answer_type: str | None, sentences: Sequence[str]) -> np.ndarray:
-    """1.0 where a sentence holds the expected kind of answer (a time or a number), else 0.0."""
-    if answer_type is None:
-        return np.ones(len(sentences), dtype=np.float32)
-    pattern = _TEMPORAL_RE if answer_type == "time" else _NUMBER_RE
-    return np.array([1.0 if pattern.search(s) else 0.0 for s in sentences], dtype=np.float32)
+def answer_type_matches(slot: Slot | None, question: str, sentences: Sequence[str]) -> np.ndarray:
+    """1.0 where a sentence holds the kind of answer the question asks for (see answer_types), else 0.0."""
+    return np.array([1.0 if fills_slot(slot, s, question) else 0.0 for s in sentences], dtype=np.float32)
 
 
 def content_terms(tokens: Sequence[str]) -> set[str]:
@@ -203,6 +182,7 @@ class RankedSentences:
     scores: np.ndarray
     chosen: list[int]
     unknown_rate: float
+    slot_filled: bool  # a chosen sentence holds the kind of answer asked for (a number for "How many…")
 
     @property
     def best_score(self) -> float:
@@ -217,16 +197,18 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
 
     candidates = candidate_sentences(index, passages)
     if not candidates or index.sentence_vectors.shape[1] == 0:
-        return RankedSentences([], np.zeros(0, np.float32), [], 1.0)
+        return RankedSentences([], np.zeros(0, np.float32), [], 1.0, slot_filled=False)
     vectors = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32)
     tokenized = bm25_tokenize([question] + [c.text for c in candidates], ids=False)
     terms = content_terms(tokenized[0])
     coverage = lexical_coverage(terms, [set(t) for t in tokenized[1:]])
-    type_match = answer_type_matches(expected_answer_type(question), [c.text for c in candidates])
+    slot = expected_slot(question)
+    type_match = answer_type_matches(slot, question, [c.text for c in candidates])
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
     chosen = select_sentences(scores, vectors, max_sentences=max_sentences)
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
-    return RankedSentences(candidates, scores, chosen, unknown_term_rate(terms, vocabulary))
+    return RankedSentences(candidates, scores, chosen, unknown_term_rate(terms, vocabulary),
+                           slot_filled=any(type_match[i] for i in chosen))
 
 
 def answer_question(
@@ -243,7 +225,7 @@ def answer_question(
     if not ranked.chosen:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages)
     confidence = answer_confidence(ranked.best_score, ranked.unknown_rate)
-    if confidence < abstain_threshold:
+    if confidence < abstain_threshold or not ranked.slot_filled:
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages)
     candidates, scores, chosen = ranked.candidates, ranked.scores, ranked.chosen
     numbers = number_citations([candidates[i].passage_index for i in chosen])

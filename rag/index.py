@@ -226,6 +226,14 @@ class Index:
         rows = dict(self._query(f"SELECT chunk_id, vector_row FROM chunks WHERE chunk_id IN ({marks})", [int(i) for i in chunk_ids]))
         return [rows[int(i)] for i in chunk_ids]
 
+    def sentence_row_ranges(self, chunk_ids: list[int]) -> list[tuple[int, int]]:
+        """[first, last) rows of each chunk's sentences in sentence_vectors, in the order given."""
+        marks = ",".join("?" * len(chunk_ids))
+        rows = {row[0]: (row[1], row[2]) for row in self._query(
+            f"SELECT chunk_id, first_sentence_row, last_sentence_row FROM chunks WHERE chunk_id IN ({marks})",
+            [int(i) for i in chunk_ids])}
+        return [rows[int(i)] for i in chunk_ids]
+
     def sentence_spans(self, first_row: int, last_row: int) -> list[tuple[int, int, int]]:
         """(row, start, end) of the sentences in a row range."""
         return self._query('SELECT row, start, "end" FROM sentences WHERE row >= ? AND row < ? ORDER BY row', (first_row, last_row))

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rag import QueryError
-from rag.retrieval import near_duplicate_mask, reciprocal_rank_fusion, relative_score_fusion
+from rag.retrieval import (best_sentence_scores, blend_sentence_scores, near_duplicate_mask, reciprocal_rank_fusion,
+                           relative_score_fusion)
 
 
 def test_reciprocal_rank_fusion_matches_hand_computation():
@@ -118,3 +119,31 @@ def test_unknown_source_lists_the_known_ones(engine):
 def test_filters_that_match_nothing_give_an_abstention(engine):
     answer = engine.ask("What did Blinken say?", sources=["Associated Press"], date_from="2030-01-01")
     assert answer.abstained and answer.citations == []
+
+
+def test_best_sentence_scores_take_the_max_of_each_range():
+    scores = np.array([0.1, 0.9, 0.3, 0.5, 0.2], dtype=np.float32)
+    best = best_sentence_scores(scores, [(0, 2), (2, 5), (5, 5)])
+    assert best[:2].tolist() == pytest.approx([0.9, 0.5]) and best[2] == -np.inf
+
+
+def test_blend_sentence_scores_lifts_a_passage_with_one_strong_sentence():
+    passage = np.array([0.6, 0.5])
+    sentence = np.array([0.6, 0.9])  # the second passage holds one sentence close to the query
+    assert blend_sentence_scores(passage, sentence).tolist() == pytest.approx([0.6, 0.7])
+    assert blend_sentence_scores(passage, sentence, weight=0.0).tolist() == pytest.approx(passage.tolist())
+
+
+def test_dense_scores_blend_each_passage_with_its_best_sentence(engine):
+    from rag.retrieval import sentence_aware_candidates
+
+    index = engine.index
+    vector = engine.embedder.encode_query("Which body of water do the drones cross?")
+    ids = [p.chunk_id for p in engine.search("Which body of water do the drones cross?", k=5, mode="dense")]
+    blended = dict(sentence_aware_candidates(index, vector, ids))
+    for record in index.chunks(ids):
+        rows = [row for row, _, _ in index.sentence_spans(record.first_sentence_row, record.last_sentence_row)]
+        best = float((np.asarray(index.sentence_vectors[rows]) @ vector).max())
+        passage = float(np.asarray(index.chunk_vectors[index.chunk_vector_rows([record.chunk_id])])[0] @ vector)
+        assert blended[record.chunk_id] == pytest.approx(0.5 * passage + 0.5 * best, abs=1e-5)
+    assert list(blended.values()) == sorted(blended.values(), reverse=True)

@@ -1,0 +1,66 @@
+"""Answer types: which questions expect which kind of answer, and which sentences hold one (hand-made cases)."""
+
+import pytest
+
+from rag.answer_types import Slot, expected_slot, fills_slot
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did Frank Rose speak?", "time"),
+    ("In what year was the shield proposed?", "time"),
+    ("How many drones were sent?", "count"),
+    ("How much did Russia pay for the missiles?", "money"),
+    ("What is the price of a Shahed drone?", "money"),
+    ("How far can the Fath-360 fly?", "measure"),
+    ("What is the maximum range of the missile?", "measure"),
+    ("Which French foreign minister spoke?", "person"),
+    ("Who was Iran's president at the time?", "person"),
+    ("What are the names of the officers sanctioned?", "person"),
+    ("Who supplied the drones?", "name"),
+    ("What are the names of the ships?", "name"),
+    ("Why did Turkey agree?", None),
+    ("What did the US secretary of state say?", None),  # a verb before the role noun: asks for a statement
+    ("Which missile system did they train on?", None),
+])
+def test_expected_slot_kind(question, kind):
+    slot = expected_slot(question)
+    assert (slot.kind if slot else None) == kind
+
+
+def test_count_focus_is_the_counted_noun_phrase():
+    assert expected_slot("How many Russian cargo ships were targeted?").focus == {"russian", "cargo", "ship"}
+
+
+@pytest.mark.parametrize("question, sentence, filled", [
+    ("How many Russian cargo ships were targeted?", "The sanctions target four Russian ships.", True),
+    ("How many Russian cargo ships were targeted?", "The sanctions target Russian ships.", False),
+    # A number that counts something else, a year or a model number does not answer.
+    ("How many missiles were delivered?", "The missile has a range of 75 miles.", False),
+    ("How many missiles were delivered?", "The missiles were delivered in 2024.", False),
+    ("How many Su-35 jets were delivered?", "Iran wants to buy Su-35 jets.", False),
+    ("How many drones were shipped?", "Iran shipped hundreds of drones.", True),
+    ("How much did Russia pay?", "Russia paid $1.5 billion for them.", True),
+    ("How much did Russia pay?", "Russia paid billions of dollars.", True),
+    ("How much did Russia pay?", "Russia paid for 200 missiles.", False),
+    ("What is the maximum range of the missile?", "It has a maximum range of 75 miles (120 kilometers).", True),
+    ("How heavy is the warhead?", "It has a maximum range of 75 miles.", False),
+    ("How heavy is the warhead?", "It carries a 500-kilogram warhead.", True),
+    ("How long had the war lasted?", "in the war's 2.5-year history", True),
+    ("When will Russia use them?", "Russia is likely to use them within weeks.", True),
+    ("When will Russia use them?", "Russia is likely to use them in Ukraine.", False),
+    ("Which British foreign secretary spoke?", "British Foreign Secretary David Lammy spoke.", True),
+    ("Which British foreign secretary spoke?", "The British Foreign Secretary spoke in London.", False),
+    ("Which Ukrainian general led it?", "The offensive took part of Russia's Kursk region.", False),
+    ("Who supplied the drones?", "The drones came from Iran.", True),
+])
+def test_fills_slot(question, sentence, filled):
+    assert fills_slot(expected_slot(question), sentence, question) is filled
+
+
+def test_no_slot_means_any_sentence_fills_it():
+    assert fills_slot(None, "anything at all", "Why?")
+
+
+def test_an_unknown_kind_is_an_error():
+    with pytest.raises(ValueError, match="unknown answer kind"):
+        fills_slot(Slot("colour"), "red", "What colour?")
