@@ -122,6 +122,8 @@ def _is_number(token: str) -> bool:
 
 
 def _has_count(words: list[str], focus: frozenset[str]) -> bool:
+    if _stem("times") in focus and any(w.lower() in ("once", "twice", "thrice") for w in words):
+        return True  # "How many times…" is answered by "twice"
     for i, word in enumerate(words):
         if _is_number(word):
             following = {_stem(w) for w in words[i + 1: i + 1 + _COUNT_WINDOW]}

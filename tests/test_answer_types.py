@@ -39,6 +39,7 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("How many missiles were delivered?", "The missiles were delivered in 2024.", False),
     ("How many Su-35 jets were delivered?", "Iran wants to buy Su-35 jets.", False),
     ("How many drones were shipped?", "Iran shipped hundreds of drones.", True),
+    ("How many times was it tested?", "The missile was tested twice.", True),
     ("How much did Russia pay?", "Russia paid $1.5 billion for them.", True),
     ("How much did Russia pay?", "Russia paid billions of dollars.", True),
     ("How much did Russia pay?", "Russia paid for 200 missiles.", False),
