@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-KINDS = ("time", "count", "money", "measure", "person", "name")
+KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Slot:
     """The answer a question expects: its kind, and for counts and measures the words it must attach to."""
 
     kind: str
-    focus: frozenset[str] = frozenset()  # count: stems of the counted noun phrase
+    focus: frozenset[str] = frozenset()  # count: stems of the counted noun phrase; place: the place noun asked
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
 
 
@@ -55,7 +55,8 @@ _DIMENSIONS = {
 }
 _MEASURE_QUESTION_RE = re.compile(
     r"\bhow (far|long|heavy|high|tall|deep|wide|fast)\b|"
-    r"\bwhat (?:is|was|are|were) the (?:\w+ )?(range|distance|length|altitude|weight|payload|speed|duration|population)\b")
+    r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,3}?(range|distance|length|altitude|weight|payload|speed|duration|"
+    r"population)\b")
 _TEMPORAL_RE = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekends?|today|yesterday|tomorrow|days?|weeks?|"
     r"months?|years?|decades?|soon|"
@@ -63,14 +64,30 @@ _TEMPORAL_RE = re.compile(
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
     r"(?:19|20)\d\d)\b", re.I)
 # Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
-PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "general",
-                "commander", "officer", "official", "director", "chief", "leader", "writer", "author", "reporter",
-                "journalist", "analyst", "diplomat", "ambassador", "envoy", "senator", "adviser", "advisor",
+PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
+                "general", "commander", "officer", "official", "director", "chief", "leader", "writer", "author",
+                "reporter", "journalist", "analyst", "diplomat", "ambassador", "envoy", "senator", "adviser", "advisor",
                 "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator")
 _ROLE_QUESTION_RE = re.compile(
     r"^(?:(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,4}?|"
     r"who (?:is|was|are|were) (?:the\s+)?(?:[\w.'’-]+\s+){0,4}?)"
     r"(?:" + "|".join(PERSON_ROLES) + r")s?\b")
+# Nouns naming a place below country level: "In which French city…" asks for a place's name.
+SETTLEMENT_NOUNS = ("city", "cities", "town", "village", "province", "region", "oblast", "district", "capital",
+                    "island", "location")
+# Facilities are named together with their noun ("Hmeimim air base", "port of Bandar Abbas"), never by "in X" alone.
+FACILITY_NOUNS = ("base", "airbase", "airfield", "port", "shipyard")
+PLACE_NOUNS = SETTLEMENT_NOUNS + FACILITY_NOUNS
+_PLACE_QUESTION_RE = re.compile(
+    r"^(?:(?:in|at|from|to|near)\s+)?(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,3}?"
+    r"(" + "|".join(PLACE_NOUNS) + r")\b|^where\b")
+# After "in", these name a continent or a part of the world, not a city or a province.
+_WIDE_REGIONS = frozenset({"europe", "asia", "africa", "america", "americas", "antarctica", "oceania", "eurasia",
+                           "middle", "east", "west", "north", "south"})
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "into", "around"})
+# Demonyms that share no four-letter prefix with their country ("French" names France, "Turkish" Turkey does).
+_DEMONYMS = {"french": "france", "dutch": "netherlands", "swiss": "switzerland", "welsh": "wales",
+             "spanish": "spain", "greek": "greece", "danish": "denmark", "swedish": "sweden", "polish": "poland"}
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
 # Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
 _FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "this", "that", "these", "those", "and",
@@ -84,6 +101,10 @@ def _stem(word: str) -> str:
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     return word.removesuffix("s").removesuffix("e") if len(word) > 3 else word
+
+
+_PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
+_FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
 
 
 def tokens(text: str) -> list[str]:
@@ -112,6 +133,9 @@ def expected_slot(question: str) -> Slot | None:
         return Slot("person")
     if names:
         return Slot("name")
+    place = _PLACE_QUESTION_RE.search(q)
+    if place:
+        return Slot("place", focus=frozenset({_stem(place.group(1))} if place.group(1) else ()))
     if re.match(r"(?:who|whom|whose)\b", q):
         return Slot("name")
     return None
@@ -174,6 +198,29 @@ def _has_new_name(words: list[str], question_words: set[str]) -> bool:
     return any(not all(w.lower() in question_words for w in run) for run in _names(words))
 
 
+def _named_in_question(word: str, question_words: set[str]) -> bool:
+    """True when the question already names `word`, itself or as a demonym ("French" names France)."""
+    word = word.lower()
+    return any(word == q or _DEMONYMS.get(q) == word or (len(q) >= 4 and word[:4] == q[:4]) for q in question_words)
+
+
+def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[str]) -> bool:
+    facility = bool(asked & _FACILITY_STEMS)
+    nouns = _FACILITY_STEMS if facility else _PLACE_STEMS
+    for i, word in enumerate(words):
+        if not word[:1].isupper() or word.lower() in _FUNCTION_WORDS or _named_in_question(word, question_words):
+            continue
+        before = [w.lower() for w in words[max(0, i - 3): i] if w.lower() != "the"]
+        after = {_stem(w) for w in words[i + 1: i + 4]}
+        before_place_noun = bool(after & nouns)  # "Kursk region", "Hmeimim air base"
+        of_place_noun = len(before) >= 2 and before[-1] == "of" and _stem(before[-2]) in nouns  # "city of Isfahan"
+        after_preposition = (not facility and bool(before) and before[-1] in _PLACE_PREPOSITIONS
+                             and word.lower() not in _WIDE_REGIONS)  # "in Copenhagen", not "in Europe"
+        if before_place_noun or of_place_noun or after_preposition:
+            return True
+    return False
+
+
 def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     """True when `sentence` holds the kind of answer `slot` asks for (always True without a slot)."""
     if slot is None:
@@ -190,6 +237,8 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     question_words = {w.lower() for w in tokens(question)}
     if slot.kind == "person":
         return _has_new_name(words, question_words)
+    if slot.kind == "place":
+        return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name":  # "Who supplied…?" may be answered by a country or an agency as well as a person
         return any(w[:1].isupper() and w.lower() not in question_words for w in words[1:])
     raise ValueError(f"unknown answer kind {slot.kind!r}; expected one of {', '.join(KINDS)}")

@@ -13,11 +13,17 @@ from rag.answer_types import Slot, expected_slot, fills_slot
     ("What is the price of a Shahed drone?", "money"),
     ("How far can the Fath-360 fly?", "measure"),
     ("What is the maximum range of the missile?", "measure"),
+    ("What is the maximum flight range of the drone?", "measure"),
     ("Which French foreign minister spoke?", "person"),
     ("Who was Iran's president at the time?", "person"),
+    ("Which Iranian Foreign Ministry spokesmen are quoted?", "person"),
     ("What are the names of the officers sanctioned?", "person"),
     ("Who supplied the drones?", "name"),
     ("What are the names of the ships?", "name"),
+    ("In which city was the conference held?", "place"),
+    ("Which Russian air base hosts the launchers?", "place"),
+    ("Where is the drone plant?", "place"),
+    ("Which State Department spokesman spoke?", "person"),  # "state" is not a place noun here
     ("Why did Turkey agree?", None),
     ("What did the US secretary of state say?", None),  # a verb before the role noun: asks for a statement
     ("Which missile system did they train on?", None),
@@ -53,6 +59,17 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("Which British foreign secretary spoke?", "The British Foreign Secretary spoke in London.", False),
     ("Which Ukrainian general led it?", "The offensive took part of Russia's Kursk region.", False),
     ("Who supplied the drones?", "The drones came from Iran.", True),
+    ("In which city was the conference held?", "He spoke at a conference in Copenhagen, Denmark.", True),
+    ("In which city was the conference held?", "It was held in the city of Yelabuga.", True),
+    ("In which city was the conference held?", "The conference was about missile defense.", False),
+    # The country the question names ("French" names France) and continents are not cities.
+    ("In which French city was it held?", "The dialogue in France began a series of meetings.", False),
+    ("In which French city was it held?", "The U.S. deployed defenses in Europe.", False),
+    ("In which Turkish province is the radar?", "The radar is in Turkey's east.", False),
+    ("In which Turkish province is the radar?", "The radar is in Malatya province.", True),
+    # A base is named with its noun; "in Iran" does not name one.
+    ("Which Russian air base hosts the launchers?", "Crews trained in Iran and near Moscow.", False),
+    ("Which Russian air base hosts the launchers?", "The launchers are at the Shaykovka air base.", True),
 ])
 def test_fills_slot(question, sentence, filled):
     assert fills_slot(expected_slot(question), sentence, question) is filled
