@@ -145,6 +145,11 @@ def _is_number(token: str) -> bool:
     return (bool(_NUMERAL_RE.match(token)) and not _YEAR_RE.match(token)) or token.lower() in NUMBER_WORDS
 
 
+def _is_amount(token: str) -> bool:
+    """A number word or anything starting with a digit ("1.5", "2024", "500-kilogram"): amounts may be years."""
+    return _is_number(token) or token[:1].isdigit()
+
+
 def _has_count(words: list[str], focus: frozenset[str]) -> bool:
     if _stem("times") in focus and any(w.lower() in ("once", "twice", "thrice") for w in words):
         return True  # "How many times…" is answered by "twice"
@@ -160,7 +165,7 @@ def _has_money(words: list[str]) -> bool:
     for i, word in enumerate(words):
         if word.lower() in CURRENCY:
             near = words[max(0, i - 3): i + 3]
-            if any(_is_number(w) or re.match(r"^\d", w) for w in near):
+            if any(_is_amount(w) for w in near):
                 return True
     return False
 
@@ -170,7 +175,7 @@ def _has_measure(words: list[str], units: frozenset[str]) -> bool:
         number, _, unit = word.partition("-")  # "2.5-year", "500-kilogram"
         if unit and _NUMERAL_RE.match(number) and _stem(unit).startswith(tuple(units)):
             return True
-        if _is_number(word) or re.match(r"^\d", word):
+        if _is_amount(word):
             if any(_stem(w).startswith(tuple(units)) for w in words[i + 1: i + 1 + _UNIT_WINDOW]):
                 return True
     return False

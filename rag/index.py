@@ -226,11 +226,11 @@ class Index:
         rows = dict(self._query(f"SELECT chunk_id, vector_row FROM chunks WHERE chunk_id IN ({marks})", [int(i) for i in chunk_ids]))
         return [rows[int(i)] for i in chunk_ids]
 
-    def sentence_row_ranges(self, chunk_ids: list[int]) -> list[tuple[int, int]]:
-        """[first, last) rows of each chunk's sentences in sentence_vectors, in the order given."""
+    def vector_and_sentence_rows(self, chunk_ids: list[int]) -> list[tuple[int, int, int]]:
+        """(vector row, first sentence row, last sentence row exclusive) of each chunk, in the order given."""
         marks = ",".join("?" * len(chunk_ids))
-        rows = {row[0]: (row[1], row[2]) for row in self._query(
-            f"SELECT chunk_id, first_sentence_row, last_sentence_row FROM chunks WHERE chunk_id IN ({marks})",
+        rows = {row[0]: tuple(row[1:]) for row in self._query(
+            f"SELECT chunk_id, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE chunk_id IN ({marks})",
             [int(i) for i in chunk_ids])}
         return [rows[int(i)] for i in chunk_ids]
 

@@ -147,12 +147,13 @@ def sentence_aware_candidates(index, query_vector: np.ndarray, candidate_ids: Se
     if not candidate_ids:
         return []
     ids = list(candidate_ids)
-    chunk_scores = np.asarray(index.chunk_vectors[index.chunk_vector_rows(ids)], dtype=np.float32) @ query_vector
-    ranges = index.sentence_row_ranges(ids)
-    rows = np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges else np.zeros(0, dtype=np.int64)
-    if len(rows) == 0:
+    chunk_rows = index.vector_and_sentence_rows(ids)
+    chunk_scores = np.asarray(index.chunk_vectors[[r[0] for r in chunk_rows]], dtype=np.float32) @ query_vector
+    ranges = [(first, last) for _, first, last in chunk_rows]
+    sentence_rows = np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges else np.zeros(0, dtype=np.int64)
+    if len(sentence_rows) == 0:
         return sorted(zip(ids, map(float, chunk_scores)), key=lambda kv: -kv[1])
-    sentence_scores = np.asarray(index.sentence_vectors[rows], dtype=np.float32) @ query_vector
+    sentence_scores = np.asarray(index.sentence_vectors[sentence_rows], dtype=np.float32) @ query_vector
     offsets = np.cumsum([0] + [b - a for a, b in ranges])
     local = [(int(offsets[i]), int(offsets[i + 1])) for i in range(len(ranges))]
     best = best_sentence_scores(sentence_scores, local)
