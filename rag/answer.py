@@ -10,14 +10,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answer_types import Slot, expected_slot, fills_slot
+from .gazetteer import with_capitals_and_countries
 from .retrieval import Passage
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
-DEFAULT_ABSTAIN_THRESHOLD = 0.51
+DEFAULT_ABSTAIN_THRESHOLD = 0.163
 LEXICAL_WEIGHT = 0.3
 TYPE_WEIGHT = 0.15
-UNKNOWN_WEIGHT = 0.15
+UNKNOWN_WEIGHT = 0.85
 MAX_SENTENCES = 3
 SELECTION_MARGIN = 0.2
 REDUNDANT_COSINE = 0.85
@@ -199,7 +200,8 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     if not candidates or index.sentence_vectors.shape[1] == 0:
         return RankedSentences([], np.zeros(0, np.float32), [], 1.0, slot_filled=False)
     vectors = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32)
-    tokenized = bm25_tokenize([question] + [c.text for c in candidates], ids=False)
+    # A sentence naming Russia covers a question's "Moscow", and the other way round.
+    tokenized = bm25_tokenize([question] + [with_capitals_and_countries(c.text) for c in candidates], ids=False)
     terms = content_terms(tokenized[0])
     coverage = lexical_coverage(terms, [set(t) for t in tokenized[1:]])
     slot = expected_slot(question)

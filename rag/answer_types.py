@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .gazetteer import country_and_capital_names, demonym_countries
+
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
 
@@ -18,7 +20,9 @@ class Slot:
     """The answer a question expects: its kind, and for counts and measures the words it must attach to."""
 
     kind: str
-    focus: frozenset[str] = frozenset()  # count: stems of the counted noun phrase; place: the place noun asked
+    # Stems of what the answer must attach to: count, the counted noun phrase; place, the place noun asked;
+    # name, the thing whose name is asked ("drone model")
+    focus: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
 
 
@@ -70,7 +74,7 @@ PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman"
                 "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator")
 _ROLE_QUESTION_RE = re.compile(
     r"^(?:(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,4}?|"
-    r"who (?:is|was|are|were) (?:the\s+)?(?:[\w.'’-]+\s+){0,4}?)"
+    r"who (?:is|was|are|were) (?:the\s+)?(?:[\w.'’-]+\s+){0,6}?)"
     r"(?:" + "|".join(PERSON_ROLES) + r")s?\b")
 # Nouns naming a place below country level: "In which French city…" asks for a place's name.
 SETTLEMENT_NOUNS = ("city", "cities", "town", "village", "province", "region", "oblast", "district", "capital",
@@ -79,15 +83,18 @@ SETTLEMENT_NOUNS = ("city", "cities", "town", "village", "province", "region", "
 FACILITY_NOUNS = ("base", "airbase", "airfield", "port", "shipyard")
 PLACE_NOUNS = SETTLEMENT_NOUNS + FACILITY_NOUNS
 _PLACE_QUESTION_RE = re.compile(
-    r"^(?:(?:in|at|from|to|near)\s+)?(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,3}?"
+    r"^(?:(?:in|at|from|to|near|through|via|into|across|over|on)\s+)?"
+    r"(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,3}?"
     r"(" + "|".join(PLACE_NOUNS) + r")\b|^where\b")
 # After "in", these name a continent or a part of the world, not a city or a province.
 _WIDE_REGIONS = frozenset({"europe", "asia", "africa", "america", "americas", "antarctica", "oceania", "eurasia",
                            "middle", "east", "west", "north", "south"})
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "into", "around"})
-# Demonyms that share no four-letter prefix with their country ("French" names France, "Turkish" Turkey does).
-_DEMONYMS = {"french": "france", "dutch": "netherlands", "swiss": "switzerland", "welsh": "wales",
-             "spanish": "spain", "greek": "greece", "danish": "denmark", "swedish": "sweden", "polish": "poland"}
+SPEECH_VERBS = frozenset({"said", "says", "say", "told", "tells", "stated", "states", "described", "called",
+                          "labeled", "labelled", "termed", "warned", "noted", "added", "argued", "claimed",
+                          "dismissed", "denied", "rejected", "insisted", "declared", "announced", "responded",
+                          "replied", "stressed", "emphasized", "repeated", "wrote", "explained", "elaborated",
+                          "remarked", "asserted", "according"})
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
 # Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
 _FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "this", "that", "these", "those", "and",
@@ -104,6 +111,7 @@ def _stem(word: str) -> str:
 
 
 _PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
+_ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES) | {"spokesm", "spokesmen"}
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
 
 
@@ -131,8 +139,11 @@ def expected_slot(question: str) -> Slot | None:
     names = re.search(r"\bwhat (?:is|are|was|were) the names? of\b(.*)", q)
     if _ROLE_QUESTION_RE.search(q) or (names and re.search(r"\b(?:" + "|".join(PERSON_ROLES) + r")s?\b", names.group(1))):
         return Slot("person")
-    if names:
-        return Slot("name")
+    if names:  # "What is the name of the Iranian drone model…": a name next to the named thing
+        named = re.search(r"\bnames? of (?:the |a |an |its |their )?((?:[\w'’-]+ ?){1,4})", " ".join(question.split()),
+                          re.I)
+        thing = [w for w in tokens(named.group(1)) if w[:1].islower() and w not in _FOCUS_STOPWORDS] if named else []
+        return Slot("name", focus=frozenset(_stem(w) for w in thing))
     place = _PLACE_QUESTION_RE.search(q)
     if place:
         return Slot("place", focus=frozenset({_stem(place.group(1))} if place.group(1) else ()))
@@ -181,32 +192,74 @@ def _has_measure(words: list[str], units: frozenset[str]) -> bool:
     return False
 
 
-def _names(words: list[str]) -> list[tuple[str, ...]]:
-    """Runs of two or more capitalized words ("David Lammy", "Hossein Amir-Abdollahian"), particles allowed inside."""
-    runs, current = [], []
-    for word in words + [""]:
-        if (word[:1].isupper() and not word.isupper() and not word.endswith(("'s", "’s"))
-                and word.lower() not in _FUNCTION_WORDS):
-            current.append(word)
-        elif current and word.lower() in _NAME_PARTICLES:
-            current.append(word)
-        else:
-            while current and current[-1].lower() in _NAME_PARTICLES:
-                current.pop()
-            if len(current) >= 2:
-                runs.append(tuple(current))
-            current = []
+def _name_runs(words: list[str]) -> list[tuple[int, int]]:
+    """[start, end) of runs of two or more capitalized words ("David Lammy"), particles allowed inside."""
+    runs, start = [], None
+    for i, word in enumerate(words + [""]):
+        capitalized = (word[:1].isupper() and not word.isupper() and not word.endswith(("'s", "’s"))
+                       and word.lower() not in _FUNCTION_WORDS)
+        if capitalized or (start is not None and word.lower() in _NAME_PARTICLES):
+            start = i if start is None else start
+            continue
+        if start is not None:
+            end = i
+            while end > start and words[end - 1].lower() in _NAME_PARTICLES:
+                end -= 1
+            if end - start >= 2:
+                runs.append((start, end))
+        start = None
     return runs
 
 
+def _is_role(word: str) -> bool:
+    return _stem(word) in _ROLE_STEMS
+
+
+def _person_names(words: list[str]) -> list[tuple[str, ...]]:
+    """Capitalized runs that news style marks as a person's name (see _has_new_name)."""
+    names = []
+    for start, end in _name_runs(words):
+        roles = [i for i in range(start, end) if _is_role(words[i])]
+        first = roles[-1] + 1 if roles else start  # "CIA Director William Burns" -> "William Burns"
+        if end - first < 2:
+            continue
+        before = words[start - 1].lower() if start else ""
+        after = [w.lower() for w in words[end: end + 3]]
+        titled = bool(roles) or _is_role(before) or before in SPEECH_VERBS  # "spokesman Ramin…", "said Nasser…"
+        attributed = bool(after) and (after[0] in SPEECH_VERBS or (  # "John Kirby said", "Ned Price, the spokesman"
+            after[0] in ("the", "a", "an") and any(_is_role(w) for w in after[1:])))
+        if (titled or attributed) and " ".join(words[first:end]).lower() not in country_and_capital_names():
+            names.append(tuple(words[first:end]))
+    return names
+
+
 def _has_new_name(words: list[str], question_words: set[str]) -> bool:
-    return any(not all(w.lower() in question_words for w in run) for run in _names(words))
+    # A person is named the way news names people: after a title or role ("Foreign Minister Sergei Lavrov"),
+    # next to a verb of saying ("said Nasser Kanaani") or with an apposition ("Ned Price, the spokesman").
+    # "Islamic Revolutionary Guard Corps" or "United States" are capitalized runs but not people.
+    return any(not all(w.lower() in question_words for w in name) for name in _person_names(words))
+
+
+def _has_new_name_near(words: list[str], question_words: set[str], thing: frozenset[str]) -> bool:
+    """A proper name or model number ("Shahed-136", "Ursa Major") within a few words of the thing it names.
+
+    Countries, capitals and demonyms ("Russian drones") say where a thing is from, not what it is called.
+    """
+    places = country_and_capital_names() | demonym_countries().keys()
+    for i, word in enumerate(words):
+        proper = (word[:1].isupper() or (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)))
+        if (not proper or word.lower() in _FUNCTION_WORDS or word.lower() in places
+                or _named_in_question(word, question_words)):
+            continue
+        if {_stem(w) for w in words[max(0, i - _COUNT_WINDOW): i + 1 + _COUNT_WINDOW]} & thing:
+            return True
+    return False
 
 
 def _named_in_question(word: str, question_words: set[str]) -> bool:
     """True when the question already names `word`, itself or as a demonym ("French" names France)."""
-    word = word.lower()
-    return any(word == q or _DEMONYMS.get(q) == word or (len(q) >= 4 and word[:4] == q[:4]) for q in question_words)
+    word, demonyms = word.lower(), demonym_countries()
+    return any(word == q or word in demonyms.get(q, ()) or (len(q) >= 4 and word[:4] == q[:4]) for q in question_words)
 
 
 def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[str]) -> bool:
@@ -244,6 +297,8 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_new_name(words, question_words)
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
+    if slot.kind == "name" and slot.focus:
+        return _has_new_name_near(words, question_words, slot.focus)
     if slot.kind == "name":  # "Who supplied…?" may be answered by a country or an agency as well as a person
         return any(w[:1].isupper() and w.lower() not in question_words for w in words[1:])
     raise ValueError(f"unknown answer kind {slot.kind!r}; expected one of {', '.join(KINDS)}")

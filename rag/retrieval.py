@@ -9,6 +9,7 @@ import numpy as np
 
 from .documents import normalize_date
 from .errors import QueryError
+from .gazetteer import capitals_as_countries
 
 MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "relative")
@@ -167,7 +168,7 @@ def bm25_candidates(index, query: str, depth: int, allowed: np.ndarray | None = 
 
     if index.bm25 is None or depth <= 0:
         return []
-    tokens = bm25_tokenize([query], ids=False)[0]
+    tokens = bm25_tokenize([capitals_as_countries(query)], ids=False)[0]
     tokens = [t for t in tokens if t in index.bm25.vocab_dict]
     if not tokens:
         return []

@@ -24,6 +24,9 @@ from rag.answer_types import Slot, expected_slot, fills_slot
     ("Which Russian air base hosts the launchers?", "place"),
     ("Where is the drone plant?", "place"),
     ("Which State Department spokesman spoke?", "person"),  # "state" is not a place noun here
+    ("Who are the two Islamic Revolutionary Guard Corps officers sanctioned?", "person"),
+    ("Through which Caspian Sea port do the drones enter Russia?", "place"),
+    ("What is the name of the Iranian drone model?", "name"),
     ("Why did Turkey agree?", None),
     ("What did the US secretary of state say?", None),  # a verb before the role noun: asks for a statement
     ("Which missile system did they train on?", None),
@@ -58,6 +61,19 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("Which British foreign secretary spoke?", "British Foreign Secretary David Lammy spoke.", True),
     ("Which British foreign secretary spoke?", "The British Foreign Secretary spoke in London.", False),
     ("Which Ukrainian general led it?", "The offensive took part of Russia's Kursk region.", False),
+    # News names a person after a title, next to a verb of saying, or in apposition; organizations and
+    # countries are capitalized runs too, but not people.
+    ("Which American spy chief warned?", "On Saturday, CIA Director William Burns expressed concerns.", True),
+    ("Which spokesmen are quoted?", "\"It is propaganda,\" said Nasser Kanaani, a spokesman.", True),
+    ("Which spokesman said it?", "Ned Price, the spokesman for the State Department, declared it.", True),
+    ("Which spokesman said it?", "\"It is harmful,\" White House NSC spokesman John Kirby said.", True),
+    ("Which officers were sanctioned?", "The sanctions target two officers in the Islamic Revolutionary Guard Corps.",
+     False),
+    ("Which officers were sanctioned?", "Sanctions hit the Revolutionary Guard, the United States said.", False),
+    # A name is asked for a thing: a proper name or model number must stand next to it.
+    ("What is the name of the drone model?", "Russia launched Shahed-136 drones at Kyiv.", True),
+    ("What is the name of the drone model?", "Iran is shipping attack drones to Russia via the Caspian Sea.", False),
+    ("What is the name of the drone model?", "Ukraine launched drone attacks on Russian territory.", False),
     ("Who supplied the drones?", "The drones came from Iran.", True),
     ("In which city was the conference held?", "He spoke at a conference in Copenhagen, Denmark.", True),
     ("In which city was the conference held?", "It was held in the city of Yelabuga.", True),
