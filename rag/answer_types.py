@@ -75,7 +75,15 @@ PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman"
 _ROLE_QUESTION_RE = re.compile(
     r"^(?:(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,4}?|"
     r"who (?:is|was|are|were) (?:the\s+)?(?:[\w.'’-]+\s+){0,6}?)"
-    r"(?:" + "|".join(PERSON_ROLES) + r")s?\b")
+    r"(" + "|".join(PERSON_ROLES) + r")s?\b")
+# Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
+# and a generic role ("Which U.S. officials…") is answered by anyone.
+_ROLE_GROUPS = (("chief", "director", "head", "leader"),
+                ("minister", "secretary", "diplomat", "ambassador", "envoy"),
+                ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
+                ("general", "commander", "officer"),
+                ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
+_GENERIC_ROLES = ("official",)
 # Nouns naming a place below country level: "In which French city…" asks for a place's name.
 SETTLEMENT_NOUNS = ("city", "cities", "town", "village", "province", "region", "oblast", "district", "capital",
                     "island", "location")
@@ -112,6 +120,8 @@ def _stem(word: str) -> str:
 
 _PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
 _ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES) | {"spokesm", "spokesmen"}
+_ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in _ROLE_GROUPS)
+_GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in _GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
 
 
@@ -137,8 +147,10 @@ def expected_slot(question: str) -> Slot | None:
         units = next((u for key, u in _DIMENSIONS.items() if dimension.startswith(key) or key.startswith(dimension)), ())
         return Slot("measure", units=frozenset(units))
     names = re.search(r"\bwhat (?:is|are|was|were) the names? of\b(.*)", q)
-    if _ROLE_QUESTION_RE.search(q) or (names and re.search(r"\b(?:" + "|".join(PERSON_ROLES) + r")s?\b", names.group(1))):
-        return Slot("person")
+    role = _ROLE_QUESTION_RE.search(q) or (
+        names and re.search(r"\b(" + "|".join(PERSON_ROLES) + r")s?\b", names.group(1)))
+    if role:
+        return Slot("person", focus=frozenset({_stem(role.group(1))}))
     if names:  # "What is the name of the Iranian drone model…": a name next to the named thing
         named = re.search(r"\bnames? of (?:the |a |an |its |their )?((?:[\w'’-]+ ?){1,4})", " ".join(question.split()),
                           re.I)
@@ -215,8 +227,8 @@ def _is_role(word: str) -> bool:
     return _stem(word) in _ROLE_STEMS
 
 
-def _person_names(words: list[str]) -> list[tuple[str, ...]]:
-    """Capitalized runs that news style marks as a person's name (see _has_new_name)."""
+def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
+    """Capitalized runs that news style marks as a person's name, each with the stems of its titles."""
     names = []
     for start, end in _name_runs(words):
         roles = [i for i in range(start, end) if _is_role(words[i])]
@@ -225,19 +237,30 @@ def _person_names(words: list[str]) -> list[tuple[str, ...]]:
             continue
         before = words[start - 1].lower() if start else ""
         after = [w.lower() for w in words[end: end + 3]]
-        titled = bool(roles) or _is_role(before) or before in SPEECH_VERBS  # "spokesman Ramin…", "said Nasser…"
-        attributed = bool(after) and (after[0] in SPEECH_VERBS or (  # "John Kirby said", "Ned Price, the spokesman"
-            after[0] in ("the", "a", "an") and any(_is_role(w) for w in after[1:])))
+        apposed = [w for w in after[1:] if _is_role(w)] if after and after[0] in ("the", "a", "an") else []
+        titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed} | (
+            {_stem(before)} if _is_role(before) else set())
+        titled = bool(titles) or before in SPEECH_VERBS  # "Foreign Minister Sergei…", "said Nasser Kanaani"
+        attributed = bool(after) and after[0] in SPEECH_VERBS  # "John Kirby said"
         if (titled or attributed) and " ".join(words[first:end]).lower() not in country_and_capital_names():
-            names.append(tuple(words[first:end]))
+            names.append((tuple(words[first:end]), frozenset(titles)))
     return names
 
 
-def _has_new_name(words: list[str], question_words: set[str]) -> bool:
+def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
+    """True when a name's titles answer for the role asked (untitled names and generic roles always do)."""
+    if not titles or not asked or asked & _GENERIC_ROLE_STEMS:
+        return True
+    return any(titles & group for group in _ROLE_GROUP_STEMS if asked & group) or bool(titles & asked)
+
+
+def _has_new_name(words: list[str], question_words: set[str], asked: frozenset[str] = frozenset()) -> bool:
     # A person is named the way news names people: after a title or role ("Foreign Minister Sergei Lavrov"),
     # next to a verb of saying ("said Nasser Kanaani") or with an apposition ("Ned Price, the spokesman").
-    # "Islamic Revolutionary Guard Corps" or "United States" are capitalized runs but not people.
-    return any(not all(w.lower() in question_words for w in name) for name in _person_names(words))
+    # "Islamic Revolutionary Guard Corps" or "United States" are capitalized runs but not people, and a foreign
+    # minister does not answer "Which officers…".
+    return any(not all(w.lower() in question_words for w in name) and _role_fits(titles, asked)
+               for name, titles in _person_names(words))
 
 
 def _has_new_name_near(words: list[str], question_words: set[str], thing: frozenset[str]) -> bool:
@@ -294,7 +317,7 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_measure(words, slot.units) if slot.units else any(_is_number(w) for w in words)
     question_words = {w.lower() for w in tokens(question)}
     if slot.kind == "person":
-        return _has_new_name(words, question_words)
+        return _has_new_name(words, question_words, slot.focus)
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name" and slot.focus:

@@ -70,6 +70,11 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("Which officers were sanctioned?", "The sanctions target two officers in the Islamic Revolutionary Guard Corps.",
      False),
     ("Which officers were sanctioned?", "Sanctions hit the Revolutionary Guard, the United States said.", False),
+    # The name's title must answer for the role asked: a foreign minister is not an officer, a director is a chief.
+    ("Which Iranian officers were sanctioned?", "Iran’s foreign minister Hossein Amir-Abdollahian repeated it.",
+     False),
+    ("Which U.S. officials described it?", "\"It is harmful,\" White House NSC spokesman John Kirby said.", True),
+    ("Which Russian diplomat welcomed it?", "Russian Foreign Minister Sergei Lavrov spoke approvingly.", True),
     # A name is asked for a thing: a proper name or model number must stand next to it.
     ("What is the name of the drone model?", "Russia launched Shahed-136 drones at Kyiv.", True),
     ("What is the name of the drone model?", "Iran is shipping attack drones to Russia via the Caspian Sea.", False),
