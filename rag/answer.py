@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answer_types import Slot, expected_slot, fills_slot
-from .gazetteer import with_capitals_and_countries
+from .gazetteer import place_partners, with_question_places
 from .retrieval import Passage
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
@@ -201,7 +201,8 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
         return RankedSentences([], np.zeros(0, np.float32), [], 1.0, slot_filled=False)
     vectors = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32)
     # A sentence naming Russia covers a question's "Moscow", and the other way round.
-    tokenized = bm25_tokenize([question] + [with_capitals_and_countries(c.text) for c in candidates], ids=False)
+    partners = place_partners(question)
+    tokenized = bm25_tokenize([question] + [with_question_places(c.text, partners) for c in candidates], ids=False)
     terms = content_terms(tokenized[0])
     coverage = lexical_coverage(terms, [set(t) for t in tokenized[1:]])
     slot = expected_slot(question)

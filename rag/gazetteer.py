@@ -64,10 +64,16 @@ def _place_pattern() -> tuple[re.Pattern, dict[str, str]]:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b"), partner
 
 
-def with_capitals_and_countries(text: str) -> str:
-    """`text` followed by the country of each capital it names and the capital of each country it names."""
+def place_partners(question: str) -> list[tuple[re.Pattern, str]]:
+    """For each capital or country the question names: a pattern for its partner place, and the name itself."""
     pattern, partner = _place_pattern()
-    added = dict.fromkeys(partner[m.group(0)] for m in pattern.finditer(text))
+    named = dict.fromkeys(m.group(0) for m in pattern.finditer(question))
+    return [(re.compile(r"\b" + re.escape(partner[name]) + r"\b"), name) for name in named]
+
+
+def with_question_places(text: str, partners: list[tuple[re.Pattern, str]]) -> str:
+    """`text` followed by each question place whose partner it names ("…Russia…" + "Moscow" for a Moscow question)."""
+    added = [name for partner, name in partners if partner.search(text)]
     return f"{text} {' '.join(added)}" if added else text
 
 

@@ -1,7 +1,7 @@
 """Countries, capitals and demonyms from countryinfo, and how lexical matching uses them."""
 
-from rag.gazetteer import (capitals_as_countries, country_and_capital_names, demonym_countries,
-                           with_capitals_and_countries)
+from rag.gazetteer import (capitals_as_countries, country_and_capital_names, demonym_countries, place_partners,
+                           with_question_places)
 
 
 def test_capitals_are_read_as_their_countries():
@@ -10,10 +10,12 @@ def test_capitals_are_read_as_their_countries():
     assert capitals_as_countries("a moscow mule") == "a moscow mule"  # only the capitalized place name
 
 
-def test_expansion_adds_the_partner_of_each_place_once():
-    assert with_capitals_and_countries("Russia and Moscow") == "Russia and Moscow Moscow Russia"
-    assert with_capitals_and_countries("North Korea") == "North Korea Pyongyang"
-    assert with_capitals_and_countries("no places here") == "no places here"
+def test_a_sentence_naming_the_partner_place_gains_the_question_place():
+    partners = place_partners("Why did Moscow and Pyongyang grow closer to Iran?")
+    assert with_question_places("Russia and North Korea signed a pact.", partners) == (
+        "Russia and North Korea signed a pact. Moscow Pyongyang")
+    assert with_question_places("Tehran denied it.", partners) == "Tehran denied it. Iran"
+    assert with_question_places("No place here.", partners) == "No place here."
 
 
 def test_demonyms_name_every_country_they_can_mean():
