@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .gazetteer import country_and_capital_names, demonym_countries
+from .gazetteer import countries, country_and_capital_names, demonym_countries
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
@@ -26,7 +26,7 @@ class Slot:
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
 
 
-_TOKEN_RE = re.compile(r"[$€£]|[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*")
+_TOKEN_RE = re.compile(r"[$€£%]|[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*")
 _YEAR_RE = re.compile(r"^(?:1[89]|20)\d\d$")
 _NUMERAL_RE = re.compile(r"^\d[\d,.]*$")
 NUMBER_WORDS = frozenset(
@@ -35,6 +35,7 @@ NUMBER_WORDS = frozenset(
     "million millions billion billions dozen dozens several".split())
 _AUXILIARIES = ("has|have|had|did|do|does|is|are|was|were|will|would|can|could|should|might|may|must|"
                 "been|be|being")
+_AUX_WORDS = frozenset(_AUXILIARIES.split("|"))
 _FOCUS_STOPWORDS = frozenset({"of", "the", "a", "an", "per", "in", "on", "at", "for", "to", "from", "by", "with",
                               "and", "or", "that", "which", "its", "their", "his", "her"})
 _COUNT_WINDOW = 4  # a number counts a noun it precedes by at most this many words ("four Russian cargo ships")
@@ -51,13 +52,19 @@ _MASS = ("kg", "kilogram", "pound", "lb", "lbs", "ton", "tonn", "gram")
 _SPEED = ("mph", "kph", "km/h", "knot", "mach")
 _DURATION = ("second", "minut", "hour", "day", "week", "month", "year")
 _PEOPLE = ("peopl", "resid", "inhabit", "citizen", "million", "billion", "thousand")
+_SHARE = ("percent", "%")
+# Answers to "what percentage/share" that need no number: "half of", "two-thirds", "a quarter".
+FRACTION_WORDS = frozenset({"half", "halves", "third", "thirds", "quarter", "quarters", "two-thirds",
+                            "three-quarters", "one-third", "one-quarter"})
 _DIMENSIONS = {
     "range": _LENGTH, "distanc": _LENGTH, "far": _LENGTH, "length": _LENGTH, "long": _LENGTH + _DURATION,
     "altitud": _LENGTH, "high": _LENGTH, "tall": _LENGTH, "deep": _LENGTH, "wide": _LENGTH,
     "weight": _MASS, "heavi": _MASS, "heavy": _MASS, "payload": _MASS,
     "speed": _SPEED, "fast": _SPEED, "durat": _DURATION, "popul": _PEOPLE,
+    "percentag": _SHARE, "percent": _SHARE, "share": _SHARE, "proportion": _SHARE, "fraction": _SHARE,
 }
 _MEASURE_QUESTION_RE = re.compile(
+    r"\bwhat (percentage|percent|share|proportion|fraction)\b|"
     r"\bhow (far|long|heavy|high|tall|deep|wide|fast)\b|"
     r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,3}?(range|distance|length|altitude|weight|payload|speed|duration|"
     r"population)\b")
@@ -85,8 +92,9 @@ _ROLE_GROUPS = (("chief", "director", "head", "leader"),
                 ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
 _GENERIC_ROLES = ("official",)
 # Nouns naming a place below country level: "In which French city…" asks for a place's name.
-SETTLEMENT_NOUNS = ("city", "cities", "town", "village", "province", "region", "oblast", "district", "capital",
-                    "island", "location")
+CITY_NOUNS = ("city", "cities", "town", "towns", "village", "villages", "capital")
+AREA_NOUNS = ("province", "region", "oblast", "district", "island")
+SETTLEMENT_NOUNS = CITY_NOUNS + AREA_NOUNS + ("location",)
 # Facilities are named together with their noun ("Hmeimim air base", "port of Bandar Abbas"), never by "in X" alone.
 FACILITY_NOUNS = ("base", "airbase", "airfield", "port", "shipyard")
 PLACE_NOUNS = SETTLEMENT_NOUNS + FACILITY_NOUNS
@@ -123,6 +131,8 @@ _ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES) | {"spokesm", "spokesmen
 _ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in _ROLE_GROUPS)
 _GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in _GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
+_CITY_STEMS = frozenset(_stem(n) for n in CITY_NOUNS)
+_AREA_STEMS = frozenset(_stem(n) for n in AREA_NOUNS)
 
 
 def tokens(text: str) -> list[str]:
@@ -143,8 +153,10 @@ def expected_slot(question: str) -> Slot | None:
         return Slot("count", focus=frozenset(focus))
     measure = _MEASURE_QUESTION_RE.search(q)
     if measure:
-        dimension = _stem(measure.group(1) or measure.group(2))
+        dimension = _stem(next(g for g in measure.groups() if g))
         units = next((u for key, u in _DIMENSIONS.items() if dimension.startswith(key) or key.startswith(dimension)), ())
+        if dimension == "long" and re.search(r"\bhow long (?:did|does|do|has|have|had|will|would|can|could)\b", q):
+            units = _DURATION  # "How long did they train?" asks for a time, "How long is the runway?" may not
         return Slot("measure", units=frozenset(units))
     names = re.search(r"\bwhat (?:is|are|was|were) the names? of\b(.*)", q)
     role = _ROLE_QUESTION_RE.search(q) or (
@@ -152,16 +164,34 @@ def expected_slot(question: str) -> Slot | None:
     if role:
         return Slot("person", focus=frozenset({_stem(role.group(1))}))
     if names:  # "What is the name of the Iranian drone model…": a name next to the named thing
-        named = re.search(r"\bnames? of (?:the |a |an |its |their )?((?:[\w'’-]+ ?){1,4})", " ".join(question.split()),
-                          re.I)
-        thing = [w for w in tokens(named.group(1)) if w[:1].islower() and w not in _FOCUS_STOPWORDS] if named else []
-        return Slot("name", focus=frozenset(_stem(w) for w in thing))
+        named = re.search(r"\bnames? of\b(.*)", " ".join(question.split()), re.I)
+        return Slot("name", focus=frozenset(_stem(w) for w in _named_thing(tokens(named.group(1)))))
     place = _PLACE_QUESTION_RE.search(q)
     if place:
         return Slot("place", focus=frozenset({_stem(place.group(1))} if place.group(1) else ()))
     if re.match(r"(?:who|whom|whose)\b", q):
         return Slot("name")
     return None
+
+
+def _possessor(word: str) -> str:
+    """Lower-case word without a possessive ending ("Moscow’s" -> "moscow")."""
+    return re.sub(r"['’]s?$", "", word).lower()
+
+
+def _named_thing(words: list[str]) -> list[str]:
+    """The noun phrase whose name is asked: "the Iranian drone model Russia uses" -> drone, model."""
+    thing: list[str] = []
+    for word in words:
+        lower = word.lower()
+        if lower in _FOCUS_STOPWORDS and not thing:
+            continue  # "the", "its" before the phrase
+        if (word[:1].isupper() or lower in NUMBER_WORDS) and not thing:
+            continue  # "four Russian cargo ships": leading numbers and demonyms qualify, they do not name
+        if word[:1].isupper() or lower in _FOCUS_STOPWORDS or lower.endswith(("ing", "ed")) or lower in _AUX_WORDS:
+            break  # the phrase ends where a name, a preposition or a verb begins
+        thing.append(word)
+    return thing
 
 
 def _is_number(token: str) -> bool:
@@ -194,6 +224,8 @@ def _has_money(words: list[str]) -> bool:
 
 
 def _has_measure(words: list[str], units: frozenset[str]) -> bool:
+    if "%" in units and any(w.lower() in FRACTION_WORDS for w in words):
+        return True
     for i, word in enumerate(words):
         number, _, unit = word.partition("-")  # "2.5-year", "500-kilogram"
         if unit and _NUMERAL_RE.match(number) and _stem(unit).startswith(tuple(units)):
@@ -263,6 +295,10 @@ def _has_new_name(words: list[str], question_words: set[str], asked: frozenset[s
                for name, titles in _person_names(words))
 
 
+# A name in quotes is short and unpunctuated; a quoted remark ("a direct threat to European security.") is not.
+_SHORT_QUOTE_RE = re.compile(r"[\"“](?:[^\"“”\s.,;:!?]+\s){0,4}[^\"“”\s.,;:!?]+[\"”]")
+
+
 def _has_new_name_near(words: list[str], question_words: set[str], thing: frozenset[str]) -> bool:
     """A proper name or model number ("Shahed-136", "Ursa Major") within a few words of the thing it names.
 
@@ -271,7 +307,7 @@ def _has_new_name_near(words: list[str], question_words: set[str], thing: frozen
     places = country_and_capital_names() | demonym_countries().keys()
     for i, word in enumerate(words):
         proper = (word[:1].isupper() or (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)))
-        if (not proper or word.lower() in _FUNCTION_WORDS or word.lower() in places
+        if (not proper or word.lower() in _FUNCTION_WORDS or _possessor(word) in places
                 or _named_in_question(word, question_words)):
             continue
         if {_stem(w) for w in words[max(0, i - _COUNT_WINDOW): i + 1 + _COUNT_WINDOW]} & thing:
@@ -286,10 +322,13 @@ def _named_in_question(word: str, question_words: set[str]) -> bool:
 
 
 def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[str]) -> bool:
-    facility = bool(asked & _FACILITY_STEMS)
-    nouns = _FACILITY_STEMS if facility else _PLACE_STEMS
+    # The place must be of the kind asked: "Kursk region" does not answer "Which cities…", nor "in Iran".
+    nouns = next((group for group in (_FACILITY_STEMS, _CITY_STEMS, _AREA_STEMS) if asked & group), _PLACE_STEMS)
+    facility, below_country = nouns is _FACILITY_STEMS, nouns is not _PLACE_STEMS
     for i, word in enumerate(words):
         if not word[:1].isupper() or word.lower() in _FUNCTION_WORDS or _named_in_question(word, question_words):
+            continue
+        if below_country and _possessor(word) in _country_names():
             continue
         before = [w.lower() for w in words[max(0, i - 3): i] if w.lower() != "the"]
         after = {_stem(w) for w in words[i + 1: i + 4]}
@@ -300,6 +339,10 @@ def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[
         if before_place_noun or of_place_noun or after_preposition:
             return True
     return False
+
+
+def _country_names() -> frozenset[str]:
+    return frozenset(c.name.lower() for c in countries())
 
 
 def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
@@ -320,8 +363,8 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_new_name(words, question_words, slot.focus)
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
-    if slot.kind == "name" and slot.focus:
-        return _has_new_name_near(words, question_words, slot.focus)
+    if slot.kind == "name" and slot.focus:  # a name near the thing, or a short quoted one ("phased adaptive approach")
+        return _has_new_name_near(words, question_words, slot.focus) or bool(_SHORT_QUOTE_RE.search(sentence))
     if slot.kind == "name":  # "Who supplied…?" may be answered by a country or an agency as well as a person
         return any(w[:1].isupper() and w.lower() not in question_words for w in words[1:])
     raise ValueError(f"unknown answer kind {slot.kind!r}; expected one of {', '.join(KINDS)}")
