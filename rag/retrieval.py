@@ -18,6 +18,11 @@ NEAR_DUPLICATE_COSINE = 0.97
 # A passage's dense score averages its own cosine with that of its best sentence: a one-sentence answer inside
 # a long passage is diluted in the passage vector. Chosen on the development half of eval/gold.jsonl.
 SENTENCE_WEIGHT = 0.5
+# Sentence-aware dense scores are the stronger list, so they weigh more in relative-score fusion (chosen on the
+# development half: MRR 0.798 -> 0.826, key-fact accuracy 0.692 -> 0.754). Indexes without sentence vectors
+# (the BEIR evaluation) fuse plain dense and BM25 scores with equal weights, where a heavier dense side lost
+# SciFact nDCG@10 (0.732 at 0.5, 0.724 at 0.6, 0.718 at 0.7).
+SENTENCE_AWARE_DENSE_WEIGHT = 0.7
 MAX_K = 1000  # more passages than anyone reads; also keeps SQLite's IN (...) lists small
 
 
@@ -218,8 +223,10 @@ def search_index(
     depth = depth or max(4 * k, 40)
     dense = dense_candidates(index, query_vector, depth, allowed) if mode in ("dense", "hybrid") else []
     lexical = bm25_candidates(index, query, depth, allowed) if mode in ("bm25", "hybrid") else []
+    dense_weight = 0.5
     if dense and index.sentence_vectors.shape[0] > 0 and index.sentence_vectors.shape[1] > 0:
         dense = sentence_aware_candidates(index, query_vector, list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical])))
+        dense_weight = SENTENCE_AWARE_DENSE_WEIGHT
     if mode == "dense":
         ranked = dense
     elif mode == "bm25":
@@ -227,7 +234,7 @@ def search_index(
     elif fusion == "rrf":
         ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
     else:
-        ranked = relative_score_fusion([dense, lexical])
+        ranked = relative_score_fusion([dense, lexical], weights=[dense_weight, 1.0 - dense_weight])
     ranked = ranked[: max(2 * k, k + 10)]
     if not ranked:
         return []

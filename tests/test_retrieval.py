@@ -147,3 +147,21 @@ def test_dense_scores_blend_each_passage_with_its_best_sentence(engine):
         passage = float(np.asarray(index.chunk_vectors[index.chunk_vector_rows([record.chunk_id])])[0] @ vector)
         assert blended[record.chunk_id] == pytest.approx(0.5 * passage + 0.5 * best, abs=1e-5)
     assert list(blended.values()) == sorted(blended.values(), reverse=True)
+
+
+def test_hybrid_weighs_sentence_aware_dense_scores_more(engine):
+    from rag.retrieval import (SENTENCE_AWARE_DENSE_WEIGHT, bm25_candidates, dense_candidates, search_index,
+                               sentence_aware_candidates)
+
+    question = "What is Moscow handing Tehran in return for the unmanned aircraft?"
+    index, vector = engine.index, engine.embedder.encode_query(question)
+    lexical = bm25_candidates(index, question, 40)
+    dense = sentence_aware_candidates(index, vector, list(dict.fromkeys(
+        [i for i, _ in dense_candidates(index, vector, 40)] + [i for i, _ in lexical])))
+    hits = search_index(index, question, vector, k=8, dedup=False)
+    expected = relative_score_fusion([dense, lexical], weights=[SENTENCE_AWARE_DENSE_WEIGHT,
+                                                                1.0 - SENTENCE_AWARE_DENSE_WEIGHT])[:8]
+    equal = relative_score_fusion([dense, lexical])[:8]
+    assert [h.chunk_id for h in hits] == [i for i, _ in expected]
+    assert [h.score for h in hits] == pytest.approx([s for _, s in expected])
+    assert [i for i, _ in expected] != [i for i, _ in equal]  # the weight changes this ranking
