@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .gazetteer import countries, country_and_capital_names, demonym_countries
+from .gazetteer import country_and_capital_names, country_names, demonym_countries, place_words
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
@@ -304,7 +304,7 @@ def _has_new_name_near(words: list[str], question_words: set[str], thing: frozen
 
     Countries, capitals and demonyms ("Russian drones") say where a thing is from, not what it is called.
     """
-    places = country_and_capital_names() | demonym_countries().keys()
+    places = place_words()
     for i, word in enumerate(words):
         proper = (word[:1].isupper() or (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)))
         if (not proper or word.lower() in _FUNCTION_WORDS or _possessor(word) in places
@@ -328,7 +328,7 @@ def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[
     for i, word in enumerate(words):
         if not word[:1].isupper() or word.lower() in _FUNCTION_WORDS or _named_in_question(word, question_words):
             continue
-        if below_country and _possessor(word) in _country_names():
+        if below_country and _possessor(word) in country_names():
             continue
         before = [w.lower() for w in words[max(0, i - 3): i] if w.lower() != "the"]
         after = {_stem(w) for w in words[i + 1: i + 4]}
@@ -339,10 +339,6 @@ def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[
         if before_place_noun or of_place_noun or after_preposition:
             return True
     return False
-
-
-def _country_names() -> frozenset[str]:
-    return frozenset(c.name.lower() for c in countries())
 
 
 def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:

@@ -53,6 +53,18 @@ def country_and_capital_names() -> frozenset[str]:
 
 
 @cache
+def country_names() -> frozenset[str]:
+    """Lower-case country names ("united states")."""
+    return frozenset(c.name.lower() for c in countries())
+
+
+@cache
+def place_words() -> frozenset[str]:
+    """Lower-case country and capital names and demonyms: words that say where something is from."""
+    return country_and_capital_names() | frozenset(demonym_countries())
+
+
+@cache
 def _place_pattern() -> tuple[re.Pattern, dict[str, str]]:
     # Capitals and country names are matched as written (capitalized), so "Male" or "Victoria" in running
     # text is the place only when capitalized; the longest alternative wins ("North Korea" before "Korea").
