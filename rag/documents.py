@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IngestError
+from .text import normalize
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 METADATA_SUFFIX = ".meta.json"
@@ -196,17 +197,11 @@ _DATE_LINE_RE = re.compile(
 _STREET_RE = re.compile(r"^\d+\s+[\w .]+(?:st|street|ave|avenue|rd|road|blvd)\.?$|^[\w .]+,\s*[A-Z]{2}\s+\d{5}$", re.I)
 
 
-def _fold(text: str) -> str:
-    """Compare headlines ignoring case, quote style and spacing."""
-    text = text.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"}))
-    return re.sub(r"\s+", " ", text).strip().casefold()
-
-
 def _is_chrome(line: str, meta: dict) -> bool:
     if _CHROME_LINE_RE.match(line) or _DATE_LINE_RE.match(line) or _STREET_RE.match(line):
         return True
     author = meta.get("author")
-    return bool(author) and _fold(line) in {_fold(author), _fold("by " + author)}
+    return bool(author) and normalize(line) in {normalize(author), normalize("by " + author)}
 
 
 def clean_text(raw: str, title: str | None, meta: dict | None = None) -> tuple[str, str]:
@@ -219,9 +214,9 @@ def clean_text(raw: str, title: str | None, meta: dict | None = None) -> tuple[s
     lines = [line for line in lines if line]
     start = 0
     if title:
-        folded_title = _fold(title)
+        folded_title = normalize(title)
         for i, line in enumerate(lines):
-            if _fold(line) == folded_title:
+            if normalize(line) == folded_title:
                 start = i + 1  # everything above the headline is masthead
                 break
     else:
@@ -238,7 +233,7 @@ def clean_text(raw: str, title: str | None, meta: dict | None = None) -> tuple[s
     for line in lines[start:]:
         if _TRAILER_RE.match(line) and body:
             break
-        if _is_chrome(line, meta) or (title and _fold(line) == _fold(title)):
+        if _is_chrome(line, meta) or (title and normalize(line) == normalize(title)):
             continue
         body.append(line)
     if not any(len(line.split()) >= 5 for line in body):

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'",
-                         "–": "-", "—": "-", "\u00a0": " "})
+from .text import normalize
+
 _MARKER_RE = re.compile(r"\s*\[\d+\]")
-
-
-def normalize(text: str) -> str:
-    """Casefold, unify typographic quotes and dashes, collapse whitespace."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return re.sub(r"\s+", " ", text).strip().casefold()
 
 
 def contains(haystack: str, needle: str) -> bool:
