@@ -71,11 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_arguments(sub.add_parser("eval", help="evaluate retrieval and answers (gold set or BEIR)",
                                       formatter_class=argparse.RawDescriptionHelpFormatter))
 
-    serve = sub.add_parser("serve", help="start the chat app (builds the index first when needed)")
-    serve.add_argument("--corpus", default="seeds")
-    serve.add_argument("--index", default="index")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7860)
+    from .webapp import add_serve_arguments
+
+    add_serve_arguments(sub.add_parser("serve", help="start the chat app (builds the index first when needed)"))
     return parser
 
 
@@ -111,9 +109,9 @@ def run(args: argparse.Namespace) -> int:
         _print_report(engine.last_report, args.json)
         return 0
     if args.command == "serve":
-        from .webapp import main as serve_main
+        from .webapp import serve
 
-        return serve_main(["--corpus", args.corpus, "--index", args.index, "--host", args.host, "--port", str(args.port)])
+        return serve(args)
     if args.command == "eval":
         from .evaluation import run_eval_command
 

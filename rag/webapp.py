@@ -640,19 +640,28 @@ def launch(app: gr.Blocks, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Options of `python app.py` and `rag serve`."""
+    """Options of `python app.py`."""
     parser = argparse.ArgumentParser(prog="app.py", description="Chat with cited answers from news articles.",
                                      epilog="example: python app.py --port 7861   # then open http://127.0.0.1:7861")
+    add_serve_arguments(parser)
+    return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by `python app.py` and `rag serve`."""
     parser.add_argument("--corpus", default="seeds", help="folder of articles to index; uploads are stored here (default: seeds)")
     parser.add_argument("--index", default="index", help="index folder, built or updated at start (default: index)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST}; 0.0.0.0 exposes the app to your network)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`python app.py`: parse the options and serve."""
+    return serve(build_parser().parse_args(argv))
+
+
+def serve(args: argparse.Namespace) -> int:
     """Build or update the index from the corpus, then serve the app until interrupted."""
-    args = build_parser().parse_args(argv)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check or telemetry (no network)
     from .embedding import configure_runtime
 
