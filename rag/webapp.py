@@ -514,16 +514,23 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         return (library_rows(docs), gr.update(choices=_doc_choices(engine), value=None),
                 gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed; uploads are stored in {escape(corpus)}.")
 
+    def locked_update(update, failure: str):
+        """(result, None), or (None, a message) when the update fails; one update of the index at a time."""
+        with write_lock:
+            try:
+                return update(), None
+            except (RagError, OSError) as exc:
+                log.exception("library update failed")
+                return None, f"{failure} {escape(exc)}"
+
     def upload(files):
         paths = [getattr(f, "name", f) for f in (files or [])]
         if not paths:
             return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.")
-        with write_lock:
-            try:
-                result = ingest_uploads(engine, corpus, paths)
-            except (RagError, OSError) as exc:
-                log.exception("upload failed")
-                return (*library_view(), f"**Upload failed, the index is unchanged:** {escape(exc)}")
+        result, error = locked_update(lambda: ingest_uploads(engine, corpus, paths),
+                                      "**Upload failed, the index is unchanged:**")
+        if error:
+            return (*library_view(), error)
         lines = [f"**Indexed {escape(name)}:** {escape(title)}" for name, title in result.indexed]
         lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
         return (*library_view(), "\n\n".join(lines))
@@ -531,12 +538,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     def delete(doc_id):
         if not doc_id:
             return (*library_view(), "Choose an article to delete first.")
-        with write_lock:
-            try:
-                message = delete_article(engine, corpus, doc_id)
-            except (RagError, OSError) as exc:
-                message = f"Cannot delete: {exc}"
-        return (*library_view(), escape(message))
+        message, error = locked_update(lambda: delete_article(engine, corpus, doc_id), "Cannot delete:")
+        return (*library_view(), error or escape(message))
 
     def ask(question: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
             date_from: str | None = None, date_to: str | None = None,

@@ -15,6 +15,7 @@ from .conftest import ARTICLE_HTML, REPO, SEEDS, running_app
 from rag.webapp import (
     answer_to_dict,
     claim_spans,
+    create_app,
     delete_article,
     highlight,
     ingest_uploads,
@@ -327,3 +328,13 @@ def test_an_upload_never_overwrites_an_article_or_inherits_its_metadata(live, co
     titles = {d.doc_id: (d.title, d.source) for d in live.documents()}
     assert titles["003_0321a4552254fa38-2"] == ("Lighthouse news", None)
     assert titles["003_0321a4552254fa38"][1] == "Associated Press"
+
+
+def test_the_delete_handler_reports_a_failure_and_keeps_the_library(live, corpus_copy):
+    app = create_app(live, str(corpus_copy))
+    delete = next(f.fn for f in app.fns.values() if getattr(f, "name", "") == "delete")
+    *_, message = delete("no_such_article")
+    assert message.startswith("Cannot delete:") and "no indexed article" in message
+    assert len(live.documents()) == 5
+    *_, message = delete("")
+    assert message == "Choose an article to delete first."
