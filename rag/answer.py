@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .answer_types import Slot, expected_slot, fills_slot
-from .gazetteer import place_partners, with_question_places
+from .gazetteer import capitals_as_countries, place_partners, with_question_places
 from .retrieval import Passage
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
@@ -64,7 +64,10 @@ class Candidate:
 
 # Stemmed words that shape a question but say nothing about its topic.
 QUESTION_WORDS = frozenset({"did", "doe", "do", "mani", "much", "kind", "sort", "type", "name", "accord", "articl",
-                            "say", "said", "happen", "tell", "describ", "mention", "which", "what", "whose"})
+                            "say", "said", "happen", "tell", "describ", "mention", "which", "what", "whose", "whi",
+                            "where", "when", "who", "whom", "how"})
+
+
 def answer_type_matches(slot: Slot | None, question: str, sentences: Sequence[str]) -> np.ndarray:
     """1.0 where a sentence holds the kind of answer the question asks for (see answer_types), else 0.0."""
     return np.array([1.0 if fills_slot(slot, s, question) else 0.0 for s in sentences], dtype=np.float32)
@@ -210,7 +213,9 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
     chosen = select_sentences(scores, vectors, max_sentences=max_sentences)
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
-    return RankedSentences(candidates, scores, chosen, unknown_term_rate(terms, vocabulary),
+    # A capital the articles never name still has its country in them ("Pyongyang" -> North Korea).
+    place_terms = content_terms(bm25_tokenize([capitals_as_countries(question)], ids=False)[0])
+    return RankedSentences(candidates, scores, chosen, unknown_term_rate(place_terms, vocabulary),
                            slot_filled=any(type_match[i] for i in chosen))
 
 

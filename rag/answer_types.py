@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .gazetteer import country_and_capital_names, country_names, demonym_countries, place_words
+from .gazetteer import country_and_capital_names, country_names, country_of_capital, demonym_countries, place_words
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
@@ -20,19 +21,19 @@ class Slot:
     """The answer a question expects: its kind, and for counts and measures the words it must attach to."""
 
     kind: str
-    # Stems of what the answer must attach to: count, the counted noun phrase; place, the place noun asked;
-    # name, the thing whose name is asked ("drone model")
+    # Stems of what the answer must attach to: count, the counted noun phrase; person, the role asked
+    # ("minister"); place, the place noun asked; name, the thing whose name is asked ("drone model")
     focus: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
 
 
-_TOKEN_RE = re.compile(r"[$€£%]|[A-Za-z0-9]+(?:[-.,'’][A-Za-z0-9]+)*")
+_TOKEN_RE = re.compile(r"[$€£%]|[^\W_]+(?:[-.,'’/][^\W_]+)*")
 _YEAR_RE = re.compile(r"^(?:1[89]|20)\d\d$")
 _NUMERAL_RE = re.compile(r"^\d[\d,.]*$")
 NUMBER_WORDS = frozenset(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
-    "million millions billion billions dozen dozens several".split())
+    "million millions billion billions dozen dozens several few couple".split())
 _AUXILIARIES = ("has|have|had|did|do|does|is|are|was|were|will|would|can|could|should|might|may|must|"
                 "been|be|being")
 _AUX_WORDS = frozenset(_AUXILIARIES.split("|"))
@@ -40,22 +41,24 @@ _FOCUS_STOPWORDS = frozenset({"of", "the", "a", "an", "per", "in", "on", "at", "
                               "and", "or", "that", "which", "its", "their", "his", "her"})
 _COUNT_WINDOW = 4  # a number counts a noun it precedes by at most this many words ("four Russian cargo ships")
 _UNIT_WINDOW = 2  # a measure's unit follows its number closely ("75 miles", "120 kilometers")
+_NAME_WINDOW = 4  # a name stands close to the thing it names ("the Shahed-136 attack drones")
 
 CURRENCY = frozenset({"$", "€", "£", "dollar", "dollars", "usd", "euro", "euros", "ruble", "rubles", "rouble",
                       "roubles", "rial", "rials", "pound", "pounds", "yuan"})
 _MONEY_QUESTION_RE = re.compile(
-    r"\bhow much\b.*\b(?:pay|paid|pays|cost|costs|price|spend|spent|worth|fund|funded|sell|sold|buy|bought|money|"
-    r"charge|charged|dollars?)\b|\bwhat (?:is|was|were|are) the (?:price|cost|value)\b|\bhow much money\b")
+    # "How much did Russia pay…" asks for money; "How much oil does Iran sell…" asks for an amount of oil.
+    r"\bhow much (?:money|cash|funding)\b|\bhow much\s+(?:" + _AUXILIARIES + r")\b.*\b(?:pay|paid|pays|cost|costs|"
+    r"price|spend|spent|worth|fund|funded|sell|sold|buy|bought|money|charge|charged|dollars?)\b|\bwhat (?:is|was|were|are) the (?:price|cost|value)\b")
 # Unit stems by dimension; a measure question names its dimension with one of the keys.
 _LENGTH = ("mile", "kilomet", "km", "meter", "metr", "feet", "foot", "ft", "yard", "nautic")
 _MASS = ("kg", "kilogram", "pound", "lb", "lbs", "ton", "tonn", "gram")
 _SPEED = ("mph", "kph", "km/h", "knot", "mach")
-_DURATION = ("second", "minut", "hour", "day", "week", "month", "year")
+_DURATION = ("second", "minut", "hour", "day", "week", "month", "year", "decad")
 _PEOPLE = ("peopl", "resid", "inhabit", "citizen", "million", "billion", "thousand")
 _SHARE = ("percent", "%")
 # Answers to "what percentage/share" that need no number: "half of", "two-thirds", "a quarter".
 FRACTION_WORDS = frozenset({"half", "halves", "third", "thirds", "quarter", "quarters", "two-thirds",
-                            "three-quarters", "one-third", "one-quarter"})
+                            "three-quarters", "one-third", "one-quarter", "majority", "minority"})
 _DIMENSIONS = {
     "range": _LENGTH, "distanc": _LENGTH, "far": _LENGTH, "length": _LENGTH, "long": _LENGTH + _DURATION,
     "altitud": _LENGTH, "high": _LENGTH, "tall": _LENGTH, "deep": _LENGTH, "wide": _LENGTH,
@@ -66,29 +69,41 @@ _DIMENSIONS = {
 _MEASURE_QUESTION_RE = re.compile(
     r"\bwhat (percentage|percent|share|proportion|fraction)\b|"
     r"\bhow (far|long|heavy|high|tall|deep|wide|fast)\b|"
-    r"\bwhat (?:is|was|are|were) the (?:[\w-]+ ){0,3}?(range|distance|length|altitude|weight|payload|speed|duration|"
-    r"population)\b")
+    # Modifiers, not a prepositional phrase: "the impact on the population" asks for no population figure.
+    r"\bwhat (?:is|was|are|were) the (?:(?!(?:on|of|in|for|to|at|by|with|about|over)\b)[\w-]+ ){0,3}?"
+    r"(range|distance|length|altitude|weight|payload|speed|duration|population)\b")
 _TEMPORAL_RE = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekends?|today|yesterday|tomorrow|days?|weeks?|"
     r"months?|years?|decades?|soon|"
-    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"january|february|march|april|june|july|august|september|october|november|december|"
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
     r"(?:19|20)\d\d)\b", re.I)
+_MAY_RE = re.compile(r"\b(?:in|on|since|until|by|early|late|mid-?)\s+May\b|\bMay\s+\d")  # the month, not "may"
 # Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
 PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
                 "general", "commander", "officer", "official", "director", "chief", "leader", "writer", "author",
                 "reporter", "journalist", "analyst", "diplomat", "ambassador", "envoy", "senator", "adviser", "advisor",
-                "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator")
+                "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator",
+                "expert", "fellow", "researcher", "professor", "scholar")
 _ROLE_QUESTION_RE = re.compile(
     r"^(?:(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,4}?|"
-    r"who (?:is|was|are|were) (?:the\s+)?(?:[\w.'’-]+\s+){0,6}?)"
-    r"(" + "|".join(PERSON_ROLES) + r")s?\b")
+    r"who (?:is|was|are|were) (?:the\s+)?(?:(?!(?:that|which|who|whom|whose)\b)[\w.'’-]+\s+){0,6}?)"
+    r"(" + "|".join(PERSON_ROLES) + r")(s?)\b(?:\s+([\w'’-]+))?")
+# After a singular role noun, these words show it is the subject asked about ("Which analyst said…"),
+# not an adjective ("What official reason…", "What chief concern…").
+_ADJECTIVE_ROLES = frozenset({"official", "general", "chief"})
+_VERB_ENDINGS = ("ed", "es")
+_IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "made", "led", "leads", "ran", "told",
+                              "wrote", "sent", "saw", "came", "went", "became", "held", "won", "left", "put",
+                              "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
 # Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
 # and a generic role ("Which U.S. officials…") is answered by anyone.
 _ROLE_GROUPS = (("chief", "director", "head", "leader"),
                 ("minister", "secretary", "diplomat", "ambassador", "envoy"),
                 ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
                 ("general", "commander", "officer"),
+                ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
+                 "author"),
                 ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
 _GENERIC_ROLES = ("official",)
 # Nouns naming a place below country level: "In which French city…" asks for a place's name.
@@ -101,16 +116,26 @@ PLACE_NOUNS = SETTLEMENT_NOUNS + FACILITY_NOUNS
 _PLACE_QUESTION_RE = re.compile(
     r"^(?:(?:in|at|from|to|near|through|via|into|across|over|on)\s+)?"
     r"(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,3}?"
-    r"(" + "|".join(PLACE_NOUNS) + r")\b|^where\b")
+    r"(" + "|".join(PLACE_NOUNS) + r")(?:s|es)?\b|^where\b(?!.*\bstands?\b)")
 # After "in", these name a continent or a part of the world, not a city or a province.
 _WIDE_REGIONS = frozenset({"europe", "asia", "africa", "america", "americas", "antarctica", "oceania", "eurasia",
                            "middle", "east", "west", "north", "south"})
-_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "into", "around"})
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "into", "around", "on", "from", "by"})
 SPEECH_VERBS = frozenset({"said", "says", "say", "told", "tells", "stated", "states", "described", "called",
                           "labeled", "labelled", "termed", "warned", "noted", "added", "argued", "claimed",
                           "dismissed", "denied", "rejected", "insisted", "declared", "announced", "responded",
                           "replied", "stressed", "emphasized", "repeated", "wrote", "explained", "elaborated",
                           "remarked", "asserted", "according"})
+# Last words of organizations' and outlets' names: "the State Department said" names no person.
+ORGANIZATION_WORDS = frozenset({
+    "department", "ministry", "house", "agency", "council", "corps", "guard", "guards", "army", "navy", "force",
+    "forces", "command", "committee", "office", "union", "nations", "government", "administration", "parliament",
+    "senate", "congress", "treasury", "court", "bank", "company", "group", "institute", "university", "center",
+    "centre", "foundation", "commission", "bureau", "service", "services", "kremlin", "pentagon", "post", "times",
+    "press", "presse", "news", "journal", "caller", "reuters", "xinhua", "tass", "irna", "telegraph", "guardian",
+    "network", "television", "radio", "organization", "organisation", "alliance", "coalition", "party", "industries",
+    "corporation", "sea", "ocean", "strip", "bay", "gulf"})
+_APPOSITION_WINDOW = 7  # "John Kirby, a White House national security spokesman": the role within 6 words
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
 # Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
 _FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "this", "that", "these", "those", "and",
@@ -127,7 +152,7 @@ def _stem(word: str) -> str:
 
 
 _PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
-_ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES) | {"spokesm", "spokesmen"}
+_ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES)
 _ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in _ROLE_GROUPS)
 _GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in _GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
@@ -142,7 +167,7 @@ def tokens(text: str) -> list[str]:
 
 def expected_slot(question: str) -> Slot | None:
     """The kind of answer a question asks for, or None when any relevant sentence could answer it."""
-    q = " ".join(question.strip().lower().split())
+    q = re.sub(r"^what['’]s\b", "what is", " ".join(question.strip().lower().split()))
     if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
         return Slot("time")
     if _MONEY_QUESTION_RE.search(q):
@@ -154,13 +179,16 @@ def expected_slot(question: str) -> Slot | None:
     measure = _MEASURE_QUESTION_RE.search(q)
     if measure:
         dimension = _stem(next(g for g in measure.groups() if g))
-        units = next((u for key, u in _DIMENSIONS.items() if dimension.startswith(key) or key.startswith(dimension)), ())
+        units = next((u for key, u in _DIMENSIONS.items() if dimension.startswith(key) or key.startswith(dimension)),
+                     ())
         if dimension == "long" and re.search(r"\bhow long (?:did|does|do|has|have|had|will|would|can|could)\b", q):
             units = _DURATION  # "How long did they train?" asks for a time, "How long is the runway?" may not
         return Slot("measure", units=frozenset(units))
     names = re.search(r"\bwhat (?:is|are|was|were) the names? of\b(.*)", q)
-    role = _ROLE_QUESTION_RE.search(q) or (
-        names and re.search(r"\b(" + "|".join(PERSON_ROLES) + r")s?\b", names.group(1)))
+    role = _ROLE_QUESTION_RE.search(q)
+    if role and not _role_is_asked(role):
+        role = None
+    role = role or (names and re.search(r"\b(" + "|".join(PERSON_ROLES) + r")s?\b", names.group(1)))
     if role:
         return Slot("person", focus=frozenset({_stem(role.group(1))}))
     if names:  # "What is the name of the Iranian drone model…": a name next to the named thing
@@ -172,6 +200,15 @@ def expected_slot(question: str) -> Slot | None:
     if re.match(r"(?:who|whom|whose)\b", q):
         return Slot("name")
     return None
+
+
+def _role_is_asked(match: re.Match) -> bool:
+    """True when the role noun heads the question's subject: plural, last, or followed by a verb."""
+    role, plural, following = match.group(1), match.group(2), match.group(3)
+    if role not in _ADJECTIVE_ROLES or plural or not following or match.group(0).startswith("who"):
+        return True
+    return (following in _AUX_WORDS or following in SPEECH_VERBS or following in _IRREGULAR_VERBS
+            or following.endswith(_VERB_ENDINGS) or following in ("who", "that", "whose", "of", "at", "in", "for"))
 
 
 def _possessor(word: str) -> str:
@@ -223,25 +260,41 @@ def _has_money(words: list[str]) -> bool:
     return False
 
 
+def _unit_form(word: str) -> str:
+    # Units compare by prefix, so only a plural "s" comes off ("miles" -> "mile"; _stem would give "mil").
+    word = word.lower()
+    return word[:-1] if len(word) > 2 and word.endswith("s") and word not in ("mps", "kts") else word
+
+
+_ATTACHED_UNIT_RE = re.compile(r"^\d[\d,.]*-?([^\W\d_][\w/]*)$")  # "120km", "40kg", "2.5-year", "500-kilogram"
+
+
 def _has_measure(words: list[str], units: frozenset[str]) -> bool:
-    if "%" in units and any(w.lower() in FRACTION_WORDS for w in words):
+    prefixes = tuple(units)
+    lower = [w.lower() for w in words]
+    if "%" in units and (any(w in FRACTION_WORDS for w in lower) or "most of" in " ".join(lower)):
         return True
+    if "day" in units and any(w == "since" and (_is_amount(n) or n[:1].isupper()) for w, n in zip(words, words[1:])):
+        return True  # "How long has Iran supplied drones?" - "since August 2022"
     for i, word in enumerate(words):
-        number, _, unit = word.partition("-")  # "2.5-year", "500-kilogram"
-        if unit and _NUMERAL_RE.match(number) and _stem(unit).startswith(tuple(units)):
+        attached = _ATTACHED_UNIT_RE.match(word)
+        if attached and _unit_form(attached.group(1)).startswith(prefixes):
             return True
-        if _is_amount(word):
-            if any(_stem(w).startswith(tuple(units)) for w in words[i + 1: i + 1 + _UNIT_WINDOW]):
-                return True
+        if _is_amount(word) and any(_unit_form(w).startswith(prefixes) for w in words[i + 1: i + 1 + _UNIT_WINDOW]):
+            return True
     return False
+
+
+def _is_capitalized(word: str) -> bool:
+    return (word[:1].isupper() and not word.isupper() and not word.endswith(("'s", "’s"))
+            and word.lower() not in _FUNCTION_WORDS)
 
 
 def _name_runs(words: list[str]) -> list[tuple[int, int]]:
     """[start, end) of runs of two or more capitalized words ("David Lammy"), particles allowed inside."""
     runs, start = [], None
     for i, word in enumerate(words + [""]):
-        capitalized = (word[:1].isupper() and not word.isupper() and not word.endswith(("'s", "’s"))
-                       and word.lower() not in _FUNCTION_WORDS)
+        capitalized = _is_capitalized(word)
         if capitalized or (start is not None and word.lower() in _NAME_PARTICLES):
             start = i if start is None else start
             continue
@@ -260,33 +313,57 @@ def _is_role(word: str) -> bool:
 
 
 def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
-    """Capitalized runs that news style marks as a person's name, each with the stems of its titles."""
+    """Capitalized words that news style marks as a person's name, each with the stems of its titles."""
     names = []
-    for start, end in _name_runs(words):
+    for start, end in _capitalized_spans(words):
         roles = [i for i in range(start, end) if _is_role(words[i])]
         first = roles[-1] + 1 if roles else start  # "CIA Director William Burns" -> "William Burns"
-        if end - first < 2:
+        if first >= end or _is_organization(words[first:end]):
             continue
         before = words[start - 1].lower() if start else ""
-        after = [w.lower() for w in words[end: end + 3]]
-        apposed = [w for w in after[1:] if _is_role(w)] if after and after[0] in ("the", "a", "an") else []
-        titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed} | (
+        after = [w.lower() for w in words[end: end + _APPOSITION_WINDOW]]
+        # "Ned Price, the spokesman…", "Hossein Amir-Abdollahian, Iran's foreign minister, …"
+        apposed = [w for w in after[1:] if _is_role(w)] if after and (
+            after[0] in ("the", "a", "an") or after[0].endswith(("'s", "’s"))) else []
+        titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed[:1]} | (
             {_stem(before)} if _is_role(before) else set())
         titled = bool(titles) or before in SPEECH_VERBS  # "Foreign Minister Sergei…", "said Nasser Kanaani"
         attributed = bool(after) and after[0] in SPEECH_VERBS  # "John Kirby said"
-        if (titled or attributed) and " ".join(words[first:end]).lower() not in country_and_capital_names():
-            names.append((tuple(words[first:end]), frozenset(titles)))
+        # One capitalized word is a name only with a title or a verb of saying ("President Putin", "said Blinken").
+        single = end - first == 1
+        if (single and not (roles or before in SPEECH_VERBS or attributed)) or not (titled or attributed):
+            continue
+        names.append((tuple(words[first:end]), frozenset(titles)))
     return names
 
 
+def _capitalized_spans(words: list[str]) -> list[tuple[int, int]]:
+    """Runs of capitalized words (see _name_runs) and single capitalized words outside them."""
+    runs = _name_runs(words)
+    inside = {i for start, end in runs for i in range(start, end)}
+    singles = [(i, i + 1) for i, word in enumerate(words)
+               if i not in inside and i > 0 and _is_capitalized(word)]
+    return sorted(runs + singles)
+
+
+def _is_organization(name: list[str]) -> bool:
+    """A run that names an organization or a place, not a person ("State Department", "White House", "Iran")."""
+    joined = " ".join(_possessor(w) for w in name)
+    return (_possessor(name[-1]) in ORGANIZATION_WORDS or joined in country_and_capital_names()
+            or joined in demonym_countries() or _possessor(name[-1]) in _WIDE_REGIONS)
+
+
 def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
-    """True when a name's titles answer for the role asked (untitled names and generic roles always do)."""
-    if not titles or not asked or asked & _GENERIC_ROLE_STEMS:
+    """True when a name's titles answer for the role asked; an untitled name ("Blinken said") answers only a
+    generic role ("Which officials…") or none, since nothing shows it is the minister asked about."""
+    if not asked or asked & _GENERIC_ROLE_STEMS:
         return True
+    if not titles:
+        return False
     return any(titles & group for group in _ROLE_GROUP_STEMS if asked & group) or bool(titles & asked)
 
 
-def _has_new_name(words: list[str], question_words: set[str], asked: frozenset[str] = frozenset()) -> bool:
+def _has_new_name(words: list[str], question_words: frozenset[str], asked: frozenset[str] = frozenset()) -> bool:
     # A person is named the way news names people: after a title or role ("Foreign Minister Sergei Lavrov"),
     # next to a verb of saying ("said Nasser Kanaani") or with an apposition ("Ned Price, the spokesman").
     # "Islamic Revolutionary Guard Corps" or "United States" are capitalized runs but not people, and a foreign
@@ -299,46 +376,81 @@ def _has_new_name(words: list[str], question_words: set[str], asked: frozenset[s
 _SHORT_QUOTE_RE = re.compile(r"[\"“](?:[^\"“”\s.,;:!?]+\s){0,4}[^\"“”\s.,;:!?]+[\"”]")
 
 
-def _has_new_name_near(words: list[str], question_words: set[str], thing: frozenset[str]) -> bool:
+def _has_new_name_near(words: list[str], question_words: frozenset[str], thing: frozenset[str]) -> bool:
     """A proper name or model number ("Shahed-136", "Ursa Major") within a few words of the thing it names.
 
     Countries, capitals and demonyms ("Russian drones") say where a thing is from, not what it is called.
     """
     places = place_words()
     for i, word in enumerate(words):
-        proper = (word[:1].isupper() or (any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)))
+        model_number = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)  # "Shahed-136"
+        # A sentence's first word is capitalized anyway; months and weekdays are capitalized but name no thing.
+        proper = model_number or (word[:1].isupper() and i > 0 and not _TEMPORAL_RE.fullmatch(word))
         if (not proper or word.lower() in _FUNCTION_WORDS or _possessor(word) in places
                 or _named_in_question(word, question_words)):
             continue
-        if {_stem(w) for w in words[max(0, i - _COUNT_WINDOW): i + 1 + _COUNT_WINDOW]} & thing:
+        if {_stem(w) for w in words[max(0, i - _NAME_WINDOW): i + 1 + _NAME_WINDOW]} & thing:
             return True
     return False
 
 
-def _named_in_question(word: str, question_words: set[str]) -> bool:
+def _named_in_question(word: str, question_words: frozenset[str]) -> bool:
     """True when the question already names `word`, itself or as a demonym ("French" names France)."""
     word, demonyms = word.lower(), demonym_countries()
     return any(word == q or word in demonyms.get(q, ()) or (len(q) >= 4 and word[:4] == q[:4]) for q in question_words)
 
 
-def _has_new_place(words: list[str], question_words: set[str], asked: frozenset[str]) -> bool:
+def _has_new_place(words: list[str], question_words: frozenset[str], asked: frozenset[str]) -> bool:
     # The place must be of the kind asked: "Kursk region" does not answer "Which cities…", nor "in Iran".
-    nouns = next((group for group in (_FACILITY_STEMS, _CITY_STEMS, _AREA_STEMS) if asked & group), _PLACE_STEMS)
-    facility, below_country = nouns is _FACILITY_STEMS, nouns is not _PLACE_STEMS
+    kind, nouns = next(((kind, group) for kind, group in
+                        (("facility", _FACILITY_STEMS), ("city", _CITY_STEMS), ("area", _AREA_STEMS)) if asked & group),
+                       ("any", _PLACE_STEMS))
+    facility, below_country = kind == "facility", kind != "any"
+    lower = [_possessor(w) for w in words]
     for i, word in enumerate(words):
-        if not word[:1].isupper() or word.lower() in _FUNCTION_WORDS or _named_in_question(word, question_words):
+        if (not word[:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in demonym_countries()
+                or _named_in_question(word, question_words)):
             continue
-        if below_country and _possessor(word) in country_names():
+        if not asked and _MADE_IN_RE.match(word):
+            return True  # "Where are the drones made?" - "Iranian-made drones"
+        if below_country and _names_a_country(lower, i):
             continue
-        before = [w.lower() for w in words[max(0, i - 3): i] if w.lower() != "the"]
-        after = {_stem(w) for w in words[i + 1: i + 4]}
-        before_place_noun = bool(after & nouns)  # "Kursk region", "Hmeimim air base"
+        if kind == "city" and _is_capital_of(lower[i], question_words):
+            return True  # a capital is a city wherever it stands ("drones struck Kyiv")
+        before = [w for w in lower[max(0, i - 3): i] if w != "the"]
+        # The place noun follows the name directly, maybe after "air" or "naval" ("Hmeimim air base").
+        after = [_stem(w) for w in lower[i + 1: i + 3]]
+        before_place_noun = bool(after) and (after[0] in nouns or (after[0] in ("air", "naval") and after[1:2]
+                                                                    and after[1] in nouns))
         of_place_noun = len(before) >= 2 and before[-1] == "of" and _stem(before[-2]) in nouns  # "city of Isfahan"
-        after_preposition = (not facility and bool(before) and before[-1] in _PLACE_PREPOSITIONS
-                             and word.lower() not in _WIDE_REGIONS)  # "in Copenhagen", not "in Europe"
+        after_preposition = (not facility and i > 0 and bool(before) and before[-1] in _PLACE_PREPOSITIONS
+                             and lower[i] not in _WIDE_REGIONS)  # "in Copenhagen", not "in Europe"
         if before_place_noun or of_place_noun or after_preposition:
             return True
     return False
+
+
+def _is_capital_of(word: str, question_words: frozenset[str]) -> bool:
+    """True when `word` is a capital, and of a country the question names if it names any ("French city")."""
+    country = {c.lower(): n.lower() for c, n in country_of_capital().items()}.get(word)
+    if country is None:
+        return False
+    asked = {n for w in question_words for n in demonym_countries().get(w, ())} | (question_words & country_names())
+    return not asked or country in asked
+
+
+_MADE_IN_RE = re.compile(r"^[A-Z]\w+-(?:made|built|manufactured|produced|designed|supplied)$")
+
+
+def _names_a_country(lower: list[str], i: int) -> bool:
+    """True when the words from i on spell a country's name ("United States", "Saudi Arabia", "Britain")."""
+    return any(" ".join(lower[i: i + n]) in country_names() for n in (1, 2, 3))
+
+
+@lru_cache(maxsize=64)
+def _question_words(question: str) -> frozenset[str]:
+    # fills_slot is called once per candidate sentence with the same question
+    return frozenset(w.lower() for w in tokens(question))
 
 
 def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
@@ -347,14 +459,14 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return True
     words = tokens(sentence)
     if slot.kind == "time":
-        return bool(_TEMPORAL_RE.search(sentence))
+        return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
     if slot.kind == "count":
         return _has_count(words, slot.focus)
     if slot.kind == "money":
         return _has_money(words)
     if slot.kind == "measure":
         return _has_measure(words, slot.units) if slot.units else any(_is_number(w) for w in words)
-    question_words = {w.lower() for w in tokens(question)}
+    question_words = _question_words(question)
     if slot.kind == "person":
         return _has_new_name(words, question_words, slot.focus)
     if slot.kind == "place":

@@ -48,14 +48,15 @@ def demonym_countries() -> dict[str, frozenset[str]]:
 
 @cache
 def country_and_capital_names() -> frozenset[str]:
-    """Lower-case names of every country and capital ("united states", "moscow")."""
-    return frozenset(n.lower() for c in countries() for n in (c.name, c.capital))
+    """Lower-case names of every country and capital, and the country aliases ("united states", "moscow")."""
+    return frozenset(n.lower() for c in countries() for n in (c.name, c.capital)) | frozenset(
+        a.lower() for a in COUNTRY_ALIASES)
 
 
 @cache
 def country_names() -> frozenset[str]:
-    """Lower-case country names ("united states")."""
-    return frozenset(c.name.lower() for c in countries())
+    """Lower-case country names and their common aliases ("united states", "britain")."""
+    return frozenset(c.name.lower() for c in countries()) | frozenset(a.lower() for a in COUNTRY_ALIASES)
 
 
 @cache
@@ -64,38 +65,72 @@ def place_words() -> frozenset[str]:
     return country_and_capital_names() | frozenset(demonym_countries())
 
 
+# Names news writes that countryinfo does not list.
+COUNTRY_ALIASES = {"Britain": "United Kingdom", "Great Britain": "United Kingdom", "U.K.": "United Kingdom",
+                   "UK": "United Kingdom", "U.S.": "United States", "US": "United States", "USA": "United States",
+                   "America": "United States", "Türkiye": "Turkey", "Turkiye": "Turkey"}
+# A capitalized word before a place name makes it part of another name ("Lewis Hamilton", "Victoria Nuland");
+# these words do not ("In Moscow", "The Kremlin and Moscow").
+_RUN_BREAKERS = frozenset({"the", "in", "at", "on", "of", "and", "to", "from", "for", "by", "with", "as", "but",
+                           "while", "after", "before", "when", "near", "between", "both", "said", "says"})
+
+
+@cache
+def country_of_capital() -> dict[str, str]:
+    """Capital -> country, for capitals of exactly one listed country (shared ones like Jerusalem are left out)."""
+    owners: dict[str, set[str]] = {}
+    for c in countries():
+        owners.setdefault(c.capital, set()).add(c.name)
+    return {capital: next(iter(names)) for capital, names in owners.items() if len(names) == 1}
+
+
 @cache
 def _place_pattern() -> tuple[re.Pattern, dict[str, str]]:
     # Capitals and country names are matched as written (capitalized), so "Male" or "Victoria" in running
     # text is the place only when capitalized; the longest alternative wins ("North Korea" before "Korea").
-    partner = {}
-    for c in countries():
-        partner.setdefault(c.capital, c.name)
-        partner.setdefault(c.name, c.capital)
+    capital_of = {country: capital for capital, country in country_of_capital().items()}
+    partner = {**country_of_capital(), **capital_of}
+    partner.update({alias: capital_of[country] for alias, country in COUNTRY_ALIASES.items() if country in capital_of})
     names = sorted(partner, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\b"), partner
+    return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])"), partner
+
+
+def _standalone(text: str, start: int, end: int) -> bool:
+    """False when the match is part of a longer capitalized name ("Washington Post", "Douglas Barrie")."""
+    following = re.match(r"\s+([A-Z])", text[end:])
+    preceding = re.search(r"(\S+)\s+$", text[:start])
+    if following:
+        return False
+    if preceding:
+        word = preceding.group(1)
+        return not (word[:1].isupper() and word[-1] not in ".!?:;,\"”’" and word.lower() not in _RUN_BREAKERS)
+    return True
+
+
+def _places_in(text: str):
+    pattern, _ = _place_pattern()
+    return (m for m in pattern.finditer(text) if _standalone(text, m.start(), m.end()))
 
 
 def place_partners(question: str) -> list[tuple[re.Pattern, str]]:
     """For each capital or country the question names: a pattern for its partner place, and the name itself."""
-    pattern, partner = _place_pattern()
-    named = dict.fromkeys(m.group(0) for m in pattern.finditer(question))
-    return [(re.compile(r"\b" + re.escape(partner[name]) + r"\b"), name) for name in named]
+    _, partner = _place_pattern()
+    named = dict.fromkeys(m.group(0) for m in _places_in(question))
+    return [(re.compile(r"(?<![\w.])" + re.escape(partner[name]) + r"(?![\w])"), name) for name in named]
 
 
 def with_question_places(text: str, partners: list[tuple[re.Pattern, str]]) -> str:
-    """`text` followed by each question place whose partner it names ("…Russia…" + "Moscow" for a Moscow question)."""
+    """`text` followed by each question place whose partner it names ("…Russia…" gains "Moscow")."""
     added = [name for partner, name in partners if partner.search(text)]
     return f"{text} {' '.join(added)}" if added else text
 
 
 def capitals_as_countries(text: str) -> str:
     """`text` with each capital replaced by its country ("Moscow handing Tehran" -> "Russia handing Iran")."""
-    pattern, _ = _place_pattern()
-    country_of = _country_of_capital()
-    return pattern.sub(lambda m: country_of.get(m.group(0), m.group(0)), text)
-
-
-@cache
-def _country_of_capital() -> dict[str, str]:
-    return {c.capital: c.name for c in countries()}
+    country_of = country_of_capital()
+    out, last = [], 0
+    for m in _places_in(text):
+        if m.group(0) in country_of:
+            out += [text[last:m.start()], country_of[m.group(0)]]
+            last = m.end()
+    return "".join(out) + text[last:]

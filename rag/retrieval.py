@@ -23,6 +23,7 @@ SENTENCE_WEIGHT = 0.5
 # (the BEIR evaluation) fuse plain dense and BM25 scores with equal weights, where a heavier dense side lost
 # SciFact nDCG@10 (0.732 at 0.5, 0.724 at 0.6, 0.718 at 0.7).
 SENTENCE_AWARE_DENSE_WEIGHT = 0.7
+EQUAL_WEIGHT = 0.5
 MAX_K = 1000  # more passages than anyone reads; also keeps SQLite's IN (...) lists small
 
 
@@ -223,7 +224,7 @@ def search_index(
     depth = depth or max(4 * k, 40)
     dense = dense_candidates(index, query_vector, depth, allowed) if mode in ("dense", "hybrid") else []
     lexical = bm25_candidates(index, query, depth, allowed) if mode in ("bm25", "hybrid") else []
-    dense_weight = 0.5
+    dense_weight = EQUAL_WEIGHT
     if dense and index.sentence_vectors.shape[0] > 0 and index.sentence_vectors.shape[1] > 0:
         dense = sentence_aware_candidates(index, query_vector, list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical])))
         dense_weight = SENTENCE_AWARE_DENSE_WEIGHT

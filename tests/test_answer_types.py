@@ -114,3 +114,55 @@ def test_no_slot_means_any_sentence_fills_it():
 def test_an_unknown_kind_is_an_error():
     with pytest.raises(ValueError, match="unknown answer kind"):
         fills_slot(Slot("colour"), "red", "What colour?")
+
+
+# Realistic questions and sentences collected in review: correct answers written the usual news way must fill
+# the slot, and on-topic sentences that do not answer must not.
+@pytest.mark.parametrize("question, sentence, filled", [
+    ("Who is Iran's foreign minister?", "Hossein Amir-Abdollahian, Iran's foreign minister, denied the report.", True),
+    ("Who is Russia's president?", "Russian President Putin welcomed the deal.", True),
+    ("Who is Iran's supreme leader?", "Supreme Leader Khamenei praised the partnership.", True),
+    ("Which White House spokesman commented?",
+     "John Kirby, a White House national security spokesman, said the drones were Iranian.", True),
+    ("Which analyst said the drones are cheap?", "\"They are cheap,\" Fabian Hinz, a research fellow at IISS, wrote.",
+     True),
+    ("Which US official warned about the missiles?", "\"They will use them within weeks,\" said Blinken.", True),
+    ("Which British minister attended the talks?", "Blinken said the talks were productive.", False),
+    ("Which Russian general oversaw the drone program?", "Russian President Vladimir Putin met Iranian officials.",
+     False),
+    ("Which analysts commented on the partnership?", "Tensions rose in the Middle East, according to the Daily Caller.",
+     False),
+    ("Which analysts commented on the partnership?", "The deal was signed, the State Department said.", False),
+    ("What official reason did Iran give for the shipments?", "Iran said the shipments predated the war.", True),
+    ("Where are the drones made?", "The Shahed drones are manufactured by Iran.", True),
+    ("Where are the drones made?", "Russia now uses Iranian-made drones.", True),
+    ("Where is the drone factory?", "Iran denies supplying the drones.", False),
+    ("Where does NATO stand on the drone transfers?", "NATO condemned the drone transfers.", True),
+    ("Which Ukrainian cities were attacked?", "Russian drones struck Kyiv and Odesa overnight.", True),
+    ("Which Ukrainian cities were attacked?", "Drone attacks on Kyiv and Odesa killed three people.", True),
+    ("Which Russian cities were hit?", "The drones keep attacking Ukrainian cities.", False),
+    ("Which Russian cities were hit?", "The drones were tested in the United States.", False),
+    ("Which Russian cities were hit?", "Production moved to factories in Britain.", False),
+    ("In which French city were the talks held?", "The talks raised Tehran's regional ambitions.", False),
+    ("Which Iranian port ships the drones?", "Officials at the port declined to comment.", False),
+    ("What is the name of the drone model?", "Analysts say the drone model is cheap to build.", False),
+    ("What is the name of the drone model?", "Turkey saw the drone model in September.", False),
+    ("How long is the Fath-360's range?", "The Fath-360 has a range of 120km.", True),
+    ("How far can the Shahed-136 fly?", "The Shahed-136 can fly about 75 miles.", True),
+    ("How fast is the Shahed-136?", "The Shahed-136 cruises at 185 km/h.", True),
+    ("How heavy is the warhead?", "The drone carries a 40kg warhead.", True),
+    ("How long has Iran been supplying drones to Russia?", "Iran has supplied drones to Russia since August 2022.",
+     True),
+    ("How long will the treaty last?", "The treaty runs for two decades.", True),
+    ("How long did the crews train?", "The crews trained for a few weeks in Iran.", True),
+    ("What is the impact on the population?", "Sanctions have hurt ordinary Iranians.", True),
+    ("How much oil does Iran sell to China?", "Iran sells about 1.5 million barrels a day to China.", True),
+    ("How much did Russia pay for the drones?", "Moscow paid €140m in cash for the drones.", True),
+    ("When will Iran deliver the jets?", "Iran may deliver the missiles to Russia.", False),
+    ("When will Iran deliver the jets?", "Iran will deliver the jets in May 2025.", True),
+    ("What percentage of Russia's drones come from Iran?", "Most of Russia's drones come from Iran.", True),
+    ("What percentage of the drones are Iranian?", "The most advanced drones are Iranian.", False),
+    ("Who is Turkey's president?", "President Erdoğan spoke in Ankara.", True),
+])
+def test_realistic_questions(question, sentence, filled):
+    assert fills_slot(expected_slot(question), sentence, question) is filled

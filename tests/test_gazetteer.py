@@ -28,3 +28,18 @@ def test_a_capital_in_the_question_finds_passages_about_its_country(engine):
     # "Pyongyang" occurs in no seed article; read as North Korea it finds the passages that name it.
     passages = engine.search("Pyongyang", k=5, mode="bm25")
     assert passages and all("North Korea" in p.text for p in passages)
+
+
+def test_a_capital_inside_another_name_is_left_alone():
+    for text in ("the Washington Post reported", "Douglas Barrie said", "Victoria Nuland said", "Lewis Hamilton won"):
+        assert capitals_as_countries(text) == text
+    assert capitals_as_countries("In Moscow, officials said") == "In Russia, officials said"
+
+
+def test_every_capital_maps_to_one_country_and_news_names_are_known():
+    from rag.gazetteer import country_of_capital
+
+    mapping = country_of_capital()
+    assert mapping["Moscow"] == "Russia" and "Jerusalem" not in mapping  # a capital claimed twice is left out
+    partners = place_partners("Why did Britain and the U.S. sanction Tehran?")
+    assert with_question_places("London and Washington sanctioned Iran.", partners).endswith("Britain U.S. Tehran")
