@@ -372,8 +372,9 @@ def _has_new_name(words: list[str], question_words: frozenset[str], asked: froze
                for name, titles in _person_names(words))
 
 
-# A name in quotes is short and unpunctuated; a quoted remark ("a direct threat to European security.") is not.
-_SHORT_QUOTE_RE = re.compile(r"[\"“](?:[^\"“”\s.,;:!?]+\s){0,4}[^\"“”\s.,;:!?]+[\"”]")
+# A name in quotes is two to five unpunctuated words ("phased adaptive approach"); a quoted remark ("a direct
+# threat to European security.") or a scare-quoted word ("baseless") is not.
+_SHORT_QUOTE_RE = re.compile(r"[\"“](?:[^\"“”\s.,;:!?]+\s){1,4}[^\"“”\s.,;:!?]+[\"”]")
 
 
 def _has_new_name_near(words: list[str], question_words: frozenset[str], thing: frozenset[str]) -> bool:

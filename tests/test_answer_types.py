@@ -147,6 +147,7 @@ def test_an_unknown_kind_is_an_error():
     ("Which Iranian port ships the drones?", "Officials at the port declined to comment.", False),
     ("What is the name of the drone model?", "Analysts say the drone model is cheap to build.", False),
     ("What is the name of the drone model?", "Turkey saw the drone model in September.", False),
+    ("What is the name of the plan?", 'Iran called the plan "baseless".', False),
     ("How long is the Fath-360's range?", "The Fath-360 has a range of 120km.", True),
     ("How far can the Shahed-136 fly?", "The Shahed-136 can fly about 75 miles.", True),
     ("How fast is the Shahed-136?", "The Shahed-136 cruises at 185 km/h.", True),
