@@ -107,8 +107,13 @@ def answer_confidence(best_score: float, unknown_rate: float, *, unknown_weight:
 
 
 def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_sentences: int = MAX_SENTENCES,
-                     margin: float = SELECTION_MARGIN, redundant_cosine: float = REDUNDANT_COSINE) -> list[int]:
-    """Indices of the best sentence plus near-best ones that are not redundant with those already chosen."""
+                     margin: float = SELECTION_MARGIN, redundant_cosine: float = REDUNDANT_COSINE,
+                     sources: Sequence[str] | None = None) -> list[int]:
+    """Indices of the best sentence plus near-best ones that are not redundant with those already chosen.
+
+    With `sources` (each sentence's article), the best near-best sentence of an article not yet quoted is
+    added too, so a question whose evidence spans articles gets each of them.
+    """
     if len(scores) == 0:
         return []
     order = np.argsort(-scores, kind="stable")
@@ -120,6 +125,11 @@ def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_se
         if chosen and float((sentence_vectors[chosen] @ sentence_vectors[i]).max()) >= redundant_cosine:
             continue
         chosen.append(int(i))
+    if sources is not None:
+        quoted = {sources[i] for i in chosen}
+        other = next((int(i) for i in order if scores[i] >= best - margin and sources[i] not in quoted), None)
+        if other is not None:
+            chosen.append(other)
     return chosen
 
 
@@ -211,7 +221,8 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     slot = expected_slot(question)
     type_match = answer_type_matches(slot, question, [c.text for c in candidates])
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
-    chosen = select_sentences(scores, vectors, max_sentences=max_sentences)
+    chosen = select_sentences(scores, vectors, max_sentences=max_sentences,
+                              sources=[passages[c.passage_index].doc_id for c in candidates])
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
     # A capital the articles never name still has its country in them ("Pyongyang" -> North Korea).
     place_terms = content_terms(bm25_tokenize([capitals_as_countries(question)], ids=False)[0])

@@ -71,6 +71,16 @@ def test_select_sentences_takes_near_best_and_skips_redundant():
     assert select_sentences(np.array([]), np.zeros((0, 2))) == []
 
 
+def test_select_sentences_quotes_a_second_article_within_the_margin():
+    vectors = np.eye(4)
+    scores = np.array([0.9, 0.85, 0.8, 0.75])
+    sources = ["a", "a", "b", "c"]
+    # Three sentences fill the answer; the best sentence of an article not yet quoted joins them.
+    assert select_sentences(scores, vectors, max_sentences=2, margin=0.2, sources=sources) == [0, 1, 2]
+    assert select_sentences(scores, vectors, max_sentences=2, margin=0.05, sources=sources) == [0, 1]
+    assert select_sentences(scores, vectors, max_sentences=3, margin=0.2, sources=sources) == [0, 1, 2, 3]
+
+
 def test_headings_are_not_claims():
     text = "Headline\n\nA sentence here. Another one.\n\nSubheading Without Stop\n\nLast words."
     assert is_heading(text, 0, 8)
