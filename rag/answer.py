@@ -215,18 +215,19 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     vectors = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32)
     # A sentence naming Russia covers a question's "Moscow", and the other way round.
     partners = place_partners(question)
-    tokenized = bm25_tokenize([question] + [with_question_places(c.text, partners) for c in candidates], ids=False)
+    # The question as written scores coverage; read with capitals as countries, it is checked against the
+    # vocabulary, since a capital the articles never name still has its country in them ("Pyongyang").
+    tokenized = bm25_tokenize([question, capitals_as_countries(question)]
+                              + [with_question_places(c.text, partners) for c in candidates], ids=False)
     terms = content_terms(tokenized[0])
-    coverage = lexical_coverage(terms, [set(t) for t in tokenized[1:]])
+    coverage = lexical_coverage(terms, [set(t) for t in tokenized[2:]])
     slot = expected_slot(question)
     type_match = answer_type_matches(slot, question, [c.text for c in candidates])
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
     chosen = select_sentences(scores, vectors, max_sentences=max_sentences,
                               sources=[passages[c.passage_index].doc_id for c in candidates])
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
-    # A capital the articles never name still has its country in them ("Pyongyang" -> North Korea).
-    place_terms = content_terms(bm25_tokenize([capitals_as_countries(question)], ids=False)[0])
-    return RankedSentences(candidates, scores, chosen, unknown_term_rate(place_terms, vocabulary),
+    return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
                            slot_filled=any(type_match[i] for i in chosen))
 
 

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .gazetteer import country_and_capital_names, country_names, country_of_capital, demonym_countries, place_words
+from .gazetteer import (country_and_capital_names, country_names, demonym_countries, lower_country_of_capital,
+                        place_words)
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
@@ -433,7 +434,7 @@ def _has_new_place(words: list[str], question_words: frozenset[str], asked: froz
 
 def _is_capital_of(word: str, question_words: frozenset[str]) -> bool:
     """True when `word` is a capital, and of a country the question names if it names any ("French city")."""
-    country = {c.lower(): n.lower() for c, n in country_of_capital().items()}.get(word)
+    country = lower_country_of_capital().get(word)
     if country is None:
         return False
     asked = {n for w in question_words for n in demonym_countries().get(w, ())} | (question_words & country_names())

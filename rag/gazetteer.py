@@ -49,8 +49,7 @@ def demonym_countries() -> dict[str, frozenset[str]]:
 @cache
 def country_and_capital_names() -> frozenset[str]:
     """Lower-case names of every country and capital, and the country aliases ("united states", "moscow")."""
-    return frozenset(n.lower() for c in countries() for n in (c.name, c.capital)) | frozenset(
-        a.lower() for a in COUNTRY_ALIASES)
+    return country_names() | frozenset(c.capital.lower() for c in countries())
 
 
 @cache
@@ -82,6 +81,12 @@ def country_of_capital() -> dict[str, str]:
     for c in countries():
         owners.setdefault(c.capital, set()).add(c.name)
     return {capital: next(iter(names)) for capital, names in owners.items() if len(names) == 1}
+
+
+@cache
+def lower_country_of_capital() -> dict[str, str]:
+    """country_of_capital in lower case ("kyiv" -> "ukraine")."""
+    return {capital.lower(): country.lower() for capital, country in country_of_capital().items()}
 
 
 @cache
