@@ -26,6 +26,7 @@ class Slot:
     # ("minister"); place, the place noun asked; name, the thing whose name is asked ("drone model")
     focus: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
+    rate: bool = False  # count, money, measure: asked per unit of time ("How many drones a year…")
 
 
 _TOKEN_RE = re.compile(r"[$€£%]|[^\W_]+(?:[-.,'’/][^\W_]+)*")
@@ -79,6 +80,13 @@ _TEMPORAL_RE = re.compile(
     r"january|february|march|april|june|july|august|september|october|november|december|"
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
     r"(?:19|20)\d\d)\b", re.I)
+# "per year", "a month", "each day", "annually": an amount per unit of time ("a year ago" is not a rate)
+_RATE_RE = re.compile(r"\b(?:per|a|an|each|every)\s+(?:year|month|week|day|hour|minute)\b(?!\s+ago)|"
+                      r"\b(?:annually|annual|yearly|monthly|weekly|daily|hourly|a-year|a-month|a-day)\b", re.I)
+# Weekdays and months follow prepositions as places do ("on Thursday", "in September") but name no place.
+_CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                             "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                             "november", "december"})
 _MAY_RE = re.compile(r"\b(?:in|on|since|until|by|early|late|mid-?)\s+May\b|\bMay\s+\d")  # the month, not "may"
 # Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
 PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
@@ -171,12 +179,14 @@ def expected_slot(question: str) -> Slot | None:
     q = re.sub(r"^what['’]s\b", "what is", " ".join(question.strip().lower().split()))
     if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
         return Slot("time")
+    rate = bool(_RATE_RE.search(q))
     if _MONEY_QUESTION_RE.search(q):
-        return Slot("money")
+        return Slot("money", rate=rate)
     count = re.search(r"\bhow many\s+(.+?)(?:\s+(?:" + _AUXILIARIES + r")\b|[?,;]|$)", q)
     if count:
-        focus = [_stem(w) for w in tokens(count.group(1))[:5] if w.lower() not in _FOCUS_STOPWORDS]
-        return Slot("count", focus=frozenset(focus))
+        counted = _RATE_RE.sub(" ", count.group(1))  # "drones per year" counts drones, not years
+        focus = [_stem(w) for w in tokens(counted)[:5] if w.lower() not in _FOCUS_STOPWORDS]
+        return Slot("count", focus=frozenset(focus), rate=rate)
     measure = _MEASURE_QUESTION_RE.search(q)
     if measure:
         dimension = _stem(next(g for g in measure.groups() if g))
@@ -411,7 +421,7 @@ def _has_new_place(words: list[str], question_words: frozenset[str], asked: froz
     lower = [_possessor(w) for w in words]
     for i, word in enumerate(words):
         if (not word[:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in demonym_countries()
-                or _named_in_question(word, question_words)):
+                or lower[i] in _CALENDAR_WORDS or _named_in_question(word, question_words)):
             continue
         if not asked and _MADE_IN_RE.match(word):
             return True  # "Where are the drones made?" - "Iranian-made drones"
@@ -460,6 +470,8 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     if slot is None:
         return True
     words = tokens(sentence)
+    if slot.rate and not _RATE_RE.search(sentence):
+        return False  # "hundreds of drones" does not say how many a year
     if slot.kind == "time":
         return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
     if slot.kind == "count":

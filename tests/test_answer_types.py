@@ -49,6 +49,14 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("How many Su-35 jets were delivered?", "Iran wants to buy Su-35 jets.", False),
     ("How many drones were shipped?", "Iran shipped hundreds of drones.", True),
     ("How many times was it tested?", "The missile was tested twice.", True),
+    # Asked per unit of time, an amount needs its rate; "a year ago" is no rate.
+    ("How many drones per year can the plant make?", "The plant can make 6,000 drones a year.", True),
+    ("How many drones per year can the plant make?", "The plant will make hundreds of drones.", False),
+    ("How many drones does the plant make annually?", "It makes 500 drones each month.", True),
+    ("How many drones per year can the plant make?", "Drones were first made there 3 years ago.", False),
+    ("How many drones did Iran send a year ago?", "Iran sent hundreds of drones.", True),
+    ("How much does Russia pay per month?", "Russia pays $10 million a month.", True),
+    ("How much does Russia pay per month?", "Russia paid $1.5 billion for them.", False),
     ("How much did Russia pay?", "Russia paid $1.5 billion for them.", True),
     ("How much did Russia pay?", "Russia paid billions of dollars.", True),
     ("How much did Russia pay?", "Russia paid for 200 missiles.", False),
@@ -99,6 +107,9 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("In which French city was it held?", "The U.S. deployed defenses in Europe.", False),
     ("In which Turkish province is the radar?", "The radar is in Turkey's east.", False),
     ("In which Turkish province is the radar?", "The radar is in Malatya province.", True),
+    # Weekdays and months follow prepositions as places do.
+    ("In which Turkish province is the radar?", "Iran on Thursday objected to the radar in Turkey.", False),
+    ("Where was the deal signed?", "The deal was signed in September.", False),
     # A base is named with its noun; "in Iran" does not name one.
     ("Which Russian air base hosts the launchers?", "Crews trained in Iran and near Moscow.", False),
     ("Which Russian air base hosts the launchers?", "The launchers are at the Shaykovka air base.", True),
