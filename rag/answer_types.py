@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .gazetteer import (country_and_capital_names, country_names, demonym_countries, lower_country_of_capital,
-                        place_words)
+from .gazetteer import (countries_named, country_and_capital_names, country_names, demonym_countries,
+                        lower_country_of_capital, place_words)
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
@@ -23,10 +23,12 @@ class Slot:
 
     kind: str
     # Stems of what the answer must attach to: count, the counted noun phrase; person, the role asked
-    # ("minister"); place, the place noun asked; name, the thing whose name is asked ("drone model")
+    # ("minister"); place, the place noun asked; name, the thing whose name is asked ("drone model");
+    # time, {"future"} when the question looks ahead
     focus: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
-    rate: bool = False  # count, money, measure: asked per unit of time ("How many drones a year…")
+    rate: bool = False  # count, money: asked per unit of time ("How many drones a year…")
+    nation: frozenset[str] = frozenset()  # person: the country whose official is asked ("Which Iranian official…")
 
 
 _TOKEN_RE = re.compile(r"[$€£%]|[^\W_]+(?:[-.,'’/][^\W_]+)*")
@@ -87,6 +89,9 @@ _RATE_RE = re.compile(r"\b(?:per|a|an|each|every)\s+(?:year|month|week|day|hour|
 _CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                              "february", "march", "april", "may", "june", "july", "august", "september", "october",
                              "november", "december"})
+# "When is the next round scheduled?" looks ahead: "recently" or "two years ago" cannot answer it.
+_FUTURE_QUESTION_RE = re.compile(r"\b(?:will|next|scheduled|upcoming|expected to|plans? to|going to|set to)\b")
+_PAST_ONLY_WORDS = frozenset({"ago", "yesterday", "earlier", "recently", "since"})
 _MAY_RE = re.compile(r"\b(?:in|on|since|until|by|early|late|mid-?)\s+May\b|\bMay\s+\d")  # the month, not "may"
 # Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
 PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
@@ -144,6 +149,7 @@ ORGANIZATION_WORDS = frozenset({
     "press", "presse", "news", "journal", "caller", "reuters", "xinhua", "tass", "irna", "telegraph", "guardian",
     "network", "television", "radio", "organization", "organisation", "alliance", "coalition", "party", "industries",
     "corporation", "sea", "ocean", "strip", "bay", "gulf"})
+_TITLE_WINDOW = 4  # "Iran's foreign minister Hossein Amir-Abdollahian": the country within 4 words before a name
 _APPOSITION_WINDOW = 7  # "John Kirby, a White House national security spokesman": the role within 6 words
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
 # Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
@@ -178,7 +184,7 @@ def expected_slot(question: str) -> Slot | None:
     """The kind of answer a question asks for, or None when any relevant sentence could answer it."""
     q = re.sub(r"^what['’]s\b", "what is", " ".join(question.strip().lower().split()))
     if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
-        return Slot("time")
+        return Slot("time", focus=frozenset({"future"}) if _FUTURE_QUESTION_RE.search(q) else frozenset())
     rate = bool(_RATE_RE.search(q))
     if _MONEY_QUESTION_RE.search(q):
         return Slot("money", rate=rate)
@@ -201,7 +207,10 @@ def expected_slot(question: str) -> Slot | None:
         role = None
     role = role or (names and re.search(r"\b(" + "|".join(PERSON_ROLES) + r")s?\b", names.group(1)))
     if role:
-        return Slot("person", focus=frozenset({_stem(role.group(1))}))
+        # "Which Iranian defense ministry official…", "Who is Iran's foreign minister?": the words before the role
+        qualifiers = tokens(role.string[role.start() if role.re is _ROLE_QUESTION_RE else 0: role.start(1)])
+        return Slot("person", focus=frozenset({_stem(role.group(1))}),
+                    nation=countries_named(qualifiers, capitalized_only=False))
     if names:  # "What is the name of the Iranian drone model…": a name next to the named thing
         named = re.search(r"\bnames? of\b(.*)", " ".join(question.split()), re.I)
         return Slot("name", focus=frozenset(_stem(w) for w in _named_thing(tokens(named.group(1)))))
@@ -323,8 +332,9 @@ def _is_role(word: str) -> bool:
     return _stem(word) in _ROLE_STEMS
 
 
-def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str]]]:
-    """Capitalized words that news style marks as a person's name, each with the stems of its titles."""
+def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str], frozenset[str]]]:
+    """Capitalized words that news style marks as a person's name, each with the stems of its titles and the
+    countries named around them ("Iran's foreign minister Hossein…", "Ned Price, the U.S. spokesman")."""
     names = []
     for start, end in _capitalized_spans(words):
         roles = [i for i in range(start, end) if _is_role(words[i])]
@@ -344,8 +354,19 @@ def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str
         single = end - first == 1
         if (single and not (roles or before in SPEECH_VERBS or attributed)) or not (titled or attributed):
             continue
-        names.append((tuple(words[first:end]), frozenset(titles)))
+        context = _title_before(words, start) + words[start:first] + (words[end: end + _APPOSITION_WINDOW] if apposed else [])
+        names.append((tuple(words[first:end]), frozenset(titles), countries_named(context)))
     return names
+
+
+def _title_before(words: list[str], start: int) -> list[str]:
+    """The words of a title just before a name ("Iran's foreign minister"), back to a verb of saying or a
+    function word ("…to Russia, said Nasser Kanaani" has none)."""
+    first = start
+    while first > max(0, start - _TITLE_WINDOW) and words[first - 1].lower() not in SPEECH_VERBS and (
+            words[first - 1].lower() not in _FUNCTION_WORDS):
+        first -= 1
+    return words[first:start]
 
 
 def _capitalized_spans(words: list[str]) -> list[tuple[int, int]]:
@@ -374,13 +395,15 @@ def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
     return any(titles & group for group in _ROLE_GROUP_STEMS if asked & group) or bool(titles & asked)
 
 
-def _has_new_name(words: list[str], question_words: frozenset[str], asked: frozenset[str] = frozenset()) -> bool:
+def _has_new_name(words: list[str], question_words: frozenset[str], asked: frozenset[str] = frozenset(),
+                  nation: frozenset[str] = frozenset()) -> bool:
     # A person is named the way news names people: after a title or role ("Foreign Minister Sergei Lavrov"),
     # next to a verb of saying ("said Nasser Kanaani") or with an apposition ("Ned Price, the spokesman").
     # "Islamic Revolutionary Guard Corps" or "United States" are capitalized runs but not people, and a foreign
-    # minister does not answer "Which officers…".
+    # minister does not answer "Which officers…"; nor does a US spokesman answer "Which Iranian official…".
     return any(not all(w.lower() in question_words for w in name) and _role_fits(titles, asked)
-               for name, titles in _person_names(words))
+               and not (nation and countries and not nation & countries)
+               for name, titles, countries in _person_names(words))
 
 
 # A name in quotes is two to five unpunctuated words ("phased adaptive approach"); a quoted remark ("a direct
@@ -394,6 +417,7 @@ def _has_new_name_near(words: list[str], question_words: frozenset[str], thing: 
     Countries, capitals and demonyms ("Russian drones") say where a thing is from, not what it is called.
     """
     places = place_words()
+    stems = [_stem(w) for w in words]
     for i, word in enumerate(words):
         model_number = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)  # "Shahed-136"
         # A sentence's first word is capitalized anyway; months and weekdays are capitalized but name no thing.
@@ -401,7 +425,7 @@ def _has_new_name_near(words: list[str], question_words: frozenset[str], thing: 
         if (not proper or word.lower() in _FUNCTION_WORDS or _possessor(word) in places
                 or _named_in_question(word, question_words)):
             continue
-        if {_stem(w) for w in words[max(0, i - _NAME_WINDOW): i + 1 + _NAME_WINDOW]} & thing:
+        if thing.intersection(stems[max(0, i - _NAME_WINDOW): i + 1 + _NAME_WINDOW]):
             return True
     return False
 
@@ -473,7 +497,10 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     if slot.rate and not _RATE_RE.search(sentence):
         return False  # "hundreds of drones" does not say how many a year
     if slot.kind == "time":
-        return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
+        if "future" not in slot.focus:
+            return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
+        return bool(any(m.group(0).lower() not in _PAST_ONLY_WORDS and not re.match(r"\s+ago\b", sentence[m.end():])
+                        for m in _TEMPORAL_RE.finditer(sentence)) or _MAY_RE.search(sentence))
     if slot.kind == "count":
         return _has_count(words, slot.focus)
     if slot.kind == "money":
@@ -482,7 +509,7 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_measure(words, slot.units) if slot.units else any(_is_number(w) for w in words)
     question_words = _question_words(question)
     if slot.kind == "person":
-        return _has_new_name(words, question_words, slot.focus)
+        return _has_new_name(words, question_words, slot.focus, slot.nation)
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name" and slot.focus:  # a name near the thing, or a short quoted one ("phased adaptive approach")

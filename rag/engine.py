@@ -12,7 +12,7 @@ from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, QueryError, RagError
 from .index import BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
-from .retrieval import Passage, search_index
+from .retrieval import DEFAULT_MMR_LAMBDA, Passage, search_index
 
 MAX_QUESTION_CHARS = 2000
 
@@ -100,8 +100,8 @@ class RAG:
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
                date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
-               mmr_lambda: float | None = None) -> list[Passage]:
-        """The k passages that best match the query (`mmr_lambda` in (0, 1) trades relevance for diversity)."""
+               mmr_lambda: float | None = DEFAULT_MMR_LAMBDA) -> list[Passage]:
+        """The k passages that best match the query (`mmr_lambda` below 1 trades relevance for diversity; None or 1 turns it off)."""
         query = check_question(query)
         index = self._index  # one generation for the whole call, even if an update lands meanwhile
         vector = self.embedder.encode_query(query) if mode != "bm25" else None
@@ -110,7 +110,7 @@ class RAG:
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
             date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
-            mmr_lambda: float | None = None, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> Answer:
+            mmr_lambda: float | None = DEFAULT_MMR_LAMBDA, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> Answer:
         """Answer from the articles with cited sentences, or abstain when they do not answer it."""
         question = check_question(question)
         index = self._index

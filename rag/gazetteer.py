@@ -7,6 +7,7 @@ matching treats a capital and its country as the same place.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -62,6 +63,31 @@ def country_names() -> frozenset[str]:
 def place_words() -> frozenset[str]:
     """Lower-case country and capital names and demonyms: words that say where something is from."""
     return country_and_capital_names() | frozenset(demonym_countries())
+
+
+@cache
+def canonical_countries() -> dict[str, str]:
+    """Lower-case country name or alias -> the country's lower-case name ("u.s." -> "united states")."""
+    out = {c.name.lower(): c.name.lower() for c in countries()}
+    out.update({alias.lower(): country.lower() for alias, country in COUNTRY_ALIASES.items()})
+    return out
+
+
+def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> frozenset[str]:
+    """Lower-case names of the countries that words name outright, by possessive or by demonym ("Iran's",
+    "U.S.", "British"); with `capitalized_only`, lower-case words ("us", "turkey") name nothing."""
+    names, demonyms, found = canonical_countries(), demonym_countries(), set()
+    lower = [re.sub(r"['’]s?$", "", w).lower() for w in words]
+    for i, word in enumerate(words):
+        if capitalized_only and not word[:1].isupper():
+            continue
+        for n in (3, 2, 1):
+            country = names.get(" ".join(lower[i: i + n]))
+            if country:
+                found.add(country)
+                break
+        found.update(demonyms.get(lower[i], ()))
+    return frozenset(found)
 
 
 # Names news writes that countryinfo does not list.

@@ -24,6 +24,10 @@ SENTENCE_WEIGHT = 0.5
 # SciFact nDCG@10 (0.732 at 0.5, 0.724 at 0.6, 0.718 at 0.7).
 SENTENCE_AWARE_DENSE_WEIGHT = 0.7
 EQUAL_WEIGHT = 0.5
+# Maximal marginal relevance on by default, mildly: a passage much like one already chosen gives way to the next
+# one, so the second article of a multi-article question gets a place. Chosen on the development half (recall@5
+# rose at 0.88-0.92 on both its older and its newer, multi-article questions, MRR and key facts unchanged).
+DEFAULT_MMR_LAMBDA = 0.9
 MAX_K = 1000  # more passages than anyone reads; also keeps SQLite's IN (...) lists small
 
 
@@ -99,13 +103,14 @@ def maximal_marginal_relevance(relevance: np.ndarray, vectors: np.ndarray, k: in
         return []
     span = float(relevance.max() - relevance.min())
     rel = (relevance - relevance.min()) / span if span > 0 else np.ones(n)
-    sims = vectors @ vectors.T
     chosen: list[int] = [int(np.argmax(rel))]
+    # Each row's similarity to its closest chosen row, updated one column at a time: O(n k), not O(n k^2).
+    redundancy = vectors @ vectors[chosen[0]]
     while len(chosen) < min(k, n):
-        redundancy = sims[:, chosen].max(axis=1)
         gain = lambda_ * rel - (1 - lambda_) * redundancy
         gain[chosen] = -np.inf
         chosen.append(int(np.argmax(gain)))
+        redundancy = np.maximum(redundancy, vectors @ vectors[chosen[-1]])
     return chosen
 
 
@@ -199,7 +204,7 @@ def search_index(
     date_from: str | None = None,
     date_to: str | None = None,
     dedup: bool = True,
-    mmr_lambda: float | None = None,
+    mmr_lambda: float | None = DEFAULT_MMR_LAMBDA,
     depth: int | None = None,
 ) -> list[Passage]:
     """The k best passages for a query; `query_vector` may be None in bm25 mode."""
@@ -209,6 +214,10 @@ def search_index(
         raise QueryError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
     if not 1 <= k <= MAX_K:
         raise QueryError(f"k={k} is out of range; ask for 1 to {MAX_K} passages")
+    if mmr_lambda is not None and not 0.0 <= mmr_lambda <= 1.0:
+        raise QueryError(f"mmr_lambda={mmr_lambda} is out of range; give 0 to 1 (1 or None turns diversity off)")
+    if mmr_lambda == 1.0:
+        mmr_lambda = None  # pure relevance: the fused order as it is
     for label, value in (("date_from", date_from), ("date_to", date_to)):
         try:
             normalize_date(value, where=label)

@@ -66,6 +66,11 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("How long had the war lasted?", "in the war's 2.5-year history", True),
     ("When will Russia use them?", "Russia is likely to use them within weeks.", True),
     ("When will Russia use them?", "Russia is likely to use them in Ukraine.", False),
+    # A question that looks ahead is not answered by "recently" or "ago".
+    ("When is the next meeting scheduled?", "France recently hosted a meeting.", False),
+    ("When is the next meeting scheduled?", "The leaders met two years ago.", False),
+    ("When is the next meeting scheduled?", "The leaders will meet again in October.", True),
+    ("When did France host the meeting?", "France recently hosted a meeting.", True),
     ("Which British foreign secretary spoke?", "British Foreign Secretary David Lammy spoke.", True),
     ("Which British foreign secretary spoke?", "The British Foreign Secretary spoke in London.", False),
     ("Which Ukrainian general led it?", "The offensive took part of Russia's Kursk region.", False),
@@ -83,6 +88,13 @@ def test_count_focus_is_the_counted_noun_phrase():
      False),
     ("Which U.S. officials described it?", "\"It is harmful,\" White House NSC spokesman John Kirby said.", True),
     ("Which Russian diplomat welcomed it?", "Russian Foreign Minister Sergei Lavrov spoke approvingly.", True),
+    # The country the question gives the role must not be contradicted by the one beside the name.
+    ("Which Iranian official was sanctioned?", "Ned Price, the spokesman for the United States State Department, "
+     "declared it.", False),
+    ("Which Iranian official denied it?", "Iran's foreign minister Hossein Amir-Abdollahian denied it.", True),
+    ("Which Iranian official denied it?", "The drones went to Russia, said Nasser Kanaani, a spokesman.", True),
+    ("Who is Britain's foreign secretary?", "U.S. Secretary of State Antony Blinken spoke.", False),
+    ("Who is Britain's foreign secretary?", "British Foreign Secretary David Lammy spoke.", True),
     # A name is asked for a thing: a proper name or model number must stand next to it.
     ("What is the name of the drone model?", "Russia launched Shahed-136 drones at Kyiv.", True),
     ("What is the name of the drone model?", "Iran is shipping attack drones to Russia via the Caspian Sea.", False),

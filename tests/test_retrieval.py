@@ -84,10 +84,40 @@ def test_maximal_marginal_relevance_prefers_a_diverse_second_pick():
     assert maximal_marginal_relevance(np.array([]), np.zeros((0, 2)), 3) == []
 
 
+def test_maximal_marginal_relevance_matches_the_textbook_definition():
+    from rag.retrieval import maximal_marginal_relevance
+
+    def textbook(rel, vectors, k, lam):  # redundancy is the max similarity to any row already chosen
+        rel = (rel - rel.min()) / (rel.max() - rel.min())
+        chosen = [int(np.argmax(rel))]
+        while len(chosen) < k:
+            gains = [-np.inf if i in chosen else lam * rel[i] - (1 - lam) * max(vectors[i] @ vectors[j] for j in chosen)
+                     for i in range(len(rel))]
+            chosen.append(int(np.argmax(gains)))
+        return chosen
+
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        vectors = rng.normal(size=(12, 4))
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        relevance = rng.random(12)
+        for lam in (0.3, 0.7, 0.9):
+            assert maximal_marginal_relevance(relevance, vectors, 6, lambda_=lam) == textbook(relevance, vectors, 6, lam)
+
+
 def test_mmr_search_spreads_over_documents(engine):
-    plain = engine.search("Iran drones Russia", k=5)
+    plain = engine.search("Iran drones Russia", k=5, mmr_lambda=None)
     diverse = engine.search("Iran drones Russia", k=5, mmr_lambda=0.3)
-    assert len({h.doc_id for h in diverse}) >= len({h.doc_id for h in plain})
+    assert len({h.doc_id for h in diverse}) > len({h.doc_id for h in plain})
+
+
+def test_mmr_lambda_one_is_plain_relevance_and_out_of_range_is_an_error(engine):
+    from rag import QueryError
+
+    plain = [h.chunk_id for h in engine.search("Iran drones Russia", k=5, mmr_lambda=None)]
+    assert [h.chunk_id for h in engine.search("Iran drones Russia", k=5, mmr_lambda=1.0)] == plain
+    with pytest.raises(QueryError, match="mmr_lambda=1.5"):
+        engine.search("Iran drones Russia", mmr_lambda=1.5)
 
 
 def test_partial_dates_cover_their_whole_period(engine):
@@ -158,7 +188,7 @@ def test_hybrid_weighs_sentence_aware_dense_scores_more(engine):
     lexical = bm25_candidates(index, question, 40)
     dense = sentence_aware_candidates(index, vector, list(dict.fromkeys(
         [i for i, _ in dense_candidates(index, vector, 40)] + [i for i, _ in lexical])))
-    hits = search_index(index, question, vector, k=8, dedup=False)
+    hits = search_index(index, question, vector, k=8, dedup=False, mmr_lambda=None)
     expected = relative_score_fusion([dense, lexical], weights=[SENTENCE_AWARE_DENSE_WEIGHT,
                                                                 1.0 - SENTENCE_AWARE_DENSE_WEIGHT])[:8]
     equal = relative_score_fusion([dense, lexical])[:8]
