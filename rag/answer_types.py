@@ -24,10 +24,10 @@ class Slot:
     kind: str
     # Stems of what the answer must attach to: count, the counted noun phrase; person, the role asked
     # ("minister"); place, the place noun asked; name, the thing whose name is asked ("drone model");
-    # time, {"future"} when the question looks ahead
     focus: frozenset[str] = frozenset()
     units: frozenset[str] = frozenset()  # measure: stems of the units that can answer
     rate: bool = False  # count, money: asked per unit of time ("How many drones a year…")
+    future: bool = False  # time: the question looks ahead ("When will…", "When is the next…scheduled?")
     nation: frozenset[str] = frozenset()  # person: the country whose official is asked ("Which Iranian official…")
 
 
@@ -82,15 +82,26 @@ _TEMPORAL_RE = re.compile(
     r"january|february|march|april|june|july|august|september|october|november|december|"
     r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
     r"(?:19|20)\d\d)\b", re.I)
-# "per year", "a month", "each day", "annually": an amount per unit of time ("a year ago" is not a rate)
-_RATE_RE = re.compile(r"\b(?:per|a|an|each|every)\s+(?:year|month|week|day|hour|minute)\b(?!\s+ago)|"
-                      r"\b(?:annually|annual|yearly|monthly|weekly|daily|hourly|a-year|a-month|a-day)\b", re.I)
-# Weekdays and months follow prepositions as places do ("on Thursday", "in September") but name no place.
+# An amount per unit of time: "per year", "a month", "each day", "annually", "per annum". Not a rate: "a year
+# ago", "a month later", "a day after the strike", "within an hour".
+_UNIT_OF_TIME = r"(?:year|month|week|day|hour|minute)"
+_RATE_RE = re.compile(r"(?<!\bwithin )(?<!\bin )(?<!\bfor )(?<!\bover )(?<!\bafter )"
+                      r"\b(?:per|a|an|each|every)\s+" + _UNIT_OF_TIME + r"\b(?!\s+(?:ago|later|earlier|after|before)\b)|"
+                      r"\b(?:annually|yearly|per annum|a-year|a-month|a-day)\b", re.I)
+# In an answer, an adjective says it too ("annual output of 6,000 drones"); in a question it may only qualify
+# the noun ("How many people attended the annual summit?").
+_RATE_ADJECTIVE_RE = re.compile(r"\b(?:annual|monthly|weekly|daily|hourly)\b", re.I)
+# Weekdays and months (AP abbreviations too) follow prepositions as places do ("on Thursday", "in Sept.") but
+# name no place, and follow "said" as names do ("the ministry said Thursday").
 _CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                              "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                             "november", "december"})
-# "When is the next round scheduled?" looks ahead: "recently" or "two years ago" cannot answer it.
-_FUTURE_QUESTION_RE = re.compile(r"\b(?:will|next|scheduled|upcoming|expected to|plans? to|going to|set to)\b")
+                             "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+                             "oct", "nov", "dec"})
+# "When is the next round scheduled?" looks ahead, so "recently" or "two years ago" cannot answer it; "When did
+# Iran announce plans to…" or "When was the next round held?" do not. Only these five past-only words are
+# filtered: "last week" or "in 2019" still pass.
+_FUTURE_QUESTION_RE = re.compile(r"\b(?:will|next|scheduled|upcoming|expected to|plans? to|going to|set to|due to)\b")
+_PAST_AUXILIARY_RE = re.compile(r"\b(?:did|was|were|had|has|have)\b")
 _PAST_ONLY_WORDS = frozenset({"ago", "yesterday", "earlier", "recently", "since"})
 _MAY_RE = re.compile(r"\b(?:in|on|since|until|by|early|late|mid-?)\s+May\b|\bMay\s+\d")  # the month, not "may"
 # Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
@@ -139,7 +150,7 @@ SPEECH_VERBS = frozenset({"said", "says", "say", "told", "tells", "stated", "sta
                           "labeled", "labelled", "termed", "warned", "noted", "added", "argued", "claimed",
                           "dismissed", "denied", "rejected", "insisted", "declared", "announced", "responded",
                           "replied", "stressed", "emphasized", "repeated", "wrote", "explained", "elaborated",
-                          "remarked", "asserted", "according"})
+                          "remarked", "asserted", "according", "confirmed", "acknowledged", "admitted"})
 # Last words of organizations' and outlets' names: "the State Department said" names no person.
 ORGANIZATION_WORDS = frozenset({
     "department", "ministry", "house", "agency", "council", "corps", "guard", "guards", "army", "navy", "force",
@@ -184,7 +195,7 @@ def expected_slot(question: str) -> Slot | None:
     """The kind of answer a question asks for, or None when any relevant sentence could answer it."""
     q = re.sub(r"^what['’]s\b", "what is", " ".join(question.strip().lower().split()))
     if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
-        return Slot("time", focus=frozenset({"future"}) if _FUTURE_QUESTION_RE.search(q) else frozenset())
+        return Slot("time", future=bool(_FUTURE_QUESTION_RE.search(q)) and not _PAST_AUXILIARY_RE.search(q))
     rate = bool(_RATE_RE.search(q))
     if _MONEY_QUESTION_RE.search(q):
         return Slot("money", rate=rate)
@@ -332,11 +343,16 @@ def _is_role(word: str) -> bool:
     return _stem(word) in _ROLE_STEMS
 
 
-def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str], frozenset[str]]]:
+def _person_names(words: list[str], clauses: list[int] | None = None
+                  ) -> list[tuple[tuple[str, ...], frozenset[str], frozenset[str]]]:
     """Capitalized words that news style marks as a person's name, each with the stems of its titles and the
-    countries named around them ("Iran's foreign minister Hossein…", "Ned Price, the U.S. spokesman")."""
+    countries named in its title or apposition ("Iran's foreign minister Hossein…", "Ned Price, the U.S.
+    spokesman,"); `clauses` (see _clause_ids) keeps that context inside the name's own clauses."""
+    clauses = clauses or [0] * len(words)
     names = []
     for start, end in _capitalized_spans(words):
+        if all(w.lower() in _CALENDAR_WORDS for w in words[start:end]):
+            continue  # "the ministry said Thursday"
         roles = [i for i in range(start, end) if _is_role(words[i])]
         first = roles[-1] + 1 if roles else start  # "CIA Director William Burns" -> "William Burns"
         if first >= end or _is_organization(words[first:end]):
@@ -354,19 +370,34 @@ def _person_names(words: list[str]) -> list[tuple[tuple[str, ...], frozenset[str
         single = end - first == 1
         if (single and not (roles or before in SPEECH_VERBS or attributed)) or not (titled or attributed):
             continue
-        context = _title_before(words, start) + words[start:first] + (words[end: end + _APPOSITION_WINDOW] if apposed else [])
+        apposition = [w for w, c in zip(words[end: end + _APPOSITION_WINDOW], clauses[end: end + _APPOSITION_WINDOW])
+                      if c == clauses[end]] if apposed else []
+        context = _title_before(words, start, clauses) + words[start:first] + apposition
         names.append((tuple(words[first:end]), frozenset(titles), countries_named(context)))
     return names
 
 
-def _title_before(words: list[str], start: int) -> list[str]:
-    """The words of a title just before a name ("Iran's foreign minister"), back to a verb of saying or a
-    function word ("…to Russia, said Nasser Kanaani" has none)."""
+def _title_before(words: list[str], start: int, clauses: list[int]) -> list[str]:
+    """The words of a title just before a name ("Iran's foreign minister"), back to a verb of saying, a
+    function word or a comma ("On a visit to Turkey, spokesman Nasser Kanaani" has no country)."""
     first = start
-    while first > max(0, start - _TITLE_WINDOW) and words[first - 1].lower() not in SPEECH_VERBS and (
-            words[first - 1].lower() not in _FUNCTION_WORDS):
+    while (first > max(0, start - _TITLE_WINDOW) and clauses[first - 1] == clauses[start]
+           and words[first - 1].lower() not in SPEECH_VERBS and words[first - 1].lower() not in _FUNCTION_WORDS):
         first -= 1
     return words[first:start]
+
+
+_CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]\"“”—–]")
+
+
+def _clause_ids(sentence: str) -> list[int]:
+    """For each token of `sentence` (see tokens), how many commas, brackets, quotes or dashes precede it."""
+    ids, clause, last = [], 0, 0
+    for match in _TOKEN_RE.finditer(sentence):
+        clause += len(_CLAUSE_BREAK_RE.findall(sentence, last, match.start()))
+        ids.append(clause)
+        last = match.end()
+    return ids
 
 
 def _capitalized_spans(words: list[str]) -> list[tuple[int, int]]:
@@ -396,14 +427,14 @@ def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
 
 
 def _has_new_name(words: list[str], question_words: frozenset[str], asked: frozenset[str] = frozenset(),
-                  nation: frozenset[str] = frozenset()) -> bool:
+                  nation: frozenset[str] = frozenset(), clauses: list[int] | None = None) -> bool:
     # A person is named the way news names people: after a title or role ("Foreign Minister Sergei Lavrov"),
     # next to a verb of saying ("said Nasser Kanaani") or with an apposition ("Ned Price, the spokesman").
     # "Islamic Revolutionary Guard Corps" or "United States" are capitalized runs but not people, and a foreign
     # minister does not answer "Which officers…"; nor does a US spokesman answer "Which Iranian official…".
     return any(not all(w.lower() in question_words for w in name) and _role_fits(titles, asked)
                and not (nation and countries and not nation & countries)
-               for name, titles, countries in _person_names(words))
+               for name, titles, countries in _person_names(words, clauses))
 
 
 # A name in quotes is two to five unpunctuated words ("phased adaptive approach"); a quoted remark ("a direct
@@ -494,10 +525,10 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     if slot is None:
         return True
     words = tokens(sentence)
-    if slot.rate and not _RATE_RE.search(sentence):
+    if slot.rate and not (_RATE_RE.search(sentence) or _RATE_ADJECTIVE_RE.search(sentence)):
         return False  # "hundreds of drones" does not say how many a year
     if slot.kind == "time":
-        if "future" not in slot.focus:
+        if not slot.future:
             return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
         return bool(any(m.group(0).lower() not in _PAST_ONLY_WORDS and not re.match(r"\s+ago\b", sentence[m.end():])
                         for m in _TEMPORAL_RE.finditer(sentence)) or _MAY_RE.search(sentence))
@@ -509,7 +540,7 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_measure(words, slot.units) if slot.units else any(_is_number(w) for w in words)
     question_words = _question_words(question)
     if slot.kind == "person":
-        return _has_new_name(words, question_words, slot.focus, slot.nation)
+        return _has_new_name(words, question_words, slot.focus, slot.nation, _clause_ids(sentence))
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name" and slot.focus:  # a name near the thing, or a short quoted one ("phased adaptive approach")

@@ -19,12 +19,17 @@ EXAMPLES = """examples:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
+    from .retrieval import DEFAULT_MMR_LAMBDA
+
     parser.add_argument("--index", default="index", help="index folder (default: index)")
     parser.add_argument("-k", type=int, default=5, help="passages to retrieve (default: 5)")
     parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval mode (default: hybrid)")
     parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
     parser.add_argument("--from", dest="date_from", help="published on or after YYYY-MM-DD")
     parser.add_argument("--to", dest="date_to", help="published on or before YYYY-MM-DD")
+    parser.add_argument("--mmr", type=float, default=DEFAULT_MMR_LAMBDA, dest="mmr_lambda",
+                        help=f"MMR relevance weight, 0-1: lower spreads passages over more articles, 1 turns it off "
+                             f"(default: {DEFAULT_MMR_LAMBDA})")
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
@@ -92,7 +97,8 @@ def _print_report(report, as_json: bool) -> None:
 
 
 def _filters(args) -> dict:
-    return {"k": args.k, "mode": args.mode, "sources": args.sources, "date_from": args.date_from, "date_to": args.date_to}
+    return {"k": args.k, "mode": args.mode, "sources": args.sources, "date_from": args.date_from, "date_to": args.date_to,
+            "mmr_lambda": args.mmr_lambda}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -44,6 +44,8 @@ def demonym_countries() -> dict[str, frozenset[str]]:
     for c in countries():
         if c.demonym:
             out.setdefault(c.demonym.lower(), set()).add(c.name.lower())
+    for demonym, names in EXTRA_DEMONYMS.items():
+        out.setdefault(demonym, set()).update(names)
     return {demonym: frozenset(names) for demonym, names in out.items()}
 
 
@@ -70,6 +72,8 @@ def canonical_countries() -> dict[str, str]:
     """Lower-case country name or alias -> the country's lower-case name ("u.s." -> "united states")."""
     out = {c.name.lower(): c.name.lower() for c in countries()}
     out.update({alias.lower(): country.lower() for alias, country in COUNTRY_ALIASES.items()})
+    # Tokenizers drop a final dot ("U.S." -> "U.S"), so the alias is known both ways.
+    out.update({alias.lower().rstrip("."): country.lower() for alias, country in COUNTRY_ALIASES.items()})
     return out
 
 
@@ -93,7 +97,10 @@ def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> f
 # Names news writes that countryinfo does not list.
 COUNTRY_ALIASES = {"Britain": "United Kingdom", "Great Britain": "United Kingdom", "U.K.": "United Kingdom",
                    "UK": "United Kingdom", "U.S.": "United States", "US": "United States", "USA": "United States",
-                   "America": "United States", "Türkiye": "Turkey", "Turkiye": "Turkey"}
+                   "America": "United States", "Türkiye": "Turkey", "Turkiye": "Turkey",
+                   "UAE": "United Arab Emirates", "U.A.E.": "United Arab Emirates"}
+# Demonyms news writes that countryinfo does not list.
+EXTRA_DEMONYMS = {"saudi": {"saudi arabia"}, "emirati": {"united arab emirates"}}
 # A capitalized word before a place name makes it part of another name ("Lewis Hamilton", "Victoria Nuland");
 # these words do not ("In Moscow", "The Kremlin and Moscow").
 _RUN_BREAKERS = frozenset({"the", "in", "at", "on", "of", "and", "to", "from", "for", "by", "with", "as", "but",

@@ -104,13 +104,15 @@ def maximal_marginal_relevance(relevance: np.ndarray, vectors: np.ndarray, k: in
     span = float(relevance.max() - relevance.min())
     rel = (relevance - relevance.min()) / span if span > 0 else np.ones(n)
     chosen: list[int] = [int(np.argmax(rel))]
+    taken = np.zeros(n, dtype=bool)
+    taken[chosen[0]] = True
     # Each row's similarity to its closest chosen row, updated one column at a time: O(n k), not O(n k^2).
     redundancy = vectors @ vectors[chosen[0]]
     while len(chosen) < min(k, n):
-        gain = lambda_ * rel - (1 - lambda_) * redundancy
-        gain[chosen] = -np.inf
+        gain = np.where(taken, -np.inf, lambda_ * rel - (1 - lambda_) * redundancy)
         chosen.append(int(np.argmax(gain)))
-        redundancy = np.maximum(redundancy, vectors @ vectors[chosen[-1]])
+        taken[chosen[-1]] = True
+        np.maximum(redundancy, vectors @ vectors[chosen[-1]], out=redundancy)
     return chosen
 
 
@@ -214,7 +216,8 @@ def search_index(
         raise QueryError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
     if not 1 <= k <= MAX_K:
         raise QueryError(f"k={k} is out of range; ask for 1 to {MAX_K} passages")
-    if mmr_lambda is not None and not 0.0 <= mmr_lambda <= 1.0:
+    if mmr_lambda is not None and (isinstance(mmr_lambda, bool) or not isinstance(mmr_lambda, (int, float))
+                                   or not 0.0 <= mmr_lambda <= 1.0):
         raise QueryError(f"mmr_lambda={mmr_lambda} is out of range; give 0 to 1 (1 or None turns diversity off)")
     if mmr_lambda == 1.0:
         mmr_lambda = None  # pure relevance: the fused order as it is

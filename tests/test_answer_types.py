@@ -57,6 +57,13 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("How many drones did Iran send a year ago?", "Iran sent hundreds of drones.", True),
     ("How much does Russia pay per month?", "Russia pays $10 million a month.", True),
     ("How much does Russia pay per month?", "Russia paid $1.5 billion for them.", False),
+    ("How many drones per year can the plant make?", "Its annual output is 6,000 drones.", True),
+    ("How many drones per year can the plant make?", "It makes 6,000 drones per annum.", True),
+    ("How many drones per month did Iran send?", "A month later, Iran had sent 400 drones.", False),
+    ("How many drones per hour hit Kyiv?", "Within an hour, 40 drones hit Kyiv.", False),
+    # An adjective in the question qualifies its noun; it asks for no rate.
+    ("How many people attended the annual summit?", "Some 2,000 people attended the summit.", True),
+    ("How many people were killed a day after the strike?", "Twelve people were killed the next day.", True),
     ("How much did Russia pay?", "Russia paid $1.5 billion for them.", True),
     ("How much did Russia pay?", "Russia paid billions of dollars.", True),
     ("How much did Russia pay?", "Russia paid for 200 missiles.", False),
@@ -71,6 +78,8 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("When is the next meeting scheduled?", "The leaders met two years ago.", False),
     ("When is the next meeting scheduled?", "The leaders will meet again in October.", True),
     ("When did France host the meeting?", "France recently hosted a meeting.", True),
+    ("When did Iran announce plans to build the factory?", "Iran announced the plans two months ago.", True),
+    ("When was the next round of talks held?", "It was held recently in Vienna.", True),
     ("Which British foreign secretary spoke?", "British Foreign Secretary David Lammy spoke.", True),
     ("Which British foreign secretary spoke?", "The British Foreign Secretary spoke in London.", False),
     ("Which Ukrainian general led it?", "The offensive took part of Russia's Kursk region.", False),
@@ -95,6 +104,14 @@ def test_count_focus_is_the_counted_noun_phrase():
     ("Which Iranian official denied it?", "The drones went to Russia, said Nasser Kanaani, a spokesman.", True),
     ("Who is Britain's foreign secretary?", "U.S. Secretary of State Antony Blinken spoke.", False),
     ("Who is Britain's foreign secretary?", "British Foreign Secretary David Lammy spoke.", True),
+    ("Which U.S. official confirmed it?", "Iranian Foreign Minister Hossein Amir-Abdollahian confirmed it.", False),
+    ("Which Iranian official denied it?", "U.S. State Department spokesman Ned Price denied it.", False),
+    ("Which Saudi official said so?", "Iranian Foreign Minister Hossein Amir-Abdollahian said so.", False),
+    # The country must stand in the name's own title or apposition, not in a neighbouring clause.
+    ("Which Iranian official denied it?", "On a visit to Turkey, spokesman Nasser Kanaani denied it.", True),
+    ("Which Iranian official denied it?", "Nasser Kanaani, the ministry's spokesman, told Russian media he denied it.",
+     True),
+    ("Which Iranian official denied it?", "The ministry said Thursday that it denied it.", False),
     # A name is asked for a thing: a proper name or model number must stand next to it.
     ("What is the name of the drone model?", "Russia launched Shahed-136 drones at Kyiv.", True),
     ("What is the name of the drone model?", "Iran is shipping attack drones to Russia via the Caspian Sea.", False),
@@ -122,6 +139,7 @@ def test_count_focus_is_the_counted_noun_phrase():
     # Weekdays and months follow prepositions as places do.
     ("In which Turkish province is the radar?", "Iran on Thursday objected to the radar in Turkey.", False),
     ("Where was the deal signed?", "The deal was signed in September.", False),
+    ("Where was the deal signed?", "The deal was signed on Sept. 12.", False),
     # A base is named with its noun; "in Iran" does not name one.
     ("Which Russian air base hosts the launchers?", "Crews trained in Iran and near Moscow.", False),
     ("Which Russian air base hosts the launchers?", "The launchers are at the Shaykovka air base.", True),

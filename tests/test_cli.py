@@ -34,6 +34,16 @@ def test_search_and_docs_json(seed_index, capsys):
     assert len(json.loads(capsys.readouterr().out)) == 5
 
 
+def test_search_mmr_option(seed_index, capsys):
+    def doc_ids(mmr):
+        assert main(["search", "Iran drones Russia", "-k", "5", "--mmr", mmr, "--index", str(seed_index), "--json"]) == 0
+        return [h["doc_id"] for h in json.loads(capsys.readouterr().out)]
+
+    assert len(set(doc_ids("0.3"))) > len(set(doc_ids("1")))  # lower spreads passages over more articles
+    assert main(["search", "Iran drones Russia", "--mmr", "1.5", "--index", str(seed_index)]) == 2
+    assert "mmr_lambda=1.5 is out of range" in capsys.readouterr().err
+
+
 def test_build_reports_skipped_files(tmp_path, capsys):
     corpus = tmp_path / "articles"
     corpus.mkdir()

@@ -1,5 +1,7 @@
 """Countries, capitals and demonyms from countryinfo, and how lexical matching uses them."""
 
+import pytest
+
 from rag.gazetteer import (capitals_as_countries, country_and_capital_names, demonym_countries, place_partners,
                            with_question_places)
 
@@ -43,3 +45,18 @@ def test_every_capital_maps_to_one_country_and_news_names_are_known():
     assert mapping["Moscow"] == "Russia" and "Jerusalem" not in mapping  # a capital claimed twice is left out
     partners = place_partners("Why did Britain and the U.S. sanction Tehran?")
     assert with_question_places("London and Washington sanctioned Iran.", partners).endswith("Britain U.S. Tehran")
+
+
+@pytest.mark.parametrize("text, named", [
+    ("U.S. State Department spokesman", {"united states"}),  # the tokenizer drops the final dot
+    ("the U.K. foreign secretary", {"united kingdom"}),
+    ("Iran's foreign minister", {"iran"}),
+    ("a Saudi official and a UAE envoy", {"saudi arabia", "united arab emirates"}),
+    ("the United States and Britain", {"united states", "united kingdom"}),
+    ("let us talk turkey", set()),  # lower-case words name no country
+])
+def test_countries_named(text, named):
+    from rag.answer_types import tokens
+    from rag.gazetteer import countries_named
+
+    assert countries_named(tokens(text)) == named
