@@ -102,6 +102,27 @@ def test_a_count_question_is_answered_by_the_sentence_that_counts(engine):
     assert "four Russian cargo ships" in answer.claims[0].text
 
 
+def test_a_sentence_quoted_for_breadth_does_not_type_the_answer(engine):
+    # The articles name no Russian city hit in Ukraine's drone attack; the fourth-best sentence names a place,
+    # but the answer type is judged on the best three, so the tool abstains.
+    from rag.answer import TYPED_SENTENCES, rank_sentences
+    from rag.answer_types import expected_slot, fills_slot
+
+    question = "Which Russian cities other than Moscow were hit in Ukraine's large drone attack on Russian territory?"
+    vector = engine.embedder.encode_query(question)
+    ranked = rank_sentences(engine.index, question, vector, engine.search(question), max_sentences=4)
+    typed = [fills_slot(expected_slot(question), ranked.candidates[i].text, question) for i in ranked.chosen]
+    assert not any(typed[:TYPED_SENTENCES]) and any(typed[TYPED_SENTENCES:])
+    assert engine.ask(question).abstained
+
+
+def test_answers_quote_up_to_four_sentences_across_articles(engine):
+    answer = engine.ask("Which wire service underlies both the 2023 report on the White House intelligence release "
+                        "and the 2024 story on the London accusation, and what did it report in each case?")
+    assert not answer.abstained and len(answer.claims) >= 4
+    assert len({c.doc_id for c in answer.claims}) >= 2
+
+
 @pytest.mark.parametrize("question", ["bad \ud800 surrogate", "nul\x00byte"])
 def test_invalid_characters_are_query_errors(engine, question):
     with pytest.raises(QueryError, match="invalid characters"):
