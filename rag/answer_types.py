@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from .gazetteer import (countries_named, country_and_capital_names, country_names, demonym_countries,
                         lower_country_of_capital, place_words)
+from .text import possessor
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name")
 
@@ -242,11 +243,6 @@ def _role_is_asked(match: re.Match) -> bool:
             or following.endswith(_VERB_ENDINGS) or following in ("who", "that", "whose", "of", "at", "in", "for"))
 
 
-def _possessor(word: str) -> str:
-    """Lower-case word without a possessive ending ("Moscow’s" -> "moscow")."""
-    return re.sub(r"['’]s?$", "", word).lower()
-
-
 def _named_thing(words: list[str]) -> list[str]:
     """The noun phrase whose name is asked: "the Iranian drone model Russia uses" -> drone, model."""
     thing: list[str] = []
@@ -345,10 +341,9 @@ def _is_role(word: str) -> bool:
 
 def _person_names(words: list[str], clauses: list[int] | None = None
                   ) -> list[tuple[tuple[str, ...], frozenset[str], frozenset[str]]]:
-    """Capitalized words that news style marks as a person's name, each with the stems of its titles and the
-    countries named in its title or apposition ("Iran's foreign minister Hossein…", "Ned Price, the U.S.
-    spokesman,"); `clauses` (see _clause_ids) keeps that context inside the name's own clauses."""
-    clauses = clauses or [0] * len(words)
+    """Capitalized words that news style marks as a person's name, each with the stems of its titles and, when
+    `clauses` (see _clause_ids) are given, the countries named in its title or apposition within the name's own
+    clauses ("Iran's foreign minister Hossein…", "Ned Price, the U.S. spokesman,"); without them, none."""
     names = []
     for start, end in _capitalized_spans(words):
         if all(w.lower() in _CALENDAR_WORDS for w in words[start:end]):
@@ -370,10 +365,12 @@ def _person_names(words: list[str], clauses: list[int] | None = None
         single = end - first == 1
         if (single and not (roles or before in SPEECH_VERBS or attributed)) or not (titled or attributed):
             continue
-        apposition = [w for w, c in zip(words[end: end + _APPOSITION_WINDOW], clauses[end: end + _APPOSITION_WINDOW])
-                      if c == clauses[end]] if apposed else []
-        context = _title_before(words, start, clauses) + words[start:first] + apposition
-        names.append((tuple(words[first:end]), frozenset(titles), countries_named(context)))
+        countries = frozenset()
+        if clauses is not None:
+            apposition = [w for w, c in zip(words[end: end + _APPOSITION_WINDOW],
+                                            clauses[end: end + _APPOSITION_WINDOW]) if c == clauses[end]] if apposed else []
+            countries = countries_named(_title_before(words, start, clauses) + words[start:first] + apposition)
+        names.append((tuple(words[first:end]), frozenset(titles), countries))
     return names
 
 
@@ -411,9 +408,9 @@ def _capitalized_spans(words: list[str]) -> list[tuple[int, int]]:
 
 def _is_organization(name: list[str]) -> bool:
     """A run that names an organization or a place, not a person ("State Department", "White House", "Iran")."""
-    joined = " ".join(_possessor(w) for w in name)
-    return (_possessor(name[-1]) in ORGANIZATION_WORDS or joined in country_and_capital_names()
-            or joined in demonym_countries() or _possessor(name[-1]) in _WIDE_REGIONS)
+    joined = " ".join(possessor(w) for w in name)
+    return (possessor(name[-1]) in ORGANIZATION_WORDS or joined in country_and_capital_names()
+            or joined in demonym_countries() or possessor(name[-1]) in _WIDE_REGIONS)
 
 
 def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
@@ -453,7 +450,7 @@ def _has_new_name_near(words: list[str], question_words: frozenset[str], thing: 
         model_number = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)  # "Shahed-136"
         # A sentence's first word is capitalized anyway; months and weekdays are capitalized but name no thing.
         proper = model_number or (word[:1].isupper() and i > 0 and not _TEMPORAL_RE.fullmatch(word))
-        if (not proper or word.lower() in _FUNCTION_WORDS or _possessor(word) in places
+        if (not proper or word.lower() in _FUNCTION_WORDS or possessor(word) in places
                 or _named_in_question(word, question_words)):
             continue
         if thing.intersection(stems[max(0, i - _NAME_WINDOW): i + 1 + _NAME_WINDOW]):
@@ -473,7 +470,7 @@ def _has_new_place(words: list[str], question_words: frozenset[str], asked: froz
                         (("facility", _FACILITY_STEMS), ("city", _CITY_STEMS), ("area", _AREA_STEMS)) if asked & group),
                        ("any", _PLACE_STEMS))
     facility, below_country = kind == "facility", kind != "any"
-    lower = [_possessor(w) for w in words]
+    lower = [possessor(w) for w in words]
     for i, word in enumerate(words):
         if (not word[:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in demonym_countries()
                 or lower[i] in _CALENDAR_WORDS or _named_in_question(word, question_words)):
@@ -540,7 +537,9 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_measure(words, slot.units) if slot.units else any(_is_number(w) for w in words)
     question_words = _question_words(question)
     if slot.kind == "person":
-        return _has_new_name(words, question_words, slot.focus, slot.nation, _clause_ids(sentence))
+        # Only a question naming a country needs each name's country context.
+        return _has_new_name(words, question_words, slot.focus, slot.nation,
+                             _clause_ids(sentence) if slot.nation else None)
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name" and slot.focus:  # a name near the thing, or a short quoted one ("phased adaptive approach")

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from .text import possessor
+
 
 @dataclass(frozen=True)
 class Country:
@@ -81,7 +83,7 @@ def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> f
     """Lower-case names of the countries that words name outright, by possessive or by demonym ("Iran's",
     "U.S.", "British"); with `capitalized_only`, lower-case words ("us", "turkey") name nothing."""
     names, demonyms, found = canonical_countries(), demonym_countries(), set()
-    lower = [re.sub(r"['’]s?$", "", w).lower() for w in words]
+    lower = [possessor(w) for w in words]
     for i, word in enumerate(words):
         if capitalized_only and not word[:1].isupper():
             continue
