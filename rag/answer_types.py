@@ -11,11 +11,11 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .gazetteer import (countries_named, country_and_capital_names, country_names, demonym_countries,
-                        lower_country_of_capital, place_words)
+from .gazetteer import (INSTITUTION_COUNTRIES, canonical_countries, countries_named, country_and_capital_names,
+                        country_names, demonym_countries, lower_country_of_capital, place_words)
 from .text import possessor
 
-KINDS = ("time", "count", "money", "measure", "person", "place", "name")
+KINDS = ("time", "count", "money", "measure", "person", "place", "name", "response")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Slot:
     rate: bool = False  # count, money: asked per unit of time ("How many drones a year…")
     future: bool = False  # time: the question looks ahead ("When will…", "When is the next…scheduled?")
     nation: frozenset[str] = frozenset()  # person: the country whose official is asked ("Which Iranian official…")
+    # response: who is asked to have responded ("How did the Kremlin respond…" -> russia), as actor_refs gives them
+    actor: frozenset[str] = frozenset()
 
 
 _TOKEN_RE = re.compile(r"[$€£%]|[^\W_]+(?:[-.,'’/][^\W_]+)*")
@@ -170,6 +172,43 @@ _FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "t
                              "it", "its", "he", "she", "they", "we", "i", "his", "her", "their", "our"})
 
 
+# "How did the Kremlin respond to the accusation?" asks what the Kremlin said or did: a sentence that only
+# names the accusation ("Britain accused Iran of supplying missiles to Russia") does not answer it.
+_RESPONSE_QUESTION_RES = (
+    re.compile(r"^how (?:did|does|do|has|have|had|will|would|could|might) (.+?) (?:respond|react|repl[iy]|answer|"
+               r"retaliat|counter)\w*\b", re.I),
+    re.compile(r"^what (?:was|is|were|are|has been|have been) (.+?)['’]s? (?:response|reaction|reply|answer)\b", re.I),
+    re.compile(r"^what (?:was|is|were|are|has been|have been) the (?:response|reaction|reply|answer) (?:of|from) "
+               r"(.+?)(?: to\b|[?,;]|$)", re.I),
+)
+# After these, a name is the object of a phrase ("to Russia for use…"), not the one acting.
+_PHRASE_WORDS = frozenset({"of", "to", "for", "from", "in", "on", "at", "by", "with", "against", "into", "over",
+                           "about", "toward", "towards", "than", "that", "which", "who"})
+# Present-tense verbs that news puts before an object ("Britain accuses Iran of…"); past tenses end in -ed.
+_PRESENT_TENSE_VERBS = frozenset({"says", "denies", "rejects", "dismisses", "calls", "vows", "warns", "insists",
+                                  "responds", "reacts", "threatens", "condemns", "blames", "refuses", "declines",
+                                  "argues", "claims", "maintains", "accuses", "plans", "promises", "slams", "blasts",
+                                  "urges", "tells", "states", "stresses", "demands", "denounces", "criticizes",
+                                  "criticises", "welcomes", "announces", "pledges", "expels", "summons", "launches",
+                                  "strikes", "hits", "retaliates", "admits", "confirms", "acknowledges"})
+# Past tenses of acts a response may be, beyond _IRREGULAR_VERBS ("Ukrainian air defenses shot down…").
+_IRREGULAR_ACTIONS = frozenset({"struck", "hit", "shot", "fought", "built", "began", "brought", "bought", "sold",
+                                "froze", "drew", "threw", "cut", "broke", "chose", "withdrew", "sought", "paid"})
+_RESPONSE_NOUNS = frozenset({"response", "reaction", "reply", "answer", "denial", "statement", "rebuttal",
+                             "retaliation", "rebuke", "condemnation", "comment", "criticism", "protest", "warning"})
+# Attribution after a quote or a comma: "…,” said the Kremlin." / "…, according to Iranian state media."; the
+# speaker is the noun phrase that follows (see _actor_phrase_end).
+_ATTRIBUTION_RE = re.compile(r"(?:[”\",]\s*(?:said|says|added|wrote)|\baccording to)\s+", re.I)
+# Words that may stand between an actor and its verb, besides names, roles and organizations ("Iranian state media",
+# "Iran's foreign ministry spokesman").
+_ACTOR_MODIFIERS = frozenset({"foreign", "defense", "defence", "interior", "state", "military", "national", "security",
+                              "supreme", "prime", "deputy", "senior", "top", "vice", "armed", "air", "naval",
+                              "revolutionary", "intelligence", "media", "embassy", "mission", "authorities",
+                              "leadership", "regime", "troops", "soldiers", "units", "defenses", "defences",
+                              "diplomats", "officials", "government"})
+_QUOTED_RE = re.compile(r"“[^“”]*”|\"[^\"]*\"")
+
+
 def _stem(word: str) -> str:
     # A light suffix stripper is enough to match "missiles" with "missile" or "companies" with "company".
     word = word.lower()
@@ -197,6 +236,10 @@ def expected_slot(question: str) -> Slot | None:
     q = re.sub(r"^what['’]s\b", "what is", " ".join(question.strip().lower().split()))
     if q.startswith("when") or re.search(r"\b(?:what|which) (?:date|day|year|month)\b|\bhow long ago\b", q):
         return Slot("time", future=bool(_FUTURE_QUESTION_RE.search(q)) and not _PAST_AUXILIARY_RE.search(q))
+    response = next((m for m in (r.search(" ".join(question.split())) for r in _RESPONSE_QUESTION_RES) if m), None)
+    if response:
+        actor = actor_refs(tokens(response.group(1)))
+        return Slot("response", actor=actor) if actor else None  # "How did they respond?": anything may answer
     rate = bool(_RATE_RE.search(q))
     if _MONEY_QUESTION_RE.search(q):
         return Slot("money", rate=rate)
@@ -511,6 +554,115 @@ def _names_a_country(lower: list[str], i: int) -> bool:
     return any(" ".join(lower[i: i + n]) in country_names() for n in (1, 2, 3))
 
 
+def _actor_at(words: list[str], lower: list[str], i: int) -> tuple[frozenset[str], int]:
+    """The actors that the capitalized words from i on name, and how many words they take: a country by name,
+    capital, demonym or institution ("Kremlin" -> russia), or any other capitalized word itself ("NATO")."""
+    if not words[i][:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in _CALENDAR_WORDS:
+        return frozenset(), 0
+    names = canonical_countries()
+    for n in (3, 2, 1):
+        if i + n > len(words):
+            continue
+        joined = " ".join(lower[i: i + n])
+        country = names.get(joined) or INSTITUTION_COUNTRIES.get(joined) or (
+            lower_country_of_capital().get(joined) if n == 1 else None)
+        if country:
+            return frozenset({country}), n
+    return demonym_countries().get(lower[i]) or frozenset({lower[i]}), 1
+
+
+def actor_refs(words: list[str]) -> frozenset[str]:
+    """Every actor that `words` name (see _actor_at): "the Kremlin" -> {russia}, "Iranian officials" -> {iran}."""
+    lower = [possessor(w) for w in words]
+    found: set[str] = set()
+    i = 0
+    while i < len(words):
+        refs, taken = _actor_at(words, lower, i)
+        found |= refs
+        i += max(taken, 1)  # "White House" is the United States, not also a "house"
+    return frozenset(found)
+
+
+def _is_verb_like(word: str) -> bool:
+    return (word in SPEECH_VERBS or word in _IRREGULAR_VERBS or word in _AUX_WORDS or word in _PRESENT_TENSE_VERBS
+            or word in _IRREGULAR_ACTIONS or (len(word) > 4 and word.endswith("ed")))
+
+
+def _actor_phrase_end(words: list[str], lower: list[str], i: int) -> int:
+    """Where the noun phrase of a speaker or actor that goes on at i ends: names, roles, organizations and their
+    modifiers ("…foreign ministry spokesman Nasser Kanaani", "…commerce ministry", "…and Britain"). Any other
+    word ends it: "Ukraine's allies", "a Russian oil tanker"."""
+    def fits(j: int) -> bool:
+        return (_is_role(words[j]) or lower[j] in ORGANIZATION_WORDS or lower[j] in _ACTOR_MODIFIERS
+                or _is_capitalized(words[j]) or words[j].isupper()
+                or (lower[j] == "and" and j + 1 < len(words) and _is_capitalized(words[j + 1])))
+
+    while i < len(words):
+        if not fits(i):
+            # Up to two plain words may qualify an organization or role that follows ("commerce ministry").
+            head = next((j for j in range(i, min(i + 3, len(words)))
+                         if _is_verb_like(lower[j]) or lower[j] in ORGANIZATION_WORDS or _is_role(words[j])), None)
+            if head is None or _is_verb_like(lower[head]):
+                break
+            i = head
+        i += 1
+    return i
+
+
+def _speaks_after(lower: list[str], i: int, *, possessive: bool) -> bool:
+    """True when the word at i (after one adverb, "formally") is a verb, or a response noun ("reaction")."""
+    if i < len(lower) and lower[i].endswith("ly") and len(lower[i]) > 4:
+        i += 1
+    if i >= len(lower):
+        return False
+    # After a possessive comes a noun ("Russia's supposed deal…"), unless it is the response itself.
+    return lower[i] in _RESPONSE_NOUNS or (not possessive and _is_verb_like(lower[i]))
+
+
+def _is_agent(lower: list[str], before: int) -> bool:
+    """True when the phrase word at `before` makes what follows the one acting: a passive agent ("were rejected
+    by Moscow") or the source of a response ("a sharp rebuke from Beijing")."""
+    if lower[before] not in ("by", "from") or before == 0:
+        return False
+    previous = lower[before - 1]
+    passive = _is_verb_like(previous) and any(w in ("was", "were", "been", "is", "are", "be")
+                                              for w in lower[max(0, before - 3): before - 1])
+    return (lower[before] == "by" and passive) or previous in _RESPONSE_NOUNS
+
+
+def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
+    """True when one of `actors` speaks or acts in the sentence: credited with a quote ("…,” said the Kremlin",
+    "according to Iranian officials"), the subject of a verb ("Moscow has not commented", "Iran's foreign ministry
+    spokesman Nasser Kanaani called…"), a passive agent ("rejected by Moscow") or named with its response
+    ("Moscow's reaction", "a rebuke from Beijing"). Not when it is an object ("…missiles to Russia"), inside a
+    quote, or in someone else's reported speech in the same clause ("Blinken said Russia…")."""
+    for match in _ATTRIBUTION_RE.finditer(sentence):
+        after = tokens(sentence[match.end():])
+        low = [possessor(w) for w in after]
+        first = 1 if low[:1] == ["the"] else 0
+        if actor_refs(after[first:_actor_phrase_end(after, low, first)]) & actors:
+            return True
+    text = _QUOTED_RE.sub(" , ", sentence)
+    words, clauses = tokens(text), _clause_ids(text)
+    lower = [possessor(w) for w in words]
+    for i in range(len(words)):
+        refs, taken = _actor_at(words, lower, i)
+        if not refs & actors:
+            continue
+        before = next((j for j in range(i - 1, -1, -1) if lower[j] not in ("the", "a", "an")), None)
+        if before is not None and (lower[before] in _PHRASE_WORDS or _is_verb_like(lower[before])):
+            if _is_agent(lower, before):
+                return True
+            continue  # an object: "…missiles to Russia", "accused Iran of…"
+        if any(lower[j] in SPEECH_VERBS and clauses[j] == clauses[i] for j in range(i)):
+            continue  # reported: "Blinken said Russia has received…"
+        end = _actor_phrase_end(words, lower, i + taken)
+        possessive = possessor(words[end - 1]) != words[end - 1].lower()
+        if _speaks_after(lower, end, possessive=possessive):
+            return True
+    return False
+
+
 @lru_cache(maxsize=64)
 def _question_words(question: str) -> frozenset[str]:
     # fills_slot is called once per candidate sentence with the same question
@@ -544,6 +696,8 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name" and slot.focus:  # a name near the thing, or a short quoted one ("phased adaptive approach")
         return _has_new_name_near(words, question_words, slot.focus) or bool(_SHORT_QUOTE_RE.search(sentence))
+    if slot.kind == "response":
+        return _actor_responds(sentence, slot.actor)
     if slot.kind == "name":  # "Who supplied…?" may be answered by a country or an agency as well as a person
         return any(w[:1].isupper() and w.lower() not in question_words for w in words[1:])
     raise ValueError(f"unknown answer kind {slot.kind!r}; expected one of {', '.join(KINDS)}")

@@ -103,6 +103,14 @@ COUNTRY_ALIASES = {"Britain": "United Kingdom", "Great Britain": "United Kingdom
                    "UAE": "United Arab Emirates", "U.A.E.": "United Arab Emirates"}
 # Demonyms news writes that countryinfo does not list.
 EXTRA_DEMONYMS = {"saudi": {"saudi arabia"}, "emirati": {"united arab emirates"}}
+# Institutions news writes for their country ("the Kremlin denied…"), lower case.
+INSTITUTION_COUNTRIES = {"kremlin": "russia", "white house": "united states", "pentagon": "united states",
+                         "state department": "united states", "capitol hill": "united states",
+                         "foggy bottom": "united states", "downing street": "united kingdom",
+                         "number 10": "united kingdom", "whitehall": "united kingdom",
+                         "foreign office": "united kingdom", "elysee": "france", "élysée": "france",
+                         "quai d'orsay": "france", "zhongnanhai": "china", "knesset": "israel",
+                         "bundestag": "germany", "majlis": "iran", "verkhovna rada": "ukraine"}
 # A capitalized word before a place name makes it part of another name ("Lewis Hamilton", "Victoria Nuland");
 # these words do not ("In Moscow", "The Kremlin and Moscow").
 _RUN_BREAKERS = frozenset({"the", "in", "at", "on", "of", "and", "to", "from", "for", "by", "with", "as", "but",

@@ -27,6 +27,11 @@ from rag.answer_types import Slot, expected_slot, fills_slot
     ("Who are the two Islamic Revolutionary Guard Corps officers sanctioned?", "person"),
     ("Through which Caspian Sea port do the drones enter Russia?", "place"),
     ("What is the name of the Iranian drone model?", "name"),
+    ("How did the Kremlin respond to the accusation?", "response"),
+    ("How have Iranian officials reacted to the sanctions?", "response"),
+    ("What was Moscow's reaction to the sanctions?", "response"),
+    ("What was the response of NATO to the strike?", "response"),
+    ("How did they respond?", None),  # no one named: any relevant sentence may answer
     ("Why did Turkey agree?", None),
     ("What did the US secretary of state say?", None),  # a verb before the role noun: asks for a statement
     ("Which missile system did they train on?", None),
@@ -207,4 +212,71 @@ def test_an_unknown_kind_is_an_error():
     ("Who is Turkey's president?", "President Erdoğan spoke in Ankara.", True),
 ])
 def test_realistic_questions(question, sentence, filled):
+    assert fills_slot(expected_slot(question), sentence, question) is filled
+
+
+@pytest.mark.parametrize("question, actor", [
+    ("How did the Kremlin respond to the accusation?", {"russia"}),
+    ("How did Tehran reply?", {"iran"}),
+    ("How have Iranian officials responded to Western accusations?", {"iran"}),
+    ("How has NATO reacted to the transfers?", {"nato"}),
+    ("How did the White House respond?", {"united states"}),
+])
+def test_response_actor_is_who_is_asked_to_respond(question, actor):
+    assert expected_slot(question).actor == actor
+
+
+# "How did X respond…" is answered by X speaking or acting, not by a sentence where X is only an object, inside
+# a quote, or in someone else's reported speech (dev q144 answered the Kremlin's response with the accusation).
+@pytest.mark.parametrize("question, sentence, filled", [
+    ("How did the Kremlin respond to the accusation?", "The Kremlin dismissed the accusations as baseless.", True),
+    ("How did the Kremlin respond to the accusation?",
+     "Kremlin spokesman Dmitry Peskov said Russia does not comment on such reports.", True),
+    ("How did the Kremlin respond to the accusation?", "“We reject these claims,” said the Kremlin.", True),
+    ("How did the Kremlin respond to the accusation?", "Moscow has not commented.", True),
+    ("How did Russia respond to the sanctions?", "The sanctions are unlawful, according to Russian officials.", True),
+    ("How did Russia respond to the sanctions?", "In response, Moscow expelled two British diplomats.", True),
+    ("How did Iran react to the report?", "Iran's foreign ministry spokesman Nasser Kanaani called the report propaganda.",
+     True),
+    ("How did Iran react to the report?", "On Wednesday, Iran summoned the British ambassador.", True),
+    ("How did Iran react to the report?", "The Iranian response was swift.", True),
+    ("How did Ukraine respond to the drone attacks?", "Ukrainian air defenses shot down 30 drones overnight.", True),
+    ("How has NATO reacted to the missile transfers?", "NATO condemned the transfers.", True),
+    ("What was Moscow's reaction to the sanctions?", "Moscow's reaction was muted.", True),
+    ("How did the Kremlin respond to the accusation?", "The United States and Britain formally accused Iran of "
+     "supplying short-range ballistic missiles to Russia for use against Ukraine.", False),
+    ("How did the Kremlin respond to the accusation?",
+     "Both the United States and the United Kingdom have expressed concerns over Russia’s acquisition of missiles.",
+     False),
+    ("How did the Kremlin respond to the accusation?",
+     "“Russia has now received shipments of these ballistic missiles,” said Blinken.", False),
+    ("How did the Kremlin respond to the accusation?", "Blinken said Russia has received the missiles.", False),
+    ("How did the Kremlin respond to the accusation?",
+     "This development occurs as the Kremlin aims to counter Ukraine’s unexpected offensive.", False),
+    ("How did Iran react to the sanctions?", "Britain accuses Iran of supplying drones.", False),
+    ("How did Iran react to the sanctions?", "Washington imposed new sanctions on Iranian airlines.", False),
+    ("How did Turkey respond to Iran's objection?", "Iran objected to the radar station in Turkey.", False),
+    # Cases from a review: passive agents and sources of a response, reported speech only within its own clause,
+    # the speaker's phrase after "said" ending at a comma or a verb, and a demonym's noun that is not an actor.
+    ("How did the Kremlin respond?", "The claims were dismissed by the Kremlin as Russophobic.", True),
+    ("How did China respond?", "The move drew a sharp rebuke from Beijing.", True),
+    ("How did the Kremlin respond?", "There was no immediate comment from the Kremlin.", True),
+    ("How did the Kremlin respond?", "Zelenskyy said the talks had failed, and the Kremlin rejected the proposal.",
+     True),
+    ("How did Iran respond?", "After the IAEA announced its findings, Iran said it would install more centrifuges.",
+     True),
+    ("How did China respond?", "China's commerce ministry announced retaliatory tariffs on U.S. soybeans.", True),
+    ("How did China respond?", "China slams the U.S. tariff increase as bullying.", True),
+    ("How did Russia respond?",
+     "Russian Foreign Ministry spokeswoman Maria Vladimirovna Zakharova told reporters the sanctions were illegal.", True),
+    ("How did Britain respond?", "The Foreign Office said the move was “unjustified.”", True),
+    ("How did Russia respond?", "“This is unacceptable,” said Blinken, who accused Russia of lying.", False),
+    ("How did Iran respond?", "The shipments continued, according to analysts tracking Iranian exports.", False),
+    ("How did Russia respond?", "A Russian oil tanker was seized off the coast of Greece.", False),
+    ("How did Iran respond?", "Two Iranian nationals were charged in the plot.", False),
+    ("How did Ukraine respond?", "Ukraine's allies pledged more air-defence systems.", False),
+    ("How did the White House respond?",
+     "Hamas released a video of a hostage who holds U.S. citizenship, addressed to the White House.", False),
+])
+def test_response_questions(question, sentence, filled):
     assert fills_slot(expected_slot(question), sentence, question) is filled
