@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .gazetteer import (INSTITUTION_COUNTRIES, canonical_countries, countries_named, country_and_capital_names,
-                        country_names, demonym_countries, lower_country_of_capital, place_words)
+from .gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
+                        country_span, demonym_countries, lower_country_of_capital, place_words)
 from .text import possessor
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name", "response")
@@ -559,16 +559,14 @@ def _actor_at(words: list[str], lower: list[str], i: int) -> tuple[frozenset[str
     capital, demonym or institution ("Kremlin" -> russia), or any other capitalized word itself ("NATO")."""
     if not words[i][:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in _CALENDAR_WORDS:
         return frozenset(), 0
-    names = canonical_countries()
-    for n in (3, 2, 1):
-        if i + n > len(words):
-            continue
-        joined = " ".join(lower[i: i + n])
-        country = names.get(joined) or INSTITUTION_COUNTRIES.get(joined) or (
-            lower_country_of_capital().get(joined) if n == 1 else None)
-        if country:
+    country, taken = country_span(lower, i)
+    if country:
+        return frozenset({country}), taken
+    for n in (3, 2):
+        if i + n <= len(lower) and (country := INSTITUTION_COUNTRIES.get(" ".join(lower[i: i + n]))):
             return frozenset({country}), n
-    return demonym_countries().get(lower[i]) or frozenset({lower[i]}), 1
+    country = INSTITUTION_COUNTRIES.get(lower[i]) or lower_country_of_capital().get(lower[i])
+    return frozenset({country}) if country else (demonym_countries().get(lower[i]) or frozenset({lower[i]})), 1
 
 
 def actor_refs(words: list[str]) -> frozenset[str]:

@@ -79,19 +79,27 @@ def canonical_countries() -> dict[str, str]:
     return out
 
 
+def country_span(lower: Sequence[str], i: int) -> tuple[str | None, int]:
+    """The country that lower-case words from i on name by name or alias ("united states", "u.s"), and how many
+    words that takes; (None, 0) when they name none."""
+    names = canonical_countries()
+    for n in (3, 2, 1):
+        if i + n <= len(lower) and (country := names.get(" ".join(lower[i: i + n]))):
+            return country, n
+    return None, 0
+
+
 def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> frozenset[str]:
     """Lower-case names of the countries that words name outright, by possessive or by demonym ("Iran's",
     "U.S.", "British"); with `capitalized_only`, lower-case words ("us", "turkey") name nothing."""
-    names, demonyms, found = canonical_countries(), demonym_countries(), set()
+    demonyms, found = demonym_countries(), set()
     lower = [possessor(w) for w in words]
     for i, word in enumerate(words):
         if capitalized_only and not word[:1].isupper():
             continue
-        for n in (3, 2, 1):
-            country = names.get(" ".join(lower[i: i + n]))
-            if country:
-                found.add(country)
-                break
+        country, _ = country_span(lower, i)
+        if country:
+            found.add(country)
         found.update(demonyms.get(lower[i], ()))
     return frozenset(found)
 

@@ -89,6 +89,16 @@ def test_headings_are_not_claims():
     assert is_heading(text, start, start + len("Subheading Without Stop"))
 
 
+def test_an_article_title_is_not_quoted_as_a_claim(engine):
+    # The State Department article's title ends in a closing quote mark, so it reads like a sentence; it is the
+    # citation's label, not a claim (this question used to quote it as its last sentence).
+    answer = engine.ask("Which State Department spokesman said Iran and Russia have entered a full-fledged "
+                        "defense partnership?")
+    assert not answer.abstained
+    titles = {p.title.strip() for p in answer.citations}
+    assert titles and not any(claim.text.strip() in titles for claim in answer.claims)
+
+
 def test_a_question_about_an_unreported_quantity_abstains(engine):
     # The articles mention the Su-35 deal and billions of dollars of aircraft, but no price paid for the jets.
     answer = engine.ask("How much did Iran pay for the Su-35 fighter jets?")

@@ -60,3 +60,13 @@ def test_countries_named(text, named):
     from rag.gazetteer import countries_named
 
     assert countries_named(tokens(text)) == named
+
+
+def test_country_span_takes_the_longest_name():
+    from rag.gazetteer import country_span
+
+    assert country_span(["the", "united", "states", "said"], 1) == ("united states", 2)
+    assert country_span(["u.s", "envoy"], 0) == ("united states", 1)
+    assert country_span(["saudi", "arabia"], 0) == ("saudi arabia", 2)
+    assert country_span(["the", "state", "department"], 1) == (None, 0)
+    assert country_span(["iran"], 0) == ("iran", 1)  # a name at the end of the words
