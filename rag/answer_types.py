@@ -207,6 +207,11 @@ _ACTOR_MODIFIERS = frozenset({"foreign", "defense", "defence", "interior", "stat
                               "leadership", "regime", "troops", "soldiers", "units", "defenses", "defences",
                               "diplomats", "officials", "government"})
 _QUOTED_RE = re.compile(r"“[^“”]*”|\"[^\"]*\"")
+_ADVERBS = frozenset({"also", "already", "still", "now", "again", "recently", "earlier", "later", "then", "too",
+                      "swiftly", "quickly", "not", "never", "initially", "previously", "since"})
+# A clause these open gives the background of the news, not an actor's response to it.
+_BACKGROUND_CONJUNCTIONS = frozenset({"as", "because", "since", "if", "unless", "whereas"})
+_TIME_PREPOSITIONS = frozenset({"on", "for", "in", "last", "this", "early", "late", "earlier", "over", "within"})
 
 
 def _stem(word: str) -> str:
@@ -607,14 +612,36 @@ def _actor_phrase_end(words: list[str], lower: list[str], i: int) -> int:
     return i
 
 
-def _speaks_after(lower: list[str], i: int, *, possessive: bool) -> bool:
-    """True when the word at i (after one adverb, "formally") is a verb, or a response noun ("reaction")."""
-    if i < len(lower) and lower[i].endswith("ly") and len(lower[i]) > 4:
-        i += 1
+def _skip_adverbials(lower: list[str], i: int) -> int:
+    """The index after adverbs and short time phrases that wire style puts between a subject and its verb: "Iran
+    on Thursday stepped up…", "Russia for months has engaged…", "Moscow formally denied…"."""
+    while i < len(lower):
+        if lower[i] in _ADVERBS or (lower[i].endswith("ly") and len(lower[i]) > 4):
+            i += 1
+        elif lower[i] in _TIME_PREPOSITIONS and i + 1 < len(lower) and _TEMPORAL_RE.fullmatch(lower[i + 1]):
+            i += 2
+            while i < len(lower) and (lower[i][:1].isdigit() or _TEMPORAL_RE.fullmatch(lower[i])):
+                i += 1  # "on Sept. 7", "in recent weeks"
+        else:
+            return i
+    return i
+
+
+def _speaks_after(lower: list[str], i: int, *, possessive: bool, proper_noun: bool) -> bool:
+    """True when the word at i (after adverbials, see _skip_adverbials) is a verb, or a response noun
+    ("reaction"); after a country's or institution's name, any present-tense verb ("Ukraine continues…")."""
+    i = _skip_adverbials(lower, i)
     if i >= len(lower):
         return False
+    word = lower[i]
     # After a possessive comes a noun ("Russia's supposed deal…"), unless it is the response itself.
-    return lower[i] in _RESPONSE_NOUNS or (not possessive and _is_verb_like(lower[i]))
+    if word in _RESPONSE_NOUNS:
+        return True
+    if possessive:
+        return False
+    # After a demonym, a word in -s is a noun ("Iranian nationals"); after a name, a verb ("China slams").
+    return _is_verb_like(word) or (proper_noun and len(word) > 3 and word.endswith("s") and not word.endswith("ss")
+                                   and word not in _FUNCTION_WORDS and word not in ORGANIZATION_WORDS)
 
 
 def _is_agent(lower: list[str], before: int) -> bool:
@@ -652,11 +679,14 @@ def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
             if _is_agent(lower, before):
                 return True
             continue  # an object: "…missiles to Russia", "accused Iran of…"
+        if before is not None and lower[before] in _BACKGROUND_CONJUNCTIONS:
+            continue  # background, not the response: "…occurs as the Kremlin aims to counter…"
         if any(lower[j] in SPEECH_VERBS and clauses[j] == clauses[i] for j in range(i)):
             continue  # reported: "Blinken said Russia has received…"
         end = _actor_phrase_end(words, lower, i + taken)
         possessive = possessor(words[end - 1]) != words[end - 1].lower()
-        if _speaks_after(lower, end, possessive=possessive):
+        named = end == i + taken and not demonym_countries().get(lower[i])  # "Ukraine", not "Ukrainian"
+        if _speaks_after(lower, end, possessive=possessive, proper_noun=named):
             return True
     return False
 

@@ -277,6 +277,15 @@ def test_response_actor_is_who_is_asked_to_respond(question, actor):
     ("How did Ukraine respond?", "Ukraine's allies pledged more air-defence systems.", False),
     ("How did the White House respond?",
      "Hamas released a video of a hostage who holds U.S. citizenship, addressed to the White House.", False),
+    # Wire style puts time phrases between subject and verb; a country's name takes any present-tense verb; a
+    # clause opened by "as" or "because" is background (sentences of the seed articles).
+    ("How did Iran react to Turkey hosting the NATO radar?", "Iran on Thursday stepped up its objection to the "
+     "decision by neighboring Turkey to host a long-range radar station.", True),
+    ("How did Russia respond to the missile shield?", "Russia for months has engaged in discussions with NATO on the "
+     "missile shield.", True),
+    ("How did Ukraine respond to Russia's use of Iranian drones?", "While discussions unfold, Ukraine continues to "
+     "employ its own weaponry to target deeper Russian infrastructure.", True),
+    ("How did Russia respond?", "The sanctions hit Russia because Russia buys Iranian drones.", False),
 ])
 def test_response_questions(question, sentence, filled):
     assert fills_slot(expected_slot(question), sentence, question) is filled
