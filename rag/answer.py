@@ -186,9 +186,9 @@ def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
             if row in seen:
                 continue
             seen.add(row)
-            if is_heading(doc_text, start, end) or doc_text[start:end].strip() == passage.title.strip():
-                continue  # headlines and subheadings are labels, not claims to quote (a title may end in a quote mark)
             text = doc_text[start:end]
+            if is_heading(doc_text, start, end) or text.strip() == passage.title.strip():
+                continue  # headlines and subheadings are labels, not claims to quote (a title may end in a quote mark)
             out.append(Candidate(pi, row, start, end, text))
     return out
 

@@ -154,6 +154,8 @@ SPEECH_VERBS = frozenset({"said", "says", "say", "told", "tells", "stated", "sta
                           "dismissed", "denied", "rejected", "insisted", "declared", "announced", "responded",
                           "replied", "stressed", "emphasized", "repeated", "wrote", "explained", "elaborated",
                           "remarked", "asserted", "according", "confirmed", "acknowledged", "admitted"})
+# Words read as verbs after a subject: auxiliaries, verbs of saying ("according" too) and common irregular forms.
+_KNOWN_VERBS = _AUX_WORDS | SPEECH_VERBS | _IRREGULAR_VERBS
 # Last words of organizations' and outlets' names: "the State Department said" names no person.
 ORGANIZATION_WORDS = frozenset({
     "department", "ministry", "house", "agency", "council", "corps", "guard", "guards", "army", "navy", "force",
@@ -287,8 +289,8 @@ def _role_is_asked(match: re.Match) -> bool:
     role, plural, following = match.group(1), match.group(2), match.group(3)
     if role not in _ADJECTIVE_ROLES or plural or not following or match.group(0).startswith("who"):
         return True
-    return (following in _AUX_WORDS or following in SPEECH_VERBS or following in _IRREGULAR_VERBS
-            or following.endswith(_VERB_ENDINGS) or following in ("who", "that", "whose", "of", "at", "in", "for"))
+    return (following in _KNOWN_VERBS or following.endswith(_VERB_ENDINGS)
+            or following in ("who", "that", "whose", "of", "at", "in", "for"))
 
 
 def _named_thing(words: list[str]) -> list[str]:
@@ -567,10 +569,10 @@ def _actor_at(words: list[str], lower: list[str], i: int) -> tuple[frozenset[str
     country, taken = country_span(lower, i)
     if country:
         return frozenset({country}), taken
-    for n in (3, 2):
+    for n in (3, 2, 1):
         if i + n <= len(lower) and (country := INSTITUTION_COUNTRIES.get(" ".join(lower[i: i + n]))):
             return frozenset({country}), n
-    country = INSTITUTION_COUNTRIES.get(lower[i]) or lower_country_of_capital().get(lower[i])
+    country = lower_country_of_capital().get(lower[i])
     return frozenset({country}) if country else (demonym_countries().get(lower[i]) or frozenset({lower[i]})), 1
 
 
@@ -587,8 +589,8 @@ def actor_refs(words: list[str]) -> frozenset[str]:
 
 
 def _is_verb_like(word: str) -> bool:
-    return (word in SPEECH_VERBS or word in _IRREGULAR_VERBS or word in _AUX_WORDS or word in _PRESENT_TENSE_VERBS
-            or word in _IRREGULAR_ACTIONS or (len(word) > 4 and word.endswith("ed")))
+    return (word in _KNOWN_VERBS or word in _PRESENT_TENSE_VERBS or word in _IRREGULAR_ACTIONS
+            or (len(word) > 4 and word.endswith("ed")))
 
 
 def _actor_phrase_end(words: list[str], lower: list[str], i: int) -> int:
