@@ -126,12 +126,13 @@ _IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "m
                               "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
 # Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
 # and a generic role ("Which U.S. officials…") is answered by anyone.
+COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
+                     "author")
 _ROLE_GROUPS = (("chief", "director", "head", "leader"),
                 ("minister", "secretary", "diplomat", "ambassador", "envoy"),
                 ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
                 ("general", "commander", "officer"),
-                ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
-                 "author"),
+                COMMENTATOR_ROLES,
                 ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
 _GENERIC_ROLES = ("official",)
 # Nouns naming a place below country level: "In which French city…" asks for a place's name.
@@ -153,7 +154,8 @@ SPEECH_VERBS = frozenset({"said", "says", "say", "told", "tells", "stated", "sta
                           "labeled", "labelled", "termed", "warned", "noted", "added", "argued", "claimed",
                           "dismissed", "denied", "rejected", "insisted", "declared", "announced", "responded",
                           "replied", "stressed", "emphasized", "repeated", "wrote", "explained", "elaborated",
-                          "remarked", "asserted", "according", "confirmed", "acknowledged", "admitted"})
+                          "remarked", "asserted", "according", "confirmed", "acknowledged", "admitted",
+                          "observed", "commented", "suggested", "cautioned", "contended", "predicted", "opined"})
 # Words read as verbs after a subject: auxiliaries, verbs of saying ("according" too) and common irregular forms.
 _KNOWN_VERBS = _AUX_WORDS | SPEECH_VERBS | _IRREGULAR_VERBS
 # Last words of organizations' and outlets' names: "the State Department said" names no person.
@@ -164,7 +166,8 @@ ORGANIZATION_WORDS = frozenset({
     "centre", "foundation", "commission", "bureau", "service", "services", "kremlin", "pentagon", "post", "times",
     "press", "presse", "news", "journal", "caller", "reuters", "xinhua", "tass", "irna", "telegraph", "guardian",
     "network", "television", "radio", "organization", "organisation", "alliance", "coalition", "party", "industries",
-    "corporation", "sea", "ocean", "strip", "bay", "gulf"})
+    "corporation", "sea", "ocean", "strip", "bay", "gulf", "labs", "technologies", "republic", "kingdom", "federation",
+    "zone"})
 _TITLE_WINDOW = 4  # "Iran's foreign minister Hossein Amir-Abdollahian": the country within 4 words before a name
 _APPOSITION_WINDOW = 7  # "John Kirby, a White House national security spokesman": the role within 6 words
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
@@ -226,6 +229,7 @@ def _stem(word: str) -> str:
 
 _PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
 _ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES)
+_COMMENTATOR_STEMS = frozenset(_stem(r) for r in COMMENTATOR_ROLES)
 _ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in _ROLE_GROUPS)
 _GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in _GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
@@ -409,19 +413,63 @@ def _person_names(words: list[str], clauses: list[int] | None = None
             after[0] in ("the", "a", "an") or after[0].endswith(("'s", "’s"))) else []
         titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed[:1]} | (
             {_stem(before)} if _is_role(before) else set())
+        # "Tyler Durden of ZeroHedge observed…": a full name with an outlet or institute speaks as a commentator;
+        # one word or a run after an article ("the Study of War", "the Islamic Republic of…") is no name, and a
+        # country or a government body ("of the State Department") is no outlet.
+        affiliation = (_affiliation(words, end, said_before=before in SPEECH_VERBS)
+                       if end - first >= 2 and before not in ("the", "a", "an") else [])
+        if affiliation and not _is_country(affiliation) and not {possessor(w) for w in affiliation} & _GOVERNMENT_WORDS:
+            titles |= _COMMENTATOR_STEMS
         titled = bool(titles) or before in SPEECH_VERBS  # "Foreign Minister Sergei…", "said Nasser Kanaani"
-        attributed = bool(after) and after[0] in SPEECH_VERBS  # "John Kirby said"
-        # One capitalized word is a name only with a title or a verb of saying ("President Putin", "said Blinken").
+        attributed = (bool(after) and after[0] in SPEECH_VERBS) or bool(affiliation)  # "John Kirby said"
+        # One capitalized word is a name only with a title or a verb of saying ("President Putin", "said Blinken"),
+        # and never after "of", where it names a body or a place ("The Ministry of Defence said", "of Hamas said").
         single = end - first == 1
-        if (single and not (roles or before in SPEECH_VERBS or attributed)) or not (titled or attributed):
+        lone = single and not roles and (before == "of" or not (before in SPEECH_VERBS or attributed))
+        if lone or not (titled or attributed):
             continue
         countries = frozenset()
         if clauses is not None:
             apposition = [w for w, c in zip(words[end: end + _APPOSITION_WINDOW],
                                             clauses[end: end + _APPOSITION_WINDOW]) if c == clauses[end]] if apposed else []
-            countries = countries_named(_title_before(words, start, clauses) + words[start:first] + apposition)
+            countries = countries_named(_title_before(words, start, clauses) + words[start:first] + apposition
+                                        + affiliation)
         names.append((tuple(words[first:end]), frozenset(titles), countries))
     return names
+
+
+_AFFILIATION_WINDOW = 7  # "of the Washington Institute for Near East Policy" is about as long as they get
+
+
+_GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "house", "embassy", "government",
+                               "administration", "parliament", "senate", "congress", "treasury", "command", "army",
+                               "navy", "forces", "corps", "guards"})
+
+
+def _is_country(words: list[str]) -> bool:
+    """True when the words are exactly a country, a capital or a demonym ("Russia", "Moscow", "Russian")."""
+    joined = " ".join(possessor(w) for w in words)
+    return joined in country_and_capital_names() or joined in demonym_countries()
+
+
+def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> list[str]:
+    """The capitalized words of an affiliation after a name, when a verb of saying comes before the name or
+    after the affiliation ("Tyler Durden of ZeroHedge observed", "Jane Doe at the Brookings Institution has
+    said", "…,” said Jack Watling of RUSI"); empty when there is none."""
+    if end >= len(words) or words[end].lower() not in ("of", "at", "from"):
+        return []
+    first = end + 1 + (end + 1 < len(words) and words[end + 1].lower() == "the")
+    last = first
+    while (last < min(len(words), first + _AFFILIATION_WINDOW)
+           and (words[last][:1].isupper() or (last > first and words[last].lower() in ("for", "of", "on", "and")))):
+        last += 1
+    while last > first and not words[last - 1][:1].isupper():
+        last -= 1  # an affiliation ends on a name word, not on "for"
+    verb = last
+    while verb < len(words) and words[verb].lower() in _AUX_WORDS | _ADVERBS:
+        verb += 1  # "of RUSI has argued", "of CNA also observed"
+    said = said_before or (verb < len(words) and words[verb].lower() in SPEECH_VERBS)
+    return words[first:last] if last > first and said else []
 
 
 def _title_before(words: list[str], start: int, clauses: list[int]) -> list[str]:

@@ -215,6 +215,33 @@ def test_realistic_questions(question, sentence, filled):
     assert fills_slot(expected_slot(question), sentence, question) is filled
 
 
+@pytest.mark.parametrize("question, sentence, filled", [
+    ("Which writer commented on the sanctions?",
+     "Tyler Durden of ZeroHedge observed that the US and UK have dialed up their sanctions.", True),
+    ("Which analyst warned about the deal?", "Jane Doe at the Brookings Institution said the deal was risky.", True),
+    ("Which analyst warned about the deal?",
+     "Farzin Nadimi of the Washington Institute for Near East Policy cautioned that the deal was risky.", True),
+    ("Which analyst warned about the deal?", "Michael Kofman of CNA said the drones were effective.", True),
+    ("Which officials commented on the sanctions?", "Tyler Durden of ZeroHedge observed that sanctions grew.", True),
+    ("Which expert warned about the missiles?", "“They can reach Kyiv,” said Jack Watling of RUSI.", True),
+    ("Which expert warned about the missiles?", "Jack Watling of RUSI has argued that they can reach Kyiv.", True),
+    # not people: a body's or a country's own name, or a lone word after "of"
+    ("Which officials commented on the drones?", "The Islamic Republic of Iran announced new drone exports.", False),
+    ("Which analyst commented on the drones?", "The Institute for the Study of War observed more launches.", False),
+    ("Which official said the missiles were Iranian?", "The Ministry of Defence said the missiles were Iranian.", False),
+    ("Which official said the missiles were Iranian?", "Images from Planet Labs suggested the missiles were Iranian.",
+     False),
+    # an affiliation shows a commentator, not an officer; a country is no outlet, and counts as the name's country
+    ("Which general warned about the deal?", "Tyler Durden of ZeroHedge observed that the deal was risky.", False),
+    ("Which Iranian analyst warned about the deal?", "Sergei Karaganov of Russia said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Dozens of Shahed drones struck Kyiv overnight.", False),
+    ("Which analyst warned about the deal?", "The head of the Kremlin said the deal was fine.", False),
+    ("Which analyst warned about the deal?", "John Kirby of the State Department said the deal was risky.", False),
+])
+def test_a_name_given_with_its_outlet_or_institute_is_a_commentator(question, sentence, filled):
+    assert fills_slot(expected_slot(question), sentence, question) is filled
+
+
 @pytest.mark.parametrize("question, actor", [
     ("How did the Kremlin respond to the accusation?", {"russia"}),
     ("How did Tehran reply?", {"iran"}),
