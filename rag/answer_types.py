@@ -413,6 +413,10 @@ def _person_names(words: list[str], clauses: list[int] | None = None
             after[0] in ("the", "a", "an") or after[0].endswith(("'s", "’s"))) else []
         titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed[:1]} | (
             {_stem(before)} if _is_role(before) else set())
+        # "Secretary of State Antony Blinken", "Supreme Leader of Iran Ali Khamenei": the run completes a title
+        of_title = before == "of" and start >= 2 and _is_role(words[start - 2])
+        if of_title:
+            titles.add(_stem(words[start - 2]))
         # "Tyler Durden of ZeroHedge observed…": a full name with an outlet or institute speaks as a commentator;
         # one word or a run after an article ("the Study of War", "the Islamic Republic of…") is no name, and a
         # country or a government body ("of the State Department") is no outlet.
@@ -432,8 +436,9 @@ def _person_names(words: list[str], clauses: list[int] | None = None
         if clauses is not None:
             apposition = [w for w, c in zip(words[end: end + _APPOSITION_WINDOW],
                                             clauses[end: end + _APPOSITION_WINDOW]) if c == clauses[end]] if apposed else []
-            countries = countries_named(_title_before(words, start, clauses) + words[start:first] + apposition
-                                        + affiliation)
+            title = (_title_before(words, start - 2, clauses) + words[start - 2:end] if of_title
+                     else _title_before(words, start, clauses) + words[start:first])
+            countries = countries_named(title + apposition + affiliation)
         names.append((tuple(words[first:end]), frozenset(titles), countries))
     return names
 

@@ -242,6 +242,21 @@ def test_a_name_given_with_its_outlet_or_institute_is_a_commentator(question, se
     assert fills_slot(expected_slot(question), sentence, question) is filled
 
 
+@pytest.mark.parametrize("question, sentence, filled", [
+    ("Which secretary accused Iran?", "Secretary of State Antony Blinken said Iran sent missiles.", True),
+    ("Which minister praised the partnership?",
+     "Minister of Foreign Affairs Sergei Lavrov said the partnership with Iran is strategic.", True),
+    ("Which Iranian leader vowed support?", "Supreme Leader of Iran Ali Khamenei said Iran would stand with Russia.",
+     True),
+    ("Which Russian leader vowed support?", "Supreme Leader of Iran Ali Khamenei said Iran would stand with Russia.",
+     False),
+    ("Which general accused Iran?", "Secretary of State Antony Blinken said Iran sent missiles.", False),
+    ("Which minister praised the partnership?", "The Minister of Defence said the partnership is strategic.", False),
+])
+def test_a_title_with_of_goes_with_the_name_after_it(question, sentence, filled):
+    assert fills_slot(expected_slot(question), sentence, question) is filled
+
+
 @pytest.mark.parametrize("question, actor", [
     ("How did the Kremlin respond to the accusation?", {"russia"}),
     ("How did Tehran reply?", {"iran"}),
