@@ -396,7 +396,7 @@ def _is_role(word: str) -> bool:
 def _person_names(words: list[str], clauses: list[int] | None = None
                   ) -> list[tuple[tuple[str, ...], frozenset[str], frozenset[str]]]:
     """Capitalized words that news style marks as a person's name, each with the stems of its titles and, when
-    `clauses` (see _clause_ids) are given, the countries named in its title or apposition within the name's own
+    `clauses` (see tokens_and_clauses) are given, the countries named in its title or apposition within the name's own
     clauses ("Iran's foreign minister Hossein…", "Ned Price, the U.S. spokesman,"); without them, none."""
     names = []
     for start, end in _capitalized_spans(words):
@@ -490,14 +490,15 @@ def _title_before(words: list[str], start: int, clauses: list[int]) -> list[str]
 _CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]\"“”—–]")
 
 
-def _clause_ids(sentence: str) -> list[int]:
-    """For each token of `sentence` (see tokens), how many commas, brackets, quotes or dashes precede it."""
-    ids, clause, last = [], 0, 0
+def tokens_and_clauses(sentence: str) -> tuple[list[str], list[int]]:
+    """The tokens of `sentence` (see tokens) and, for each, how many commas, brackets, quotes or dashes precede it."""
+    words, ids, clause, last = [], [], 0, 0
     for match in _TOKEN_RE.finditer(sentence):
         clause += len(_CLAUSE_BREAK_RE.findall(sentence, last, match.start()))
+        words.append(match.group(0))
         ids.append(clause)
         last = match.end()
-    return ids
+    return words, ids
 
 
 def _capitalized_spans(words: list[str]) -> list[tuple[int, int]]:
@@ -723,7 +724,7 @@ def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
         if actor_refs(after[first:_actor_phrase_end(after, low, first)]) & actors:
             return True
     text = _QUOTED_RE.sub(" , ", sentence)
-    words, clauses = tokens(text), _clause_ids(text)
+    words, clauses = tokens_and_clauses(text)
     lower = [possessor(w) for w in words]
     for i in range(len(words)):
         refs, taken = _actor_at(words, lower, i)
@@ -756,7 +757,6 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     """True when `sentence` holds the kind of answer `slot` asks for (always True without a slot)."""
     if slot is None:
         return True
-    words = tokens(sentence)
     if slot.rate and not (_RATE_RE.search(sentence) or _RATE_ADJECTIVE_RE.search(sentence)):
         return False  # "hundreds of drones" does not say how many a year
     if slot.kind == "time":
@@ -764,6 +764,10 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
             return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
         return bool(any(m.group(0).lower() not in _PAST_ONLY_WORDS and not re.match(r"\s+ago\b", sentence[m.end():])
                         for m in _TEMPORAL_RE.finditer(sentence)) or _MAY_RE.search(sentence))
+    if slot.kind == "response":
+        return _actor_responds(sentence, slot.actor)  # reads the sentence without its quotes
+    # Only a person asked with a country needs each name's clause, to find the country in its title.
+    words, clauses = tokens_and_clauses(sentence) if slot.kind == "person" and slot.nation else (tokens(sentence), None)
     if slot.kind == "count":
         return _has_count(words, slot.focus)
     if slot.kind == "money":
@@ -772,15 +776,11 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
         return _has_measure(words, slot.units) if slot.units else any(_is_number(w) for w in words)
     question_words = _question_words(question)
     if slot.kind == "person":
-        # Only a question naming a country needs each name's country context.
-        return _has_new_name(words, question_words, slot.focus, slot.nation,
-                             _clause_ids(sentence) if slot.nation else None)
+        return _has_new_name(words, question_words, slot.focus, slot.nation, clauses)
     if slot.kind == "place":
         return _has_new_place(words, question_words, slot.focus)
     if slot.kind == "name" and slot.focus:  # a name near the thing, or a short quoted one ("phased adaptive approach")
         return _has_new_name_near(words, question_words, slot.focus) or bool(_SHORT_QUOTE_RE.search(sentence))
-    if slot.kind == "response":
-        return _actor_responds(sentence, slot.actor)
     if slot.kind == "name":  # "Who supplied…?" may be answered by a country or an agency as well as a person
         return any(w[:1].isupper() and w.lower() not in question_words for w in words[1:])
     raise ValueError(f"unknown answer kind {slot.kind!r}; expected one of {', '.join(KINDS)}")
