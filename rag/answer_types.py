@@ -124,15 +124,16 @@ _VERB_ENDINGS = ("ed", "es")
 _IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "made", "led", "leads", "ran", "told",
                               "wrote", "sent", "saw", "came", "went", "became", "held", "won", "left", "put",
                               "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
+# Roles of people who comment from outside government; a name given with its outlet or institute holds them.
+_COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
+                      "author")
 # Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
 # and a generic role ("Which U.S. officials…") is answered by anyone.
-COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
-                     "author")
 _ROLE_GROUPS = (("chief", "director", "head", "leader"),
                 ("minister", "secretary", "diplomat", "ambassador", "envoy"),
                 ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
                 ("general", "commander", "officer"),
-                COMMENTATOR_ROLES,
+                _COMMENTATOR_ROLES,
                 ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
 _GENERIC_ROLES = ("official",)
 # Nouns naming a place below country level: "In which French city…" asks for a place's name.
@@ -167,7 +168,7 @@ ORGANIZATION_WORDS = frozenset({
     "press", "presse", "news", "journal", "caller", "reuters", "xinhua", "tass", "irna", "telegraph", "guardian",
     "network", "television", "radio", "organization", "organisation", "alliance", "coalition", "party", "industries",
     "corporation", "sea", "ocean", "strip", "bay", "gulf", "labs", "technologies", "republic", "kingdom", "federation",
-    "zone"})
+    "zone", "watch", "operations"})
 _TITLE_WINDOW = 4  # "Iran's foreign minister Hossein Amir-Abdollahian": the country within 4 words before a name
 _APPOSITION_WINDOW = 7  # "John Kirby, a White House national security spokesman": the role within 6 words
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
@@ -229,7 +230,7 @@ def _stem(word: str) -> str:
 
 _PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
 _ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES)
-_COMMENTATOR_STEMS = frozenset(_stem(r) for r in COMMENTATOR_ROLES)
+_COMMENTATOR_STEMS = frozenset(_stem(r) for r in _COMMENTATOR_ROLES)
 _ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in _ROLE_GROUPS)
 _GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in _GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
@@ -413,16 +414,20 @@ def _person_names(words: list[str], clauses: list[int] | None = None
             after[0] in ("the", "a", "an") or after[0].endswith(("'s", "’s"))) else []
         titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed[:1]} | (
             {_stem(before)} if _is_role(before) else set())
-        # "Secretary of State Antony Blinken", "Supreme Leader of Iran Ali Khamenei": the run completes a title
-        of_title = before == "of" and start >= 2 and _is_role(words[start - 2])
+        # "Secretary of State Antony Blinken", "Supreme Leader of Iran Ali Khamenei": a run of three or more words
+        # after "<role> of" ends the title with its object, and its last two words are the name ("The director of
+        # Human Rights Watch said" names a body).
+        of_title = (before == "of" and start >= 2 and _is_role(words[start - 2]) and end - first >= 3
+                    and not _is_organization(words[end - 1:end]))
         if of_title:
             titles.add(_stem(words[start - 2]))
-        # "Tyler Durden of ZeroHedge observed…": a full name with an outlet or institute speaks as a commentator;
-        # one word or a run after an article ("the Study of War", "the Islamic Republic of…") is no name, and a
-        # country or a government body ("of the State Department") is no outlet.
+        name_start = end - 2 if of_title else first
+        # "Tyler Durden of ZeroHedge observed…": an untitled name given with an outlet or institute speaks as a
+        # commentator, unless it is given with a country or a government body ("of the State Department"). A run
+        # after an article ("The Alabuga Zone of Tatarstan said") gets no affiliation.
         affiliation = (_affiliation(words, end, said_before=before in SPEECH_VERBS)
-                       if end - first >= 2 and before not in ("the", "a", "an") else [])
-        if affiliation and not _is_country(affiliation) and not {possessor(w) for w in affiliation} & _GOVERNMENT_WORDS:
+                       if before not in ("the", "a", "an") else [])
+        if affiliation and not titles and not _is_government(affiliation):
             titles |= _COMMENTATOR_STEMS
         titled = bool(titles) or before in SPEECH_VERBS  # "Foreign Minister Sergei…", "said Nasser Kanaani"
         attributed = (bool(after) and after[0] in SPEECH_VERBS) or bool(affiliation)  # "John Kirby said"
@@ -436,25 +441,35 @@ def _person_names(words: list[str], clauses: list[int] | None = None
         if clauses is not None:
             apposition = [w for w, c in zip(words[end: end + _APPOSITION_WINDOW],
                                             clauses[end: end + _APPOSITION_WINDOW]) if c == clauses[end]] if apposed else []
-            title = (_title_before(words, start - 2, clauses) + words[start - 2:end] if of_title
+            # the country may stand in the title ("Iran's foreign minister"), in the object of a title with "of"
+            # ("Supreme Leader of Iran"), in an apposition or in the affiliation ("of Russia")
+            title = (_title_before(words, start - 2, clauses) + words[start - 2:name_start] if of_title
                      else _title_before(words, start, clauses) + words[start:first])
             countries = countries_named(title + apposition + affiliation)
-        names.append((tuple(words[first:end]), frozenset(titles), countries))
+        names.append((tuple(words[name_start:end]), frozenset(titles), countries))
     return names
 
 
-_AFFILIATION_WINDOW = 7  # "of the Washington Institute for Near East Policy" is about as long as they get
-
-
-_GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "house", "embassy", "government",
+_AFFILIATION_WINDOW = 8  # "of the Institute for the Study of War" is about as long as they get
+_AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
+# Last words of affiliations that are governments, state bodies or meetings, not outlets or institutes.
+_GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "embassy", "government", "republic",
                                "administration", "parliament", "senate", "congress", "treasury", "command", "army",
-                               "navy", "forces", "corps", "guards"})
+                               "navy", "forces", "corps", "guards", "agency", "nations", "commission", "conference",
+                               "forum", "summit"})
+_GOVERNMENT_PHRASES = tuple(INSTITUTION_COUNTRIES) + ("security council",)
 
 
-def _is_country(words: list[str]) -> bool:
-    """True when the words are exactly a country, a capital or a demonym ("Russia", "Moscow", "Russian")."""
-    joined = " ".join(possessor(w) for w in words)
-    return joined in country_and_capital_names() or joined in demonym_countries()
+def _is_government(words: list[str]) -> bool:
+    """True when an affiliation is a country or a state body ("of the U.S.", "of the State Department", "of the
+    National Security Council"), not an outlet or an institute ("of Chatham House", "of the Russian International
+    Affairs Council")."""
+    lower = [possessor(w) for w in words]
+    joined = " ".join(lower)
+    if set(lower) & _GOVERNMENT_WORDS or joined.endswith(_GOVERNMENT_PHRASES):
+        return True
+    return (joined in country_and_capital_names()  # "from Tehran"
+            or bool(countries_named(words)) and not set(lower) & ORGANIZATION_WORDS)
 
 
 def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> list[str]:
@@ -465,15 +480,21 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
         return []
     first = end + 1 + (end + 1 < len(words) and words[end + 1].lower() == "the")
     last = first
-    while (last < min(len(words), first + _AFFILIATION_WINDOW)
-           and (words[last][:1].isupper() or (last > first and words[last].lower() in ("for", "of", "on", "and")))):
+    while last < min(len(words), first + _AFFILIATION_WINDOW):
+        word = words[last].lower()
+        capitalized = words[last][:1].isupper() and word not in _CALENDAR_WORDS  # "of RUSI on Tuesday said"
+        connector = last > first and (word in _AFFILIATION_CONNECTORS or (
+            word == "the" and words[last - 1].lower() in _AFFILIATION_CONNECTORS))  # "Institute for the Study of War"
+        if not (capitalized or connector):
+            break
         last += 1
     while last > first and not words[last - 1][:1].isupper():
         last -= 1  # an affiliation ends on a name word, not on "for"
-    verb = last
-    while verb < len(words) and words[verb].lower() in _AUX_WORDS | _ADVERBS:
-        verb += 1  # "of RUSI has argued", "of CNA also observed"
-    said = said_before or (verb < len(words) and words[verb].lower() in SPEECH_VERBS)
+    lower = [w.lower() for w in words]
+    verb = _skip_adverbials(lower, last)
+    while verb < len(lower) and lower[verb] in _AUX_WORDS:
+        verb = _skip_adverbials(lower, verb + 1)  # "of RUSI has argued", "of CNA on Tuesday also said"
+    said = said_before or (verb < len(lower) and lower[verb] in SPEECH_VERBS)
     return words[first:last] if last > first and said else []
 
 

@@ -225,18 +225,34 @@ def test_realistic_questions(question, sentence, filled):
     ("Which officials commented on the sanctions?", "Tyler Durden of ZeroHedge observed that sanctions grew.", True),
     ("Which expert warned about the missiles?", "“They can reach Kyiv,” said Jack Watling of RUSI.", True),
     ("Which expert warned about the missiles?", "Jack Watling of RUSI has argued that they can reach Kyiv.", True),
+    ("Which expert warned about the missiles?", "Jack Watling of RUSI on Tuesday said they can reach Kyiv.", True),
     # not people: a body's or a country's own name, or a lone word after "of"
     ("Which officials commented on the drones?", "The Islamic Republic of Iran announced new drone exports.", False),
     ("Which analyst commented on the drones?", "The Institute for the Study of War observed more launches.", False),
+    ("Which analyst commented on the drones?", "The Atlantic Monthly of Boston observed more launches.", False),
     ("Which official said the missiles were Iranian?", "The Ministry of Defence said the missiles were Iranian.", False),
     ("Which official said the missiles were Iranian?", "Images from Planet Labs suggested the missiles were Iranian.",
      False),
     # an affiliation shows a commentator, not an officer; a country is no outlet, and counts as the name's country
     ("Which general warned about the deal?", "Tyler Durden of ZeroHedge observed that the deal was risky.", False),
-    ("Which Iranian analyst warned about the deal?", "Sergei Karaganov of Russia said the deal was risky.", False),
-    ("Which analyst warned about the deal?", "Dozens of Shahed drones struck Kyiv overnight.", False),
-    ("Which analyst warned about the deal?", "The head of the Kremlin said the deal was fine.", False),
+    ("Which analyst warned about the deal?", "Sergei Karaganov of Russia said the deal was risky.", False),
+    ("Which Iranian official commented on the deal?", "Sergei Ryabkov of Russia said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Antony Blinken of the U.S. said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Farzin Nadimi from Tehran said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Sergei Lavrov of the Kremlin said the deal was fine.", False),
     ("Which analyst warned about the deal?", "John Kirby of the State Department said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Jake Sullivan of the National Security Council said it was risky.",
+     False),
+    # a titled name keeps its title
+    ("Which analyst warned about the deal?",
+     "Foreign Minister Sergei Lavrov at the United Nations said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "President Vladimir Putin at the Valdai Discussion Club said it was fine.",
+     False),
+    # institutes with inner "the" or "House"; a surname alone
+    ("Which analyst warned about the deal?",
+     "Jane Doe of the Institute for the Study of War said the deal was risky.", True),
+    ("Which analyst warned about the deal?", "Jane Doe of Chatham House said the deal was risky.", True),
+    ("Which analyst warned about the deal?", "Meanwhile Kofman of CNA said the deal was risky.", True),
 ])
 def test_a_name_given_with_its_outlet_or_institute_is_a_commentator(question, sentence, filled):
     assert fills_slot(expected_slot(question), sentence, question) is filled
@@ -251,6 +267,9 @@ def test_a_name_given_with_its_outlet_or_institute_is_a_commentator(question, se
     ("Which Russian leader vowed support?", "Supreme Leader of Iran Ali Khamenei said Iran would stand with Russia.",
      False),
     ("Which general accused Iran?", "Secretary of State Antony Blinken said Iran sent missiles.", False),
+    ("Which secretary met Antony Blinken?", "Secretary of State Antony Blinken said Iran sent missiles.", False),
+    ("Which director criticized the deal?", "The director of Human Rights Watch said the deal was risky.", False),
+    ("Which chief criticized the deal?", "The chief of Naval Staff said the deal was risky.", False),
     ("Which minister praised the partnership?", "The Minister of Defence said the partnership is strategic.", False),
 ])
 def test_a_title_with_of_goes_with_the_name_after_it(question, sentence, filled):
