@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
-                        country_span, demonym_countries, lower_country_of_capital, place_words)
+                        country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
 from .text import possessor
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name", "response")
@@ -490,11 +490,11 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
         last += 1
     while last > first and not words[last - 1][:1].isupper():
         last -= 1  # an affiliation ends on a name word, not on "for"
-    lower = [w.lower() for w in words]
-    verb = _skip_adverbials(lower, last)
-    while verb < len(lower) and lower[verb] in _AUX_WORDS:
-        verb = _skip_adverbials(lower, verb + 1)  # "of RUSI has argued", "of CNA on Tuesday also said"
-    said = said_before or (verb < len(lower) and lower[verb] in SPEECH_VERBS)
+    rest = [w.lower() for w in words[last:]]
+    verb = _skip_adverbials(rest, 0)
+    while verb < len(rest) and rest[verb] in _AUX_WORDS:
+        verb = _skip_adverbials(rest, verb + 1)  # "of RUSI has argued", "of CNA on Tuesday also said"
+    said = said_before or (verb < len(rest) and rest[verb] in SPEECH_VERBS)
     return words[first:last] if last > first and said else []
 
 
@@ -642,11 +642,10 @@ def _actor_at(words: list[str], lower: list[str], i: int) -> tuple[frozenset[str
     if not words[i][:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in _CALENDAR_WORDS:
         return frozenset(), 0
     country, taken = country_span(lower, i)
+    if not country:
+        country, taken = phrase_at(lower, i, INSTITUTION_COUNTRIES)
     if country:
         return frozenset({country}), taken
-    for n in (3, 2, 1):
-        if i + n <= len(lower) and (country := INSTITUTION_COUNTRIES.get(" ".join(lower[i: i + n]))):
-            return frozenset({country}), n
     country = lower_country_of_capital().get(lower[i])
     return frozenset({country}) if country else (demonym_countries().get(lower[i]) or frozenset({lower[i]})), 1
 

@@ -79,14 +79,19 @@ def canonical_countries() -> dict[str, str]:
     return out
 
 
+def phrase_at(lower: Sequence[str], i: int, table: dict[str, str]) -> tuple[str | None, int]:
+    """The value of the longest phrase of up to three lower-case words from i on that `table` holds, and how many
+    words it takes; (None, 0) when it holds none."""
+    for n in (3, 2, 1):
+        if i + n <= len(lower) and (value := table.get(" ".join(lower[i: i + n]))):
+            return value, n
+    return None, 0
+
+
 def country_span(lower: Sequence[str], i: int) -> tuple[str | None, int]:
     """The country that lower-case words from i on name by name or alias ("united states", "u.s"), and how many
     words that takes; (None, 0) when they name none."""
-    names = canonical_countries()
-    for n in (3, 2, 1):
-        if i + n <= len(lower) and (country := names.get(" ".join(lower[i: i + n]))):
-            return country, n
-    return None, 0
+    return phrase_at(lower, i, canonical_countries())
 
 
 def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> frozenset[str]:
