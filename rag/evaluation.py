@@ -10,12 +10,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import metrics
-from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, count_tokens
 
 DEFAULT_GOLD = "eval/gold.jsonl"
 DEFAULT_REPORTS = "eval/reports"
 DEFAULT_CACHE = ".cache/eval"
 RECALL_KS = (1, 3, 5, 10)
+# Recall@k rewards long passages: five 240-token chunks read half as much text again as five 160-token ones.
+# Recall within a reading budget, the passages taken in rank order until they fill this many tokens, compares
+# chunk sizes on equal terms. 800 is five passages of the default size.
+READING_BUDGET_TOKENS = 800
+BUDGET_KEY = f"recall@{READING_BUDGET_TOKENS}tok"
 
 
 @dataclass(frozen=True)
@@ -80,9 +85,14 @@ def evaluate_gold(engine, questions: Sequence[GoldQuestion], config: EvalConfig,
     qrels, run, rows, latencies = {}, {}, [], []
     for q in tqdm(questions, desc=f"eval {config.label}", disable=not progress, leave=False):
         passages = engine.search(q.question, k=retrieval_depth, mode=config.mode)
+        budget_recall = None
         if q.answerable:
             qrels[q.id] = metrics.evidence_qrels(q.evidence)
             run[q.id] = metrics.evidence_run([(p.doc_id, p.text) for p in passages], q.evidence)
+            # Deep enough that even the shortest chunks fill the budget.
+            deep = engine.search(q.question, k=2 * -(-READING_BUDGET_TOKENS // config.chunk_tokens) + 10, mode=config.mode)
+            read = deep[: metrics.passages_within_budget([count_tokens(p.text) for p in deep], READING_BUDGET_TOKENS)]
+            budget_recall = metrics.evidence_recall([(p.doc_id, p.text) for p in read], q.evidence)
         started = time.perf_counter()
         answer = engine.ask(q.question, k=config.k, mode=config.mode)
         latencies.append(time.perf_counter() - started)
@@ -95,6 +105,7 @@ def evaluate_gold(engine, questions: Sequence[GoldQuestion], config: EvalConfig,
             "citation_support": metrics.citation_support([(c.text, c.n) for c in answer.claims], {p.n: p.text for p in answer.citations}),
             "evidence_support": metrics.evidence_support([(p.doc_id, p.text) for p in answer.citations], q.evidence) if q.answerable else None,
             "cited": [p.doc_id for p in answer.citations],
+            BUDGET_KEY: budget_recall,
         })
     per_query = metrics.ir_measures(qrels, run, RECALL_KS)
     for row in rows:
@@ -104,6 +115,7 @@ def evaluate_gold(engine, questions: Sequence[GoldQuestion], config: EvalConfig,
     summary = {
         "questions": len(rows),
         **{k: round(v, 4) for k, v in metrics.mean_measures(per_query).items()},
+        BUDGET_KEY: _mean([r[BUDGET_KEY] for r in answerable]),
         "key_fact_accuracy": _mean([r["key_fact_recall"] == 1.0 for r in answerable]),
         "key_fact_recall": _mean([r["key_fact_recall"] for r in answerable]),
         "citation_validity": _mean([r["citation_valid"] for r in rows]),
@@ -225,7 +237,7 @@ def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25"
 # ---------------------------------------------------------------- reports
 
 
-SUMMARY_COLUMNS = ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10", "key_fact_accuracy", "citation_validity",
+SUMMARY_COLUMNS = ("recall@1", "recall@5", "recall@10", BUDGET_KEY, "mrr", "ndcg@10", "key_fact_accuracy", "citation_validity",
                    "citation_support", "abstention_precision", "abstention_recall", "false_abstention_rate",
                    "latency_p50_ms", "latency_p95_ms")
 

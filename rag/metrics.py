@@ -51,6 +51,23 @@ def evidence_run(passages: Sequence[tuple[str, str]], evidence: Sequence[tuple[s
     return run
 
 
+def evidence_recall(passages: Sequence[tuple[str, str]], evidence: Sequence[tuple[str, str]]) -> float:
+    """Fraction of evidence quotes (doc_id, quote) held by a passage (doc_id, text) of the same document."""
+    if not evidence:
+        return 1.0
+    return sum(any(doc == ev_doc and contains(text, quote) for doc, text in passages) for ev_doc, quote in evidence) / len(evidence)
+
+
+def passages_within_budget(lengths: Sequence[int], budget: int) -> int:
+    """How many passages, taken in rank order, fit in `budget` tokens together."""
+    used = 0
+    for n, length in enumerate(lengths):
+        used += length
+        if used > budget:
+            return n
+    return len(lengths)
+
+
 def evidence_qrels(evidence: Sequence[tuple[str, str]]) -> dict[str, int]:
     """Relevance judgments matching evidence_run: every evidence quote is one relevant item."""
     return {f"ev{j}": 1 for j in range(len(evidence))}

@@ -28,6 +28,9 @@ EQUAL_WEIGHT = 0.5
 # one, so the second article of a multi-article question gets a place. Chosen on the development half (recall@5
 # rose at 0.88-0.92 on both its older and its newer, multi-article questions, MRR and key facts unchanged).
 DEFAULT_MMR_LAMBDA = 0.9
+# Passages are chosen from a pool of at least this many fused candidates, so the first 5 of a search for 10 (what
+# `rag eval` scores) are the very passages a search for 5 (what an answer quotes) returns.
+MIN_POOL = 20
 MAX_K = 1000  # more passages than anyone reads; also keeps SQLite's IN (...) lists small
 
 
@@ -248,7 +251,7 @@ def search_index(
         ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
     else:
         ranked = relative_score_fusion([dense, lexical], weights=[dense_weight, 1.0 - dense_weight])
-    ranked = ranked[: max(2 * k, k + 10)]
+    ranked = ranked[: max(2 * k, MIN_POOL)]
     if not ranked:
         return []
     ids = [i for i, _ in ranked]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from rag.cli import main
-from rag.evaluation import EvalConfig, evaluate_gold, load_gold
+from rag.evaluation import BUDGET_KEY, EvalConfig, evaluate_gold, load_gold
 
 from .conftest import REPO
 
@@ -33,6 +35,9 @@ def test_gold_slice_scores(engine):
     assert summary["citation_validity"] == 1.0
     assert 0.0 <= summary["recall@5"] <= 1.0 and summary["latency_p50_ms"] > 0
     assert all("answer" in row and "recall@5" in row for row in result["questions"] if row["answerable"])
+    budget = [row[BUDGET_KEY] for row in result["questions"] if row["answerable"]]
+    assert all(0.0 <= value <= 1.0 for value in budget)
+    assert summary[BUDGET_KEY] == pytest.approx(sum(budget) / len(budget), abs=1e-4)
 
 
 def test_eval_command_writes_reports(tmp_path, capsys):

@@ -21,6 +21,23 @@ def test_evidence_run_is_chunking_independent():
     assert run == {"p0": 4.0, "ev1": 3.0, "ev0": 2.0, "p3": 1.0}  # a quote counts once, at its first passage
 
 
+def test_evidence_recall_counts_quotes_found_in_passages_of_their_own_document():
+    evidence = [("a", "quote one"), ("b", "quote two"), ("b", "quote three")]
+    assert metrics.evidence_recall([("a", "Quote  ONE."), ("a", "quote two")], evidence) == pytest.approx(1 / 3)
+    assert metrics.evidence_recall([("b", "quote two, quote three"), ("a", "quote one")], evidence) == 1.0
+    assert metrics.evidence_recall([], evidence) == 0.0
+
+
+@pytest.mark.parametrize("lengths, budget, fitting", [
+    ([300, 300, 300], 800, 2),  # the third would overflow
+    ([300, 500, 1], 800, 2),  # exactly full: not one token more
+    ([900, 10], 800, 0),  # a first passage longer than the budget is not read at all
+    ([], 800, 0),
+])
+def test_passages_within_budget(lengths, budget, fitting):
+    assert metrics.passages_within_budget(lengths, budget) == fitting
+
+
 def test_ir_measures_hand_computed():
     qrels = {"q": metrics.evidence_qrels([("a", "x"), ("b", "y")])}
     run = {"q": {"p0": 3.0, "ev1": 2.0, "ev0": 1.0}}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -118,6 +120,16 @@ def test_mmr_lambda_one_is_plain_relevance_and_out_of_range_is_an_error(engine):
     assert [h.chunk_id for h in engine.search("Iran drones Russia", k=5, mmr_lambda=1.0)] == plain
     with pytest.raises(QueryError, match="mmr_lambda=1.5"):
         engine.search("Iran drones Russia", mmr_lambda=1.5)
+
+
+def test_the_first_five_of_a_deeper_search_are_the_five_an_answer_reads(engine):
+    # `rag eval` scores recall@5 from a search for 10; the answer stage reads a search for 5.
+    from .conftest import REPO
+
+    for line in (REPO / "eval" / "gold.jsonl").read_text(encoding="utf-8").splitlines():
+        question = json.loads(line)["question"]
+        five = [h.chunk_id for h in engine.search(question, k=5)]
+        assert [h.chunk_id for h in engine.search(question, k=10)][:5] == five, question
 
 
 def test_partial_dates_cover_their_whole_period(engine):
