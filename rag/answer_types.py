@@ -456,7 +456,10 @@ _AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
 _GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "embassy", "government", "republic",
                                "administration", "parliament", "senate", "congress", "treasury", "command", "army",
                                "navy", "forces", "corps", "guards", "agency", "nations", "commission", "conference",
-                               "forum", "summit"})
+                               "forum", "summit",
+                               # acronyms of state and intergovernmental bodies, which read like a think tank's
+                               "iaea", "nsc", "nato", "un", "eu", "irgc", "cia", "fbi", "nsa", "fsb", "svr", "gru",
+                               "mossad", "idf", "opec"})
 _GOVERNMENT_PHRASES = tuple(INSTITUTION_COUNTRIES) + ("security council",)
 
 

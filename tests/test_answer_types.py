@@ -243,6 +243,10 @@ def test_realistic_questions(question, sentence, filled):
     ("Which analyst warned about the deal?", "John Kirby of the State Department said the deal was risky.", False),
     ("Which analyst warned about the deal?", "Jake Sullivan of the National Security Council said it was risky.",
      False),
+    # acronyms of state and intergovernmental bodies read like a think tank's
+    ("Which expert warned about the deal?", "Rafael Grossi of the IAEA cautioned that the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Jens Stoltenberg of NATO said the deal was risky.", False),
+    ("Which analyst warned about the deal?", "Michael Kofman of CNA said the deal was risky.", True),
     # a titled name keeps its title
     ("Which analyst warned about the deal?",
      "Foreign Minister Sergei Lavrov at the United Nations said the deal was risky.", False),
