@@ -452,7 +452,7 @@ def _person_names(words: list[str], clauses: list[int] | None = None
 
 _AFFILIATION_WINDOW = 8  # "of the Institute for the Study of War" is about as long as they get
 _AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
-# Last words of affiliations that are governments, state bodies or meetings, not outlets or institutes.
+# Words that make an affiliation a government, a state body or a meeting, not an outlet or an institute.
 _GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "embassy", "government", "republic",
                                "administration", "parliament", "senate", "congress", "treasury", "command", "army",
                                "navy", "forces", "corps", "guards", "agency", "nations", "commission", "conference",

@@ -55,7 +55,8 @@ def evidence_recall(passages: Sequence[tuple[str, str]], evidence: Sequence[tupl
     """Fraction of evidence quotes (doc_id, quote) held by a passage (doc_id, text) of the same document."""
     if not evidence:
         return 1.0
-    return sum(any(doc == ev_doc and contains(text, quote) for doc, text in passages) for ev_doc, quote in evidence) / len(evidence)
+    found = evidence_run(passages, evidence).keys() & evidence_qrels(evidence).keys()  # the same matching as recall@k
+    return len(found) / len(evidence)
 
 
 def passages_within_budget(lengths: Sequence[int], budget: int) -> int:
