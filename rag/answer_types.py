@@ -126,7 +126,7 @@ _IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "m
                               "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
 # Roles of people who comment from outside government; a name given with its outlet or institute holds them.
 _COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
-                      "author")
+                      "author", "journalist", "reporter")
 # Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
 # and a generic role ("Which U.S. officials…") is answered by anyone.
 _ROLE_GROUPS = (("chief", "director", "head", "leader"),
@@ -446,6 +446,8 @@ def _person_names(words: list[str], clauses: list[int] | None = None
             title = (_title_before(words, start - 2, clauses) + words[start - 2:name_start] if of_title
                      else _title_before(words, start, clauses) + words[start:first])
             countries = countries_named(title + apposition + affiliation)
+            # an institute named for its city stands there ("of Moscow State University" is Russian)
+            countries |= {c for w in affiliation if (c := lower_country_of_capital().get(possessor(w)))}
         names.append((tuple(words[name_start:end]), frozenset(titles), countries))
     return names
 
@@ -461,6 +463,9 @@ _GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", 
                                "iaea", "nsc", "nato", "un", "eu", "irgc", "cia", "fbi", "nsa", "fsb", "svr", "gru",
                                "mossad", "idf", "opec"})
 _GOVERNMENT_PHRASES = tuple(INSTITUTION_COUNTRIES) + ("security council",)
+# After a name and its outlet, "reported" is a person's report ("Farnaz Fassihi of The New York Times reported");
+# it is no verb of saying elsewhere, since agencies report too ("AFP reported").
+_AFFILIATION_VERBS = SPEECH_VERBS | {"reported", "reports", "writes"}
 
 
 def _is_government(words: list[str]) -> bool:
@@ -495,9 +500,16 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
         last -= 1  # an affiliation ends on a name word, not on "for"
     rest = [w.lower() for w in words[last:]]
     verb = _skip_adverbials(rest, 0)
+    if verb < len(rest) and rest[verb] in ("a", "an", "the"):
+        # "Michael Kofman of CNA, a research group in Virginia, said": an apposition that describes the affiliation,
+        # with no verb of its own, stands before the verb
+        said_at = next((j for j in range(verb + 1, min(len(rest), verb + _APPOSITION_WINDOW + 1))
+                        if rest[j] in _AFFILIATION_VERBS), None)
+        if said_at is not None and not any(w in _KNOWN_VERBS or w in _PRESENT_TENSE_VERBS for w in rest[verb: said_at]):
+            verb = said_at
     while verb < len(rest) and rest[verb] in _AUX_WORDS:
         verb = _skip_adverbials(rest, verb + 1)  # "of RUSI has argued", "of CNA on Tuesday also said"
-    said = said_before or (verb < len(rest) and rest[verb] in SPEECH_VERBS)
+    said = said_before or (verb < len(rest) and rest[verb] in _AFFILIATION_VERBS)
     return words[first:last] if last > first and said else []
 
 
@@ -544,8 +556,10 @@ def _is_organization(name: list[str]) -> bool:
 def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
     """True when a name's titles answer for the role asked; an untitled name ("Blinken said") answers only a
     generic role ("Which officials…") or none, since nothing shows it is the minister asked about."""
-    if not asked or asked & _GENERIC_ROLE_STEMS:
+    if not asked:
         return True
+    if asked & _GENERIC_ROLE_STEMS:  # "Which official…": anyone, but an analyst of a think tank holds no office
+        return not titles or not titles <= _COMMENTATOR_STEMS
     if not titles:
         return False
     return any(titles & group for group in _ROLE_GROUP_STEMS if asked & group) or bool(titles & asked)

@@ -222,7 +222,6 @@ def test_realistic_questions(question, sentence, filled):
     ("Which analyst warned about the deal?",
      "Farzin Nadimi of the Washington Institute for Near East Policy cautioned that the deal was risky.", True),
     ("Which analyst warned about the deal?", "Michael Kofman of CNA said the drones were effective.", True),
-    ("Which officials commented on the sanctions?", "Tyler Durden of ZeroHedge observed that sanctions grew.", True),
     ("Which expert warned about the missiles?", "“They can reach Kyiv,” said Jack Watling of RUSI.", True),
     ("Which expert warned about the missiles?", "Jack Watling of RUSI has argued that they can reach Kyiv.", True),
     ("Which expert warned about the missiles?", "Jack Watling of RUSI on Tuesday said they can reach Kyiv.", True),
@@ -243,6 +242,30 @@ def test_realistic_questions(question, sentence, filled):
     ("Which analyst warned about the deal?", "John Kirby of the State Department said the deal was risky.", False),
     ("Which analyst warned about the deal?", "Jake Sullivan of the National Security Council said it was risky.",
      False),
+    # a commentator holds no office: "Which official…" is answered by an untitled name, not by an analyst
+    ("Which officials commented on the sanctions?", "Tyler Durden of ZeroHedge observed that sanctions grew.", False),
+    ("Which official said the talks failed?", "Jane Doe of Chatham House said the talks failed.", False),
+    ("Which officials said the talks failed?", "Analyst Jane Doe said the talks failed.", False),
+    ("Which official said the talks failed?", "Jane Doe, a State Department official, said the talks failed.", True),
+    ("Which official said the talks failed?", "Ned Price said the talks failed.", True),
+    # a journalist is named with an outlet, and "reported" after the outlet is a person's report; an agency's is not
+    ("Which reporter broke the story?", "Jane Doe of Reuters reported that the ships had sailed.", True),
+    ("Which reporter broke the story?", "Reuters reported that the ships had sailed.", False),
+    ("Which journalist broke the story?", "The Tehran Times reported that the ships had sailed.", False),
+    ("Which journalist broke the story?", "Agence France-Presse reported that the ships had sailed.", False),
+    # an apposition that describes the affiliation may stand before the verb, but it is no verb of saying
+    ("Which expert said the talks failed?", "Jane Doe of RUSI, a London think tank, said the talks failed.", True),
+    ("Which expert said the talks failed?", "Jane Doe of RUSI, a think tank, is based in London.", False),
+    ("Which general said the talks failed?", "Jane Doe of RUSI, a London think tank, said the talks failed.", False),
+    # an institute named for a capital gives its country; an unknown one rules nobody out
+    ("Which Russian analyst said the deal helps Tehran?",
+     "Ivan Petrov of Moscow State University said the deal helps Tehran.", True),
+    ("Which Iranian analyst said the deal helps Tehran?",
+     "Ivan Petrov of Moscow State University said the deal helps Tehran.", False),
+    ("Which Iranian analyst said the deal helps Tehran?", "Ali Vaez of the Tehran Institute said the deal helps Tehran.",
+     True),
+    ("Which Iranian analyst said the deal helps Tehran?",
+     "Ali Vaez of the International Crisis Group said the deal helps Tehran.", True),
     # acronyms of state and intergovernmental bodies read like a think tank's
     ("Which expert warned about the deal?", "Rafael Grossi of the IAEA cautioned that the deal was risky.", False),
     ("Which analyst warned about the deal?", "Jens Stoltenberg of NATO said the deal was risky.", False),
