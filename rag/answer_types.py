@@ -128,7 +128,7 @@ _IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "m
 _COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
                       "author", "journalist", "reporter")
 # Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
-# and a generic role ("Which U.S. officials…") is answered by anyone.
+# and a generic role ("Which U.S. officials…") is answered by anyone but a commentator (see _role_fits).
 _ROLE_GROUPS = (("chief", "director", "head", "leader"),
                 ("minister", "secretary", "diplomat", "ambassador", "envoy"),
                 ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
@@ -502,7 +502,7 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
     verb = _skip_adverbials(rest, 0)
     if verb < len(rest) and rest[verb] in ("a", "an", "the"):
         # "Michael Kofman of CNA, a research group in Virginia, said": an apposition that describes the affiliation,
-        # with no verb of its own, stands before the verb
+        # with no verb of its own, stands before the verb (known verbs only, not _is_verb_like: "Virginia-based")
         said_at = next((j for j in range(verb + 1, min(len(rest), verb + _APPOSITION_WINDOW + 1))
                         if rest[j] in _AFFILIATION_VERBS), None)
         if said_at is not None and not any(w in _KNOWN_VERBS or w in _PRESENT_TENSE_VERBS for w in rest[verb: said_at]):
