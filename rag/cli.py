@@ -52,6 +52,11 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question")
     _add_filters(ask)
+    ask.add_argument("--llm", action="store_true",
+                     help="write the answer with an OpenAI-compatible LLM endpoint; every sentence is verified "
+                          "against the passage it cites (endpoint from --llm-url or RAG_LLM_BASE_URL)")
+    ask.add_argument("--llm-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
+    ask.add_argument("--llm-model", help="model name at that endpoint (default: RAG_LLM_MODEL or 'default')")
 
     search = sub.add_parser("search", help="show the passages that match a query")
     search.add_argument("query")
@@ -125,13 +130,25 @@ def run(args: argparse.Namespace) -> int:
 
     engine = RAG.load(args.index)
     if args.command == "ask":
-        answer = engine.ask(args.question, **_filters(args))
+        llm = None
+        if args.llm:
+            from .answer.llm import LLMSettings
+
+            llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model)
+        answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm)
         if args.json:
             print(json.dumps({"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
+                              "abstain_reason": answer.abstain_reason, "explanation": answer.explanation,
+                              "notes": answer.notes, "answerer": answer.answerer,
                               "confidence": answer.confidence, "citations": [asdict(p) for p in answer.citations],
-                              "claims": [asdict(c) for c in answer.claims]}, indent=2, ensure_ascii=False))
+                              "claims": [asdict(c) for c in answer.claims],
+                              "dropped": [asdict(c) for c in answer.dropped]}, indent=2, ensure_ascii=False))
             return 0
-        print(answer.text)
+        print(answer.explanation if answer.abstained else answer.text)
+        for note in answer.notes:
+            print(f"Note: {note}")
+        for claim in answer.dropped:
+            print(f"Removed (not supported): {claim.text} — {claim.reason}")
         if answer.citations:
             print("\nSources:")
             for p in answer.citations:

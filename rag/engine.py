@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from .answer import DEFAULT_ABSTAIN_THRESHOLD, Answer, answer_question
+from .answer import Answer
+from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
+from .answer.extractive import answer as extractive_answer
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
-from .errors import IndexMismatchError, QueryError, RagError
+from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .index import BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
 from .retrieval import DEFAULT_MMR_LAMBDA, Passage, search_index
 
 MAX_QUESTION_CHARS = 2000
+ANSWERERS = ("extractive", "llm")
+
+
+@dataclass(frozen=True)
+class AskEvent:
+    """One step of a streamed answer: the passages found, a piece of generated text, or the final answer."""
+
+    kind: str  # "passages" | "token" | "answer"
+    passages: list[Passage] = dataclasses.field(default_factory=list)
+    text: str = ""
+    answer: Answer | None = None
 
 
 def canonical_model(name: str | None) -> str:
@@ -110,14 +125,56 @@ class RAG:
 
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
             date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
-            mmr_lambda: float | None = DEFAULT_MMR_LAMBDA, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> Answer:
-        """Answer from the articles with cited sentences, or abstain when they do not answer it."""
+            mmr_lambda: float | None = DEFAULT_MMR_LAMBDA, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
+            answerer: str = "extractive", llm=None) -> Answer:
+        """Answer from the articles with cited sentences, or abstain and say why.
+
+        `answerer="llm"` writes the answer with an OpenAI-compatible endpoint (`llm`: an LLMSettings, else the
+        RAG_LLM_* environment variables) and keeps only the sentences the cited passages support.
+        """
+        answer = None
+        for event in self.ask_stream(question, k, mode=mode, sources=sources, date_from=date_from, date_to=date_to,
+                                     fusion=fusion, mmr_lambda=mmr_lambda, abstain_threshold=abstain_threshold,
+                                     answerer=answerer, llm=llm):
+            answer = event.answer or answer
+        return answer
+
+    def ask_stream(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
+                   date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
+                   mmr_lambda: float | None = DEFAULT_MMR_LAMBDA,
+                   abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD, answerer: str = "extractive",
+                   llm=None) -> Iterator[AskEvent]:
+        """`ask` step by step: the passages as soon as retrieval is done, generated text as it streams, the answer."""
         question = check_question(question)
+        if answerer not in ANSWERERS:
+            raise QueryError(f"answerer {answerer!r} is not one of {', '.join(ANSWERERS)}; pick one of them")
+        if answerer == "llm":
+            from .answer.llm import LLMSettings
+
+            llm = llm if llm is not None else LLMSettings.resolve()
         index = self._index
         vector = self.embedder.encode_query(question)
         passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
                                 date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
-        return answer_question(index, question, vector, passages, abstain_threshold=abstain_threshold)
+        yield AskEvent("passages", passages=passages)
+        if answerer == "llm":
+            from .answer.llm import stream_answer
+            from .chunking import count_tokens
+
+            try:
+                for piece in stream_answer(index, question, passages, llm, self.embedder.encode, count_tokens):
+                    if isinstance(piece, str):
+                        yield AskEvent("token", text=piece)
+                    else:
+                        yield AskEvent("answer", answer=piece)
+                return
+            except LLMError as exc:
+                fallback = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold)
+                note = f"The language model did not answer ({exc}); these are quoted sentences instead."
+                yield AskEvent("answer", answer=dataclasses.replace(fallback, notes=[*fallback.notes, note]))
+                return
+        yield AskEvent("answer", answer=extractive_answer(index, question, vector, passages,
+                                                          abstain_threshold=abstain_threshold))
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed articles."""

@@ -28,3 +28,7 @@ class IndexCorruptError(RagError):
 
 class QueryError(RagError):
     """A question or search request is invalid."""
+
+
+class LLMError(RagError):
+    """The language-model endpoint failed, timed out or answered in a form that cannot be read."""

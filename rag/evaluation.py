@@ -13,6 +13,11 @@ from . import metrics
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, count_tokens
 
 DEFAULT_GOLD = "eval/gold.jsonl"
+# The blind set: written by someone who read neither the code nor the gold set, frozen before any tuning.
+DEFAULT_BLIND = "eval/blind.jsonl"
+SPLITS = ("dev", "test", "blind", "all")
+# Kinds that ask for one fact: their answers should be short.
+SINGLE_FACT_KINDS = ("factoid", "paraphrase", "temporal")
 DEFAULT_REPORTS = "eval/reports"
 DEFAULT_CACHE = ".cache/eval"
 RECALL_KS = (1, 3, 5, 10)
@@ -52,9 +57,11 @@ class EvalConfig:
 
 
 def load_gold(path: str | Path, split: str = "all") -> list[GoldQuestion]:
-    """Read the gold JSONL, keeping one split ("dev", "test") or all."""
+    """Read the gold JSONL, keeping one split ("dev", "test", "blind": the blind file beside it) or all."""
     from .errors import RagError
 
+    if split == "blind" and Path(path).name == Path(DEFAULT_GOLD).name:
+        path = Path(path).with_name(Path(DEFAULT_BLIND).name)
     questions = []
     if not Path(path).is_file():
         raise RagError(f"gold set {path} does not exist; pass --gold with a JSONL file (format in eval/README.md)")
@@ -97,6 +104,9 @@ def evaluate_gold(engine, questions: Sequence[GoldQuestion], config: EvalConfig,
         answer = engine.ask(q.question, k=config.k, mode=config.mode)
         latencies.append(time.perf_counter() - started)
         citations = [(p.n, p.doc_id, p.start, p.end, p.text) for p in answer.citations]
+        claim_texts = [c.text for c in answer.claims]
+        precise = [metrics.claim_is_precise(documents.get(c.doc_id, "")[c.start:c.end], c.text, c.doc_id, q.evidence,
+                                            q.key_facts) for c in answer.claims]
         rows.append({
             "id": q.id, "kind": q.kind, "split": q.split, "answerable": q.answerable, "question": q.question,
             "answer": answer.text, "abstained": answer.abstained, "confidence": round(answer.confidence, 4),
@@ -105,6 +115,10 @@ def evaluate_gold(engine, questions: Sequence[GoldQuestion], config: EvalConfig,
             "citation_support": metrics.citation_support([(c.text, c.n) for c in answer.claims], {p.n: p.text for p in answer.citations}),
             "evidence_support": metrics.evidence_support([(p.doc_id, p.text) for p in answer.citations], q.evidence) if q.answerable else None,
             "cited": [p.doc_id for p in answer.citations],
+            "abstain_reason": getattr(answer, "abstain_reason", ""),
+            "claims": len(answer.claims), "sentences": sum(getattr(c, "sentences", 1) for c in answer.claims),
+            "precise_claims": sum(precise),
+            "lead_correct": q.answerable and not answer.abstained and metrics.lead_holds_key_facts(claim_texts, q.key_facts),
             BUDGET_KEY: budget_recall,
         })
     per_query = metrics.ir_measures(qrels, run, RECALL_KS)
@@ -118,6 +132,9 @@ def evaluate_gold(engine, questions: Sequence[GoldQuestion], config: EvalConfig,
         BUDGET_KEY: _mean([r[BUDGET_KEY] for r in answerable]),
         "key_fact_accuracy": _mean([r["key_fact_recall"] == 1.0 for r in answerable]),
         "key_fact_recall": _mean([r["key_fact_recall"] for r in answerable]),
+        "claim_precision": round(sum(r["precise_claims"] for r in answered) / max(1, sum(r["claims"] for r in answered)), 4),
+        "lead_accuracy": _mean([r["lead_correct"] for r in answerable]),
+        "sentences_per_factoid_answer": _mean([r["sentences"] for r in answered if r["kind"] in SINGLE_FACT_KINDS]),
         "citation_validity": _mean([r["citation_valid"] for r in rows]),
         "citation_support": _mean([r["citation_support"] for r in rows if not r["abstained"]]),
         "evidence_support": _mean([r["evidence_support"] for r in answered]),
@@ -237,7 +254,8 @@ def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25"
 # ---------------------------------------------------------------- reports
 
 
-SUMMARY_COLUMNS = ("recall@1", "recall@5", "recall@10", BUDGET_KEY, "mrr", "ndcg@10", "key_fact_accuracy", "citation_validity",
+SUMMARY_COLUMNS = ("recall@1", "recall@5", "recall@10", BUDGET_KEY, "mrr", "ndcg@10", "key_fact_accuracy", "claim_precision",
+                   "lead_accuracy", "sentences_per_factoid_answer", "citation_validity",
                    "citation_support", "abstention_precision", "abstention_recall", "false_abstention_rate",
                    "latency_p50_ms", "latency_p95_ms")
 
@@ -299,7 +317,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
                      "  rag eval --beir ../shared/bench/scifact\n  rag eval --beir ../shared/bench/scifact --limit 30")
     parser.add_argument("--gold", default=DEFAULT_GOLD, help=f"gold set JSONL (default: {DEFAULT_GOLD})")
     parser.add_argument("--corpus", default="seeds", help="articles the gold set is about (default: seeds)")
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="all", help="which part of the gold set")
+    parser.add_argument("--split", choices=SPLITS, default="all",
+                        help="which part of the gold set (blind: the frozen blind set beside it)")
     parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
     parser.add_argument("-k", "--k", type=int, default=5, help="passages given to the answer stage (default: 5)")
     parser.add_argument("--chunk-tokens", type=int, default=160)

@@ -157,3 +157,23 @@ def latency_percentiles(seconds: Sequence[float]) -> dict[str, float]:
         return {"latency_p50_ms": 0.0, "latency_p95_ms": 0.0}
     values = np.asarray(seconds, dtype=np.float64) * 1000
     return {"latency_p50_ms": float(np.percentile(values, 50)), "latency_p95_ms": float(np.percentile(values, 95))}
+
+
+# ---------------------------------------------------------------- claims
+
+
+def claim_is_precise(quoted: str, generated: str, doc_id: str, evidence: Sequence[tuple[str, str]],
+                     key_facts: Sequence[str]) -> bool:
+    """Whether a claim holds gold evidence or a key fact.
+
+    `quoted` is the article text the claim stands on (the claim itself when extractive, the passage sentence
+    that supports it when generated); `generated` is the claim as the reader sees it.
+    """
+    holds_evidence = any(ev_doc == doc_id and (contains(quoted, quote) or contains(quote, quoted))
+                         for ev_doc, quote in evidence)
+    return holds_evidence or any(contains(generated, fact) or contains(quoted, fact) for fact in key_facts)
+
+
+def lead_holds_key_facts(claim_texts: Sequence[str], key_facts: Sequence[str]) -> bool:
+    """Whether the answer's first claim alone holds every key fact (what a reader who stops there gets)."""
+    return bool(claim_texts) and key_fact_recall(claim_texts[0], key_facts) == 1.0

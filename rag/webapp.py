@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answer import DEFAULT_ABSTAIN_THRESHOLD, Answer, Claim
+from .answer import Answer, Claim
 from .conversation import rewrite_followup
 from .documents import MAX_FILE_BYTES, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
 from .engine import MAX_QUESTION_CHARS, check_question
@@ -151,15 +151,26 @@ def render_turn(turn: int, question: str, query: str, answer: Answer, *, latest:
              f'<p class="src-query">Searched for: <q>{html.escape(query)}</q>'
              + (' <span class="src-note">(rewritten from the conversation)</span>' if rewritten else "") + "</p>"]
     if answer.abstained:
-        parts.append('<p class="src-abstain">No passage answers this question well enough (best sentence '
-                     f"score {answer.confidence:.2f}, below the {DEFAULT_ABSTAIN_THRESHOLD:.2f} needed to answer).</p>")
+        parts.append(f'<p class="src-abstain">{html.escape(answer.explanation)}</p>')
     parts.extend(render_card(p, answer.claims, turn) for p in answer.citations)
+    if answer.dropped:
+        parts.append('<details class="src-dropped"><summary>Sentences removed: not supported by the passage they '
+                     f'cite ({len(answer.dropped)})</summary><ul>'
+                     + "".join(f"<li>{html.escape(c.text)} <em>({html.escape(c.reason)})</em></li>" for c in answer.dropped)
+                     + "</ul></details>")
     if others:
         label = "Closest passages" if answer.abstained else "Also retrieved, not cited"
-        parts.append(f'<details class="src-others"{" open" if answer.abstained else ""}>'
-                     f"<summary>{label} ({len(others)})</summary>" + "".join(map(render_other, others)) + "</details>")
+        parts.append(f'<details class="src-others"><summary>{label} ({len(others)})</summary>'
+                     + "".join(map(render_other, others)) + "</details>")
     parts.append("</details></section>")
     return "".join(parts)
+
+
+def render_retrieved(turn: int, question: str, passages: Sequence[Passage]) -> str:
+    """The sources-panel section shown while the answer is being written: every passage found."""
+    return (f'<section class="turn" id="turn-{turn}"><details open><summary>Q{turn}: {html.escape(question)}</summary>'
+            f'<p class="src-note">Found {len(passages)} passages; the answer is being written.</p>'
+            + "".join(map(render_other, passages)) + "</details></section>")
 
 
 def render_panel(sections: Sequence[str]) -> str:
@@ -174,9 +185,10 @@ _CITE_RE = re.compile(r"\[(\d+)\]")
 
 def render_answer(answer: Answer, turn: int) -> str:
     """The chat message for an answer: quoted sentences with clickable [n] links, or an abstention notice."""
+    notes = "".join(f'<p class="answer-note">{escape(note)}</p>' for note in answer.notes)
     if answer.abstained:
         return ('<div class="abstain"><strong>No answer in the articles.</strong> '
-                f"{escape(answer.text)} The closest passages are listed under Sources.</div>")
+                f"{escape(answer.explanation)} The closest passages are listed under Sources.</div>{notes}")
     titles = {p.n: p.title for p in answer.citations}
     out = []
     for i, piece in enumerate(_CITE_RE.split(answer.text)):
@@ -187,7 +199,7 @@ def render_answer(answer: Answer, turn: int) -> str:
             out.append(f'<a class="cite" href="#{card_id(turn, n)}" title="{escape(titles[n])}">&#91;{n}&#93;</a>')
         else:
             out.append(escape(f"[{piece}]"))
-    return f'<div class="answer">{"".join(out)}</div>'
+    return f'<div class="answer">{"".join(out)}</div>{notes}'
 
 
 def answer_to_dict(answer: Answer, query: str) -> dict:
@@ -201,10 +213,15 @@ def answer_to_dict(answer: Answer, query: str) -> dict:
         "query": query,
         "answer": answer.text,
         "abstained": answer.abstained,
+        "abstain_reason": answer.abstain_reason,
+        "explanation": answer.explanation,
+        "notes": answer.notes,
+        "answerer": answer.answerer,
         "confidence": answer.confidence,
         "citations": [passage(p) for p in answer.citations],
         "claims": [{"text": c.text, "n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "score": c.score}
                    for c in answer.claims],
+        "dropped": [{"text": c.text, "n": c.n, "reason": c.reason} for c in answer.dropped],
     }
 
 
@@ -468,26 +485,39 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     corpus = Path(corpus_dir)
     write_lock = threading.Lock()  # uploads and deletes touch the corpus folder and the index one at a time
 
-    def respond(question, history, turns, k, mode, sources, date_from, date_to):
+    def respond(question, history, turns, k, mode, sources, date_from, date_to, answer_with="quotes",
+                llm_url="", llm_model=""):
         history = list(history or [])
         turns = list(turns or [])
         try:
             filters = parse_filters(k, mode, sources, date_from, date_to)
             question, query = plan_query(question or "", [t["query"] for t in turns])
+            llm = _llm_settings(answer_with, llm_url, llm_model)
         except QueryError as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"**Cannot ask:** {escape(exc)}"
             return
         turn = turns[-1]["turn"] + 1 if turns else 1
         history += [{"role": "user", "content": escape(question)}, {"role": "assistant", "content": "*Searching…*"}]
         yield "", history, gr.skip(), gr.skip(), ""
+        sections = [t["closed"] for t in turns]
+        answer, written = None, ""
         try:
-            answer = engine.ask(query, **filters.kwargs())
+            for event in engine.ask_stream(query, **filters.kwargs(), answerer="llm" if llm else "extractive", llm=llm):
+                if event.kind == "passages":  # the sources are there before the answer is written
+                    history[-1] = {"role": "assistant", "content": "*Writing the answer…*"}
+                    yield gr.skip(), history, render_panel([*sections, render_retrieved(turn, question, event.passages)]), gr.skip(), gr.skip()
+                elif event.kind == "token":
+                    written += event.text
+                    history[-1] = {"role": "assistant", "content": escape(written) + " …"}
+                    yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
+                else:
+                    answer = event.answer
         except RagError as exc:
             history[-1] = {"role": "assistant", "content": f"**Cannot answer:** {escape(exc)}"}
             yield "", history, gr.skip(), gr.skip(), f"**Cannot answer:** {escape(exc)}"
             return
         answer = _with_question(answer, question)
-        if not answer.abstained:
+        if not answer.abstained and not written:
             for piece in _stream_pieces(answer.text):
                 history[-1] = {"role": "assistant", "content": escape(piece) + " …"}
                 yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
@@ -585,6 +615,14 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                         with gr.Row():
                             date_from = gr.Textbox(label="Published from", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-from")
                             date_to = gr.Textbox(label="Published to", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-to")
+                        answer_with = gr.Radio([("Quoted sentences", "quotes"), ("Language model (verified)", "llm")],
+                                               value="quotes", label="Answer with", elem_id="answer-with")
+                        with gr.Row():
+                            llm_url = gr.Textbox(label="LLM endpoint (OpenAI-compatible base URL)",
+                                                 value=os.environ.get("RAG_LLM_BASE_URL", ""),
+                                                 placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
+                            llm_model = gr.Textbox(label="LLM model", value=os.environ.get("RAG_LLM_MODEL", ""),
+                                                   placeholder="default", elem_id="llm-model")
                     clear = gr.Button("New conversation", size="sm")
                 with gr.Column(scale=2, min_width=320):
                     gr.Markdown("### Sources")
@@ -604,7 +642,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                 remove = gr.Button("Delete article", variant="stop", elem_id="delete", scale=1)
             library_status = gr.Markdown(elem_id="library-status")
 
-        ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to]
+        ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to, answer_with, llm_url, llm_model]
         ask_outputs = [question, chatbot, panel, turns, status]
         chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
         question.submit(respond, ask_inputs, ask_outputs, **chat_options)
@@ -620,6 +658,15 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         app.load(library_view, None, [table, doomed, sources, summary], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     return app
+
+
+def _llm_settings(answer_with: str | None, url: str | None, model: str | None):
+    """LLM settings when the user chose the language model, else None (nothing is sent anywhere)."""
+    if answer_with != "llm":
+        return None
+    from .answer.llm import LLMSettings
+
+    return LLMSettings.resolve(base_url=(url or "").strip() or None, model=(model or "").strip() or None)
 
 
 def _with_question(answer: Answer, question: str) -> Answer:

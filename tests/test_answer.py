@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rag import QueryError
-from rag.answer import format_answer, is_heading, number_citations, select_sentences
+from rag.answer.extractive import format_answer, is_heading, number_citations, select_sentences
 
 UNANSWERABLE = ["What is the population of Tehran?", "What is the price of a single Shahed drone?"]
 
@@ -115,8 +115,8 @@ def test_a_count_question_is_answered_by_the_sentence_that_counts(engine):
 def test_a_sentence_quoted_for_breadth_does_not_type_the_answer(engine):
     # The articles name no Russian city hit in Ukraine's drone attack; the fourth-best sentence names a place,
     # but the answer type is judged on the best three, so the tool abstains.
-    from rag.answer import TYPED_SENTENCES, rank_sentences
-    from rag.answer_types import expected_slot, fills_slot
+    from rag.answer.extractive import TYPED_SENTENCES, rank_sentences
+    from rag.answer.types import expected_slot, fills_slot
 
     question = "Which Russian cities other than Moscow were hit in Ukraine's large drone attack on Russian territory?"
     vector = engine.embedder.encode_query(question)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.answer_types import Slot, expected_slot, fills_slot
+from rag.answer.types import Slot, expected_slot, fills_slot
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -56,7 +56,7 @@ def test_every_capital_maps_to_one_country_and_news_names_are_known():
     ("let us talk turkey", set()),  # lower-case words name no country
 ])
 def test_countries_named(text, named):
-    from rag.answer_types import tokens
+    from rag.answer.types import tokens
     from rag.gazetteer import countries_named
 
     assert countries_named(tokens(text)) == named

@@ -1,4 +1,9 @@
-"""Answers: sentences quoted verbatim from retrieved passages, each cited [n], or an abstention."""
+"""The extractive answerer: quote the article sentences that answer, each cited [n], or abstain and say why.
+
+Sentences of the retrieved passages are scored against the question (cosine + term coverage + answer-type
+match, see `types`); the best non-redundant ones are quoted. Before that, a question naming a model number
+that no article mentions is refused (`terms`): "The articles do not mention S-300."
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .answer_types import Slot, expected_slot, fills_slot
-from .gazetteer import capitals_as_countries, place_partners, with_question_places
-from .retrieval import Passage
-
-ABSTAIN_TEXT = "The indexed articles do not answer this question."
+from ..gazetteer import capitals_as_countries, place_partners, with_question_places
+from ..retrieval import Passage
+from .model import ABSTAIN_TEXT, Answer, Claim
+from .terms import missing_model_numbers
+from .types import Slot, expected_slot, fills_slot
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
 DEFAULT_ABSTAIN_THRESHOLD = 0.163
 LEXICAL_WEIGHT = 0.3
@@ -27,31 +32,6 @@ MAX_SENTENCES = 4
 TYPED_SENTENCES = 3
 SELECTION_MARGIN = 0.2
 REDUNDANT_COSINE = 0.85
-
-
-@dataclass(frozen=True)
-class Claim:
-    """One quoted sentence of an answer and the passage it cites."""
-
-    text: str
-    n: int
-    doc_id: str
-    start: int
-    end: int
-    score: float
-
-
-@dataclass(frozen=True)
-class Answer:
-    """An answer: `text` with [n] markers, the cited passages (numbered by first use), or an abstention."""
-
-    question: str
-    text: str
-    citations: list[Passage]
-    abstained: bool
-    claims: list[Claim] = dataclasses.field(default_factory=list)
-    confidence: float = 0.0
-    passages: list[Passage] = dataclasses.field(default_factory=list)  # everything retrieved, cited or not
 
 
 @dataclass(frozen=True)
@@ -145,6 +125,14 @@ def is_heading(doc_text: str, start: int, end: int) -> bool:
     return whole_paragraph and not doc_text[start:end].rstrip().endswith((".", "!", "?", '"', "”", "’", "'", ")"))
 
 
+def quotable(doc_text: str, title: str, start: int, end: int) -> bool:
+    """Article text that can be quoted as a claim: not a heading, not the title paragraph, not a question."""
+    text = doc_text[start:end].strip()
+    # The title (maybe one made up from the first words of a file with no headline) is the citation's label.
+    in_title = bool(title) and doc_text.startswith(title) and start < len(title)
+    return bool(text) and not in_title and not is_heading(doc_text, start, end) and not text.endswith("?")
+
+
 def number_citations(passage_indices: Sequence[int]) -> dict[int, int]:
     """Citation number per passage index, in order of first use."""
     numbers: dict[int, int] = {}
@@ -186,11 +174,19 @@ def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
             if row in seen:
                 continue
             seen.add(row)
-            text = doc_text[start:end]
-            if is_heading(doc_text, start, end) or text.strip() == passage.title.strip():
-                continue  # headlines and subheadings are labels, not claims to quote (a title may end in a quote mark)
-            out.append(Candidate(pi, row, start, end, text))
+            if not quotable(doc_text, passage.title, start, end):
+                continue
+            out.append(Candidate(pi, row, start, end, doc_text[start:end]))
     return out
+
+
+def unanswerable_terms(index, question: str) -> list[str]:
+    """Model numbers the question names that no indexed article mentions."""
+    from ..retrieval import bm25_candidates
+
+    def passages_with(query: str) -> list[str]:
+        return [r.text for r in index.chunks([i for i, _ in bm25_candidates(index, query, 20)])]
+    return missing_model_numbers(question, passages_with)
 
 
 @dataclass(frozen=True)
@@ -212,7 +208,7 @@ class RankedSentences:
 def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
                    max_sentences: int = MAX_SENTENCES) -> RankedSentences:
     """Score every sentence of the passages against the question and choose the answer sentences."""
-    from .index import bm25_tokenize
+    from ..index import bm25_tokenize
 
     candidates = candidate_sentences(index, passages)
     if not candidates or index.sentence_vectors.shape[1] == 0:
@@ -236,7 +232,13 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
                            slot_filled=any(type_match[i] for i in chosen[:TYPED_SENTENCES]))
 
 
-def answer_question(
+# What each answer slot asks for, as a reader would say it ("The passages found do not state a number.").
+SLOT_PHRASES = {"time": "when it happened", "count": "a number", "money": "an amount of money", "measure": "a measure",
+                "person": "who it was", "place": "where it was", "name": "the name asked for",
+                "response": "a response by the one asked about"}
+
+
+def answer(
     index,
     question: str,
     question_vector: np.ndarray,
@@ -246,12 +248,22 @@ def answer_question(
     max_sentences: int = MAX_SENTENCES,
 ) -> Answer:
     """Quote the sentences of `passages` that best answer the question, or abstain when none does."""
+    if not passages:
+        return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="no-passages")
+    missing = unanswerable_terms(index, question)
+    if missing:
+        return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
+                      abstain_reason="not-mentioned: " + ", ".join(missing))
     ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences)
     if not ranked.chosen:
-        return Answer(question, ABSTAIN_TEXT, [], True, passages=passages)
+        return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="low-score")
     confidence = answer_confidence(ranked.best_score, ranked.unknown_rate)
-    if confidence < abstain_threshold or not ranked.slot_filled:
-        return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages)
+    if confidence < abstain_threshold:
+        return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
+                      abstain_reason="low-score")
+    if not ranked.slot_filled:
+        return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
+                      abstain_reason="wrong-kind: " + SLOT_PHRASES.get(expected_slot(question).kind, "what it asks"))
     candidates, scores, chosen = ranked.candidates, ranked.scores, ranked.chosen
     numbers = number_citations([candidates[i].passage_index for i in chosen])
     claims = [

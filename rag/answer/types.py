@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
+from ..gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
                         country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
-from .text import possessor
+from ..text import possessor
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name", "response")
 

