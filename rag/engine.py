@@ -16,7 +16,7 @@ from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .index import BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
-from .retrieval import DEFAULT_MMR_LAMBDA, Passage, search_index
+from .retrieval import DEFAULT_MMR_LAMBDA, Passage, cover_named_years, search_index
 
 MAX_QUESTION_CHARS = 2000
 ANSWERERS = ("extractive", "llm")
@@ -156,6 +156,9 @@ class RAG:
         vector = self.embedder.encode_query(question)
         passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
                                 date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
+        if not (date_from or date_to):
+            passages = cover_named_years(index, question, vector, passages, mode=mode, fusion=fusion, sources=sources,
+                                         mmr_lambda=mmr_lambda)
         yield AskEvent("passages", passages=passages)
         if answerer == "llm":
             from .answer.llm import stream_answer

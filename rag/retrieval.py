@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -270,3 +271,27 @@ def search_index(
                 start=r.start, end=r.end, score=float(score), chunk_id=r.chunk_id, author=r.author)
         for cid, score in ranked if (r := records.get(cid)) is not None
     ]
+
+
+_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def years_named(text: str) -> list[str]:
+    """The years a question names, in order ("between 2011 and 2024" -> ["2011", "2024"])."""
+    return list(dict.fromkeys(_YEAR_RE.findall(text)))
+
+
+def cover_named_years(index, query: str, query_vector: np.ndarray | None, passages: list[Passage], **search) -> list[Passage]:
+    """The passages, plus the best passage of each year the query names that no passage is published in.
+
+    "How has it changed between 2011 and 2024?" needs the 2011 article even when the newer ones outrank it.
+    Years no indexed article is published in add nothing.
+    """
+    published = {p.published[:4] for p in passages if p.published}
+    out = list(passages)
+    for year in years_named(query):
+        if year in published:
+            continue
+        extra = search_index(index, query, query_vector, **{**search, "k": 1, "date_from": year, "date_to": year})
+        out += [p for p in extra if all(p.chunk_id != q.chunk_id for q in out)]
+    return out

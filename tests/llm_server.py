@@ -14,6 +14,7 @@ import collections
 import hashlib
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -142,8 +143,10 @@ def serve(model: Path, *, threads: int = 1, ctx: int = 4096, startup_timeout: fl
     def drain() -> None:
         for line in proc.stdout:  # type: ignore[union-attr]
             line = line.rstrip()
-            if line.startswith("LISTENING ") and not address:
-                address.append(line.split()[1])
+            # The server's own log shares the pipe and may run into this line, so look for it anywhere.
+            found = re.search(r"LISTENING (http://\S+)", line)
+            if found and not address:
+                address.append(found.group(1))
             tail.append(line)
 
     reader = threading.Thread(target=drain, daemon=True)

@@ -44,20 +44,20 @@ def test_a_model_number_the_articles_name_is_answered(engine):
     assert not answer.abstained and "75 miles" in answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 acceptance, not met yet: the lead is the accusation, not the denial")
 def test_the_followup_quotes_irans_denial(engine):
     query = rewrite_followup("And what did Iran say about it?", ["What missiles did Iran send to Russia?"])
     answer = engine.ask(query)
     assert not answer.abstained
-    assert "The Iranian foreign ministry has denied providing ballistic missiles to Russia" in answer.text
+    assert answer.claims[0].text.startswith("The Iranian foreign ministry has denied providing ballistic missiles")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 acceptance, not met yet: no 2011 passage is quoted")
 def test_2011_to_2024_question_quotes_evidence_from_both_years(engine):
-    answer = engine.ask("How has the Russia–Iran military relationship changed between 2011 and 2024?", k=8)
-    years = {p.published[:4] for p in answer.citations if p.published}
+    answer = engine.ask("How has the Russia–Iran military relationship changed between 2011 and 2024?")
     assert not answer.abstained
-    assert {"2011", "2024"} <= years, years
+    cited = {p.n: p.published for p in answer.citations}
+    dates = [cited[c.n] for c in answer.claims]
+    assert dates[0].startswith("2011") and dates[-1].startswith("2024"), dates  # a timeline, oldest first
+    assert dates == sorted(dates)
 
 
 def test_no_claim_is_a_title_or_a_question(engine):
@@ -124,15 +124,25 @@ def test_verify_reply_drops_unsupported_and_uncited_sentences(engine):
     source = next(p for p in passages if "Fath-360" in p.text)
     n = passages.index(source) + 1
     reply = (f"Russian military personnel had received training in Iran to operate the Fath-360 [{n}]. "
-             f"The missiles cost 900 dollars each [{n}]. Iran is a country. Putin visited Paris [9].")
+             f"The missiles cost 900 dollars each [{n}]. The weather was mild that autumn. Putin visited Paris [9].")
     answer = verify_reply(engine.index, "Which missile system?", reply, passages, engine.embedder.encode)
     assert not answer.abstained and answer.answerer == "llm"
     assert [c.text for c in answer.claims] == ["Russian military personnel had received training in Iran to operate the Fath-360."]
     assert answer.text.endswith("[1]") and answer.citations[0].doc_id == source.doc_id
     reasons = {c.text: c.reason for c in answer.dropped}
     assert "900" in reasons["The missiles cost 900 dollars each."]
-    assert reasons["Iran is a country."] == "cites no passage"
-    assert reasons["Putin visited Paris."] == "cites no passage"  # [9] names no passage: removed, nothing left
+    assert reasons["The weather was mild that autumn."].startswith("cites no passage")
+    assert reasons["Putin visited Paris."].startswith("cites no passage")  # [9] names no passage: removed
+
+
+def test_a_sentence_citing_the_wrong_passage_is_kept_with_the_right_one(engine):
+    passages = engine.search("Which missile system were Russian personnel trained in Iran to operate?", k=3)
+    source = next(i for i, p in enumerate(passages, start=1) if "Fath-360" in p.text)
+    wrong = next(i for i, p in enumerate(passages, start=1) if "Fath-360" not in p.text)
+    reply = f"Russian military personnel had received training in Iran to operate the Fath-360 [{wrong}]."
+    answer = verify_reply(engine.index, "Which missile system?", reply, passages, engine.embedder.encode)
+    assert answer.citations[0].doc_id == passages[source - 1].doc_id
+    assert f"the model cited [{wrong}]" in answer.claims[0].reason
 
 
 def test_a_refusal_becomes_an_abstention(engine):
@@ -158,3 +168,9 @@ def test_a_failing_endpoint_falls_back_to_quoted_sentences(engine):
                         llm=dead)
     assert answer.answerer == "extractive" and not answer.abstained
     assert answer.notes and "did not answer" in answer.notes[0]
+
+
+def test_a_question_partly_about_an_unmentioned_model_answers_the_rest_and_says_so(engine):
+    answer = engine.ask("What is the range of the Fath-360 compared with the S-300?")
+    assert not answer.abstained and "75 miles" in answer.text
+    assert answer.notes == ["The articles do not mention S-300."]

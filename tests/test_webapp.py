@@ -97,12 +97,14 @@ def test_answer_links_each_marker_to_its_card_and_escapes_text():
     assert "<em>" not in html and "*" not in html  # neither HTML nor Markdown from article text acts
 
 
-def test_abstention_is_a_notice_not_an_error():
+def test_abstention_is_a_notice_in_plain_words_not_a_score():
     answer = make_answer(text="The indexed articles do not answer this question.", citations=[], claims=[],
-                         abstained=True, confidence=0.21)
-    assert "No answer in the articles" in render_answer(answer, 1)
+                         abstained=True, confidence=0.21, abstain_reason="not-mentioned: S-300")
+    message = render_answer(answer, 1)
+    assert "No answer in the articles" in message and "The articles do not mention S&#45;300." in message  # markdown-safe
     section = render_turn(1, "q", "q", answer)
-    assert "0.21" in section and "Closest passages (1)" in section
+    assert "0.21" not in section and "The articles do not mention S-300." in section
+    assert '<details class="src-others"><summary>Closest passages (1)' in section  # folded, not open
 
 
 def test_sources_section_shows_the_rewritten_query_and_newest_first():

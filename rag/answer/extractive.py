@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
-from ..retrieval import Passage
-from .model import ABSTAIN_TEXT, Answer, Claim
-from .terms import missing_model_numbers
+from ..retrieval import Passage, years_named
+from .model import ABSTAIN_TEXT, Answer, Claim, explain
+from .terms import missing_model_numbers, model_numbers
 from .types import Slot, expected_slot, fills_slot
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
 DEFAULT_ABSTAIN_THRESHOLD = 0.163
@@ -32,6 +32,8 @@ MAX_SENTENCES = 4
 TYPED_SENTENCES = 3
 SELECTION_MARGIN = 0.2
 REDUNDANT_COSINE = 0.85
+LEAN_MODE = "terms+kind"
+IDF_COVERAGE = False
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,30 @@ def content_terms(tokens: Sequence[str]) -> set[str]:
     return {t for t in tokens if t not in QUESTION_WORDS}
 
 
-def lexical_coverage(question_terms: set[str], sentence_terms: Sequence[set[str]]) -> np.ndarray:
-    """Fraction of the question's content terms that each sentence contains."""
+def lexical_coverage(question_terms: set[str], sentence_terms: Sequence[set[str]],
+                     weights: dict[str, float] | None = None) -> np.ndarray:
+    """Share of the question's content terms that each sentence contains (weighted, e.g. by IDF, if given)."""
     if not question_terms:
         return np.zeros(len(sentence_terms), dtype=np.float32)
-    return np.array([len(question_terms & terms) / len(question_terms) for terms in sentence_terms], dtype=np.float32)
+    weight = {t: (weights or {}).get(t, 1.0) for t in question_terms}
+    total = sum(weight.values()) or 1.0
+    return np.array([sum(weight[t] for t in question_terms & terms) / total for terms in sentence_terms],
+                    dtype=np.float32)
+
+
+def idf_weights(index, terms: set[str]) -> dict[str, float]:
+    """BM25's inverse document frequency of each term in the index (terms it lacks get the highest)."""
+    bm25 = index.bm25
+    if bm25 is None:
+        return {}
+    n = float(bm25.scores["num_docs"])
+    indptr = bm25.scores["indptr"]
+    out = {}
+    for term in terms:
+        t = bm25.vocab_dict.get(term)
+        df = float(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0.0
+        out[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+    return out
 
 
 def unknown_term_rate(question_terms: set[str], vocabulary) -> float:
@@ -116,6 +137,50 @@ def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_se
         if other is not None:
             chosen.append(other)
     return chosen
+
+
+def lean_claims(chosen: Sequence[int], type_match: np.ndarray, terms: Sequence[set[str]], question_terms: set[str],
+                articles: Sequence[str], *, typed: bool, mode: str = "terms") -> list[int]:
+    """The sentences to quote, from those chosen: the lead answers, the rest add something.
+
+    The lead is the first chosen sentence that holds the kind of answer asked (when the question asks for
+    one). Another chosen sentence is kept when it holds question terms none before it holds, or (mode
+    "terms+kind") when it holds the kind of answer asked and comes from an article not yet quoted: a second
+    official who said the same thing, a second account.
+    """
+    if not chosen or mode == "all" or (mode == "typed" and not typed):
+        return list(chosen)
+    lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
+    out = [lead]
+    covered = set(terms[lead])
+    quoted = {articles[lead]}
+    for i in chosen:
+        if i == lead:
+            continue
+        other_account = mode in ("terms+kind", "typed") and typed and type_match[i] and articles[i] not in quoted
+        if (question_terms & terms[i]) - covered or other_account:
+            out.append(i)
+            covered |= terms[i]
+            quoted.add(articles[i])
+    return out
+
+
+def with_named_years(quoted: list[int], scores: np.ndarray, published: Sequence[str | None],
+                     years: Sequence[str]) -> list[int]:
+    """The quoted sentences plus the best sentence of each named year none of them is from; with two or more
+    years named ("between 2011 and 2024"), in order of publication, so the answer reads as a timeline."""
+    if not quoted or not years:
+        return quoted
+    out = list(quoted)
+    for year in years:
+        if any((published[i] or "").startswith(year) for i in out):
+            continue
+        of_year = [i for i in range(len(scores)) if (published[i] or "").startswith(year)]
+        if of_year:
+            out.append(max(of_year, key=lambda i: scores[i]))
+    if len(years) >= 2:
+        out.sort(key=lambda i: published[i] or "9999")  # undated last
+    return out
 
 
 def is_heading(doc_text: str, start: int, end: int) -> bool:
@@ -198,6 +263,7 @@ class RankedSentences:
     chosen: list[int]
     unknown_rate: float
     slot_filled: bool  # one of the best chosen sentences holds the kind of answer asked (a number for "How many…")
+    quoted: list[int] = dataclasses.field(default_factory=list)  # of `chosen`, the ones the answer quotes
 
     @property
     def best_score(self) -> float:
@@ -206,7 +272,7 @@ class RankedSentences:
 
 
 def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
-                   max_sentences: int = MAX_SENTENCES) -> RankedSentences:
+                   max_sentences: int = MAX_SENTENCES, lean: str = LEAN_MODE) -> RankedSentences:
     """Score every sentence of the passages against the question and choose the answer sentences."""
     from ..index import bm25_tokenize
 
@@ -221,15 +287,19 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     tokenized = bm25_tokenize([question, capitals_as_countries(question)]
                               + [with_question_places(c.text, partners) for c in candidates], ids=False)
     terms = content_terms(tokenized[0])
-    coverage = lexical_coverage(terms, [set(t) for t in tokenized[2:]])
+    coverage = lexical_coverage(terms, [set(t) for t in tokenized[2:]], idf_weights(index, terms) if IDF_COVERAGE else None)
     slot = expected_slot(question)
     type_match = answer_type_matches(slot, question, [c.text for c in candidates])
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
     chosen = select_sentences(scores, vectors, max_sentences=max_sentences,
                               sources=[passages[c.passage_index].doc_id for c in candidates])
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
+    quoted = lean_claims(chosen, type_match, [set(t) for t in tokenized[2:]], terms,
+                         [passages[c.passage_index].doc_id for c in candidates], typed=slot is not None, mode=lean)
+    quoted = with_named_years(quoted, scores, [passages[c.passage_index].published for c in candidates],
+                              years_named(question))
     return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
-                           slot_filled=any(type_match[i] for i in chosen[:TYPED_SENTENCES]))
+                           slot_filled=any(type_match[i] for i in chosen[:TYPED_SENTENCES]), quoted=quoted)
 
 
 # What each answer slot asks for, as a reader would say it ("The passages found do not state a number.").
@@ -251,9 +321,13 @@ def answer(
     if not passages:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="no-passages")
     missing = unanswerable_terms(index, question)
+    notes = []
     if missing:
-        return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
-                      abstain_reason="not-mentioned: " + ", ".join(missing))
+        if len(missing) == len(model_numbers(question)):
+            return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
+                          abstain_reason="not-mentioned: " + ", ".join(missing))
+        # The question names other model numbers the articles do mention: answer that part, say what is not.
+        notes.append(explain("not-mentioned: " + ", ".join(missing)))
     ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences)
     if not ranked.chosen:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="low-score")
@@ -264,7 +338,7 @@ def answer(
     if not ranked.slot_filled:
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
                       abstain_reason="wrong-kind: " + SLOT_PHRASES.get(expected_slot(question).kind, "what it asks"))
-    candidates, scores, chosen = ranked.candidates, ranked.scores, ranked.chosen
+    candidates, scores, chosen = ranked.candidates, ranked.scores, ranked.quoted
     numbers = number_citations([candidates[i].passage_index for i in chosen])
     claims = [
         Claim(candidates[i].text, numbers[candidates[i].passage_index], passages[candidates[i].passage_index].doc_id,
@@ -273,4 +347,5 @@ def answer(
     ]
     citations = [dataclasses.replace(passages[pi], n=n) for pi, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     text = format_answer([c.text for c in claims], [c.n for c in claims])
-    return Answer(question, text, citations, False, claims=claims, confidence=confidence, passages=passages)
+    return Answer(question, text, citations, False, claims=claims, confidence=confidence, passages=passages,
+                  notes=notes)

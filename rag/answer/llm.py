@@ -1,9 +1,11 @@
 """The LLM answerer: any OpenAI-compatible chat endpoint writes the answer from numbered passages.
 
 The prompt holds the passages, numbered as citations, within a token budget (tiktoken). The reply streams
-token by token; then every sentence is verified against the passage it cites (`verify.verify_generated`):
-unsupported sentences and sentences citing nothing are dropped from the answer and listed in
-`Answer.dropped`, a "[7]" with no passage 7 is removed, and a refusal becomes an abstention. Nothing is sent
+token by token; then every sentence is verified against the passage it cites (`verify.verify_generated`).
+A sentence its cited passage does not support, or that cites nothing, is checked against the other passages
+shown: where one supports it, it is kept citing that one and `Claim.reason` says the citation was corrected;
+otherwise it is dropped and listed in `Answer.dropped`. A "[7]" with no passage 7 is removed, and a refusal
+becomes an abstention. Nothing is sent
 anywhere unless an endpoint is configured (options or RAG_LLM_BASE_URL / RAG_LLM_MODEL / RAG_LLM_API_KEY).
 """
 
@@ -28,10 +30,11 @@ from .words import REFUSAL_PHRASES
 PROMPT_PASSAGE_TOKENS = 1500  # passages beyond this budget are left out of the prompt
 REFUSAL = "NOT IN THE ARTICLES"
 SYSTEM_PROMPT = (
-    "You answer questions about news articles using only the numbered passages given. "
-    "Write one to three short sentences. End every sentence with the number of the passage it comes from, "
-    "like [1]. Do not use any knowledge outside the passages. If the passages do not answer the question, "
-    f"reply exactly: {REFUSAL}")
+    "You answer questions about news articles using only the numbered passages you are given. "
+    "Answer in one or two short sentences written in your own words, and end each sentence with the number "
+    "of the passage it comes from in square brackets, for example: The drones were shipped across the "
+    "Caspian Sea [2]. Use no knowledge from outside the passages. If the passages do not answer the "
+    f"question, reply only: {REFUSAL}")
 _CITATION_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
@@ -75,7 +78,7 @@ def build_messages(question: str, passages: Sequence[Passage], count_tokens: Cal
             break
         blocks.append(block)
         used += cost
-    user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}\nAnswer with citations like [1]:"
+    user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -168,30 +171,35 @@ def verify_reply(index, question: str, reply: str, passages: Sequence[Passage],
     parsed = [(text, [n for n in numbers if 1 <= n <= len(passages)]) for text, numbers in parsed if text]
     vectors = encode([text for text, _ in parsed]) if parsed else np.zeros((0, 1), np.float32)
     cache: dict[int, tuple] = {}
-    kept: list[tuple[str, int, object]] = []
+    kept: list[tuple[str, int, object, str]] = []
     dropped: list[Claim] = []
     for (text, numbers), vector in zip(parsed, vectors):
-        if not numbers:
-            dropped.append(Claim(text, None, "", 0, 0, 0.0, generated=True, supported=False, reason="cites no passage"))
-            continue
+        # The cited passages first; then any other passage shown, since small models often cite the wrong number.
+        order = numbers + [n for n in range(1, len(passages) + 1) if n not in numbers]
         verdicts = []
-        for n in numbers:
-            spans, passage_vectors, document = cache.setdefault(n, _passage_sentences(index, passages[n - 1]))
+        for n in order:
+            spans, passage_vectors, _ = cache.setdefault(n, _passage_sentences(index, passages[n - 1]))
             verdicts.append((n, verify_generated(text, vector, passages[n - 1].text, spans, passage_vectors)))
-        n, verdict = next(((n, v) for n, v in verdicts if v.supported), verdicts[0])
+            if verdicts[-1][1].supported:
+                break
+        n, verdict = verdicts[-1] if verdicts[-1][1].supported else verdicts[0]
         if verdict.supported:
-            kept.append((text, n, verdict))
+            note = "" if n in numbers else (f"the model cited [{', '.join(map(str, numbers))}]; the verifier found "
+                                            f"it in [{n}]" if numbers else "the model cited nothing; the verifier "
+                                            f"found it in [{n}]")
+            kept.append((text, n, verdict, note))
         else:
-            dropped.append(Claim(text, n, passages[n - 1].doc_id, verdict.start, verdict.end, 0.0, generated=True,
-                                 supported=False, reason=verdict.reason))
+            reason = verdict.reason if numbers else "cites no passage, and no passage shown supports it"
+            dropped.append(Claim(text, numbers[0] if numbers else None, passages[n - 1].doc_id, verdict.start,
+                                 verdict.end, 0.0, generated=True, supported=False, reason=reason))
     if not kept:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=list(passages), abstain_reason="llm-unsupported",
                       answerer="llm", dropped=dropped)
     numbers: dict[int, int] = {}
-    for _, n, _ in kept:
+    for _, n, _, _ in kept:
         numbers.setdefault(n, len(numbers) + 1)
-    claims = [Claim(text, numbers[n], passages[n - 1].doc_id, v.start, v.end, 1.0, generated=True)
-              for text, n, v in kept]
+    claims = [Claim(text, numbers[n], passages[n - 1].doc_id, v.start, v.end, 1.0, generated=True, reason=note)
+              for text, n, v, note in kept]
     citations = [dataclasses.replace(passages[n - 1], n=m) for n, m in numbers.items()]
     answer_text = " ".join(f"{c.text} [{c.n}]" for c in claims)
     return Answer(question, answer_text, citations, False, claims=claims, confidence=1.0, passages=list(passages),

@@ -181,6 +181,8 @@ _FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "t
 # "How did the Kremlin respond to the accusation?" asks what the Kremlin said or did: a sentence that only
 # names the accusation ("Britain accused Iran of supplying missiles to Russia") does not answer it.
 _RESPONSE_QUESTION_RES = (
+    # "What did Iran say about…": what that side said, not what others said about it.
+    re.compile(r"^what (?:did|does|do|has|have) (.+?) (?:say|said|tell|told|claim|claimed|state|stated)\b", re.I),
     re.compile(r"^how (?:did|does|do|has|have|had|will|would|could|might) (.+?) (?:respond|react|repl[iy]|answer|"
                r"retaliat|counter)\w*\b", re.I),
     re.compile(r"^what (?:was|is|were|are|has been|have been) (.+?)['’]s? (?:response|reaction|reply|answer)\b", re.I),
@@ -251,6 +253,9 @@ def expected_slot(question: str) -> Slot | None:
     response = next((m for m in (r.search(" ".join(question.split())) for r in _RESPONSE_QUESTION_RES) if m), None)
     if response:
         actor = actor_refs(tokens(response.group(1)))
+        person = any(w.lower().rstrip("s") in PERSON_ROLES for w in tokens(response.group(1)))
+        if response.re is _RESPONSE_QUESTION_RES[0] and (person or not actor <= country_names()):
+            return None  # "What did Ned Price / the US secretary of state say?": a person's words, found by name
         return Slot("response", actor=actor) if actor else None  # "How did they respond?": anything may answer
     rate = bool(_RATE_RE.search(q))
     if _MONEY_QUESTION_RE.search(q):
