@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test browser bench clean
+.PHONY: run test test-fast browser bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,6 +25,10 @@ browser:
 
 test: $(STAMP) browser
 	$(PY) -m pytest
+
+# Day-to-day: everything but the slow and browser tests (a few minutes).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser"
 
 bench: $(STAMP)
 	$(PY) benchmarks/latency.py

@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         if answer.citations:
             print("\nSources:")
             for p in answer.citations:
-                print(f"[{p.n}] {p.title} — {p.source or 'unknown source'}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
+                print(f"[{p.n}] {p.title} — {p.source or 'source not given'}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
                       + (f"\n    {p.url}" if p.url else ""))
         return 0
     if args.command == "search":
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps([asdict(p) for p in hits], indent=2, ensure_ascii=False))
             return 0
         for rank, p in enumerate(hits, start=1):
-            print(f"{rank}. {p.title} — {p.source or 'unknown source'}, {_date(p)}  [score {p.score:.4f}]")
+            print(f"{rank}. {p.title} — {p.source or 'source not given'}, {_date(p)}  [score {p.score:.4f}]")
             print("   " + " ".join(p.text.split())[:300] + "\n")
         return 0
     if args.command == "docs":
@@ -170,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps([asdict(d) for d in docs], indent=2, ensure_ascii=False))
             return 0
         for d in docs:
-            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or 'unknown source'}  ({d.n_chunks} chunks)\n    {d.title}")
+            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or 'source not given'}  ({d.n_chunks} chunks)\n    {d.title}")
         return 0
     if args.command == "add":
         report = engine.add(args.files, progress=not args.json)

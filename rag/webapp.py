@@ -111,7 +111,7 @@ def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 def render_meta(passage: Passage | DocumentRecord) -> str:
     """Source · date · link line of a card."""
-    parts = [html.escape(passage.source or "unknown source"), html.escape(passage.published or "undated")]
+    parts = [html.escape(passage.source or "source not given"), html.escape(passage.published or "undated")]
     url = safe_url(passage.url)
     if url:
         parts.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer nofollow">{html.escape(url)}</a>')
@@ -120,9 +120,19 @@ def render_meta(passage: Passage | DocumentRecord) -> str:
     return " · ".join(parts)
 
 
+def without_title(passage: Passage, spans: Sequence[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
+    """The passage text without the article title it opens with (the card shows it as a heading), spans shifted."""
+    title = (passage.title or "").strip()
+    if not title or not passage.text.startswith(title):
+        return passage.text, list(spans)
+    cut = len(passage.text) - len(passage.text[len(title):].lstrip())
+    shifted = [(max(0, a - cut), b - cut) for a, b in spans if b > cut]
+    return passage.text[cut:], shifted
+
+
 def render_card(passage: Passage, claims: Sequence[Claim], turn: int) -> str:
     """One cited passage: number, title, source, date, link, and its text with the cited sentences marked."""
-    text = highlight(passage.text, claim_spans(passage, claims))
+    text = highlight(*without_title(passage, claim_spans(passage, claims)))
     return (
         f'<article class="src-card" id="{card_id(turn, passage.n or 0)}">'
         f'<h4><span class="src-n">[{passage.n}]</span> {html.escape(passage.title or passage.doc_id)}</h4>'
@@ -196,7 +206,9 @@ def render_answer(answer: Answer, turn: int) -> str:
             out.append(escape(piece))
         elif int(piece) in titles:
             n = int(piece)
-            out.append(f'<a class="cite" href="#{card_id(turn, n)}" title="{escape(titles[n])}">&#91;{n}&#93;</a>')
+            # Quote marks become typographic ones, so the tooltip needs no entity that the chat could escape again.
+            tooltip = html.escape(titles[n].replace('"', "”").replace("'", "’"), quote=False)
+            out.append(f'<a class="cite" href="#{card_id(turn, n)}" title="{tooltip}">&#91;{n}&#93;</a>')
         else:
             out.append(escape(f"[{piece}]"))
     return f'<div class="answer">{"".join(out)}</div>{notes}'
@@ -455,7 +467,15 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   event.stopPropagation();
   for (var el = card.parentElement; el; el = el.parentElement) { if (el.tagName === "DETAILS") el.open = true; }
-  card.scrollIntoView({behavior: "smooth", block: "center"});
+  // Scroll the sources panel only: the chat stays where it is.
+  var panel = document.getElementById("sources-panel");
+  var box = panel && panel.contains(card) ? panel : null;
+  if (box) {
+    var top = card.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop - 12;
+    box.scrollTo({top: top, behavior: "smooth"});
+  } else {
+    card.scrollIntoView({behavior: "smooth", block: "nearest"});
+  }
   card.classList.add("flash");
   setTimeout(function () { card.classList.remove("flash"); }, 1500);
 }, true);

@@ -74,11 +74,15 @@ def test_ask_shows_cited_answer_and_source_cards(page, tmp_path):
     assert "US and Britain Accuse Iran of Supplying Missiles to Russia for Ukraine" in card.inner_text()
     assert "Associated Press" in card.inner_text() and "2024-09-10" in card.inner_text()
     assert "Fath-360" in card.locator("mark").first.inner_text()  # the cited sentence is highlighted
-    page.evaluate("document.querySelector('#sources-panel').scrollTop = 1e6; window.scrollTo(0, 1e6)")
+    assert not card.locator(".src-text").inner_text().startswith("US and Britain Accuse")  # the title once
+    assert "&#" not in (answer.locator("a.cite").first.get_attribute("title") or "")
+    page.evaluate("document.querySelector('#sources-panel').scrollTop = 1e6")
+    window_y = page.evaluate("window.scrollY")
     answer.locator("a.cite").first.click()
     page.wait_for_function("document.querySelector('#src-1-1').getBoundingClientRect().top >= 0")
     page.wait_for_timeout(600)  # smooth scrolling settles
     assert in_view(page, "#src-1-1")
+    assert page.evaluate("window.scrollY") == window_y  # only the sources panel scrolled
     page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
 
 

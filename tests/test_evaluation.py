@@ -27,6 +27,26 @@ def test_gold_set_format_and_evidence_exist_in_cleaned_texts(engine):
             assert contains(engine.index.document_text(doc_id), quote), (q.id, quote)
 
 
+def test_blind_set_is_a_frozen_third_split_of_real_evidence(engine):
+    questions = load_gold(REPO / "eval" / "gold.jsonl", "blind")
+    assert len(questions) >= 60 and sum(not q.answerable for q in questions) >= 20
+    assert {q.split for q in questions} == {"blind"} and len({q.id for q in questions}) == len(questions)
+    from rag.metrics import contains
+
+    for q in questions:
+        assert q.answerable == bool(q.evidence)
+        for doc_id, quote in q.evidence:
+            assert contains(engine.index.document_text(doc_id), quote), (q.id, quote)
+        assert all(any(contains(quote, fact) for _, quote in q.evidence) for fact in q.key_facts), q.id
+
+
+def test_claim_precision_and_lead_accuracy_in_the_summary(engine):
+    questions = [q for q in load_gold(REPO / "eval" / "gold.jsonl", "test") if q.kind == "factoid"][:6]
+    summary = evaluate_gold(engine, questions, EvalConfig(), progress=False)["summary"]
+    assert 0.0 < summary["claim_precision"] <= 1.0 and 0.0 < summary["lead_accuracy"] <= 1.0
+    assert summary["sentences_per_factoid_answer"] >= 1.0
+
+
 def test_gold_slice_scores(engine):
     questions = [q for q in load_gold(REPO / "eval" / "gold.jsonl", "dev")][:8]
     result = evaluate_gold(engine, questions, EvalConfig(), progress=False)
@@ -51,6 +71,8 @@ def test_eval_command_writes_reports(tmp_path, capsys):
 
 
 def test_beir_slice(tmp_path, capsys):
+    if not (SCIFACT / "corpus.jsonl").exists():
+        pytest.skip(f"needs SciFact in BEIR format at {SCIFACT} (the team's ../shared/bench); CI has it")
     code = main(["eval", "--beir", str(SCIFACT), "--limit", "5", "--out", str(tmp_path / "reports"),
                  "--cache", str(tmp_path / "cache"), "--quiet"])
     assert code == 0

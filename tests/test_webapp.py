@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import shutil
 import subprocess
 import sys
@@ -59,7 +61,7 @@ def test_card_links_http_urls_and_shows_metadata():
     assert 'href="https://example.org/a"' in html and 'rel="noopener noreferrer nofollow"' in html
     assert "[1]" in html and "A title" in html and "Wire" in html and "2024-09-10" in html
     undated = render_card(passage(source=None, published=None, url=None), [], turn=1)
-    assert "unknown source" in undated and "undated" in undated and "href" not in undated
+    assert "source not given" in undated and "undated" in undated and "href" not in undated
 
 
 @pytest.mark.parametrize("url, ok", [("https://a.org/x?y=1", True), ("http://a.org", True), ("javascript:alert(1)", False),
@@ -95,6 +97,25 @@ def test_answer_links_each_marker_to_its_card_and_escapes_text():
     assert '<a class="cite" href="#src-2-1"' in html and "&#91;1&#93;</a>" in html
     assert "src-2-7" not in html  # a marker with no cited passage is not a link
     assert "<em>" not in html and "*" not in html  # neither HTML nor Markdown from article text acts
+
+
+def test_tooltips_need_no_entities_and_cards_show_the_title_once():
+    from rag.webapp import render_card
+
+    cited = passage()
+    titled = dataclasses.replace(cited, title="White House warns of 'full-scale' partnership",
+                                 text="White House warns of 'full-scale' partnership\n\nIran denied it.")
+    html_text = render_answer(make_answer(citations=[titled]), 1)
+    assert "White House warns of ’full-scale’ partnership" in html_text and "&#x27;" not in html_text
+    card = render_card(titled, [Claim("Iran denied it.", 1, titled.doc_id, titled.start + 47, titled.start + 62, 0.9)], 1)
+    body = card.split('class="src-text">')[1]
+    assert body.startswith("<mark>Iran denied it.</mark>") and "full-scale" not in body
+
+
+def test_a_source_that_is_not_given_says_so():
+    from rag.webapp import render_meta
+
+    assert render_meta(dataclasses.replace(passage(), source=None)).startswith("source not given")
 
 
 def test_abstention_is_a_notice_in_plain_words_not_a_score():
