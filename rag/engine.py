@@ -23,6 +23,14 @@ ANSWERERS = ("extractive", "llm")
 
 
 @dataclass(frozen=True)
+class ModelShape:
+    """What the index writer needs of a model when it embeds nothing (removals)."""
+
+    dimension: int
+    max_seq_length: int
+
+
+@dataclass(frozen=True)
 class AskEvent:
     """One step of a streamed answer: the passages found, a piece of generated text, or the final answer."""
 
@@ -54,12 +62,29 @@ def check_question(question: str) -> str:
 class RAG:
     """Cited question answering over an index folder. Safe to query from several threads."""
 
-    def __init__(self, index: Index, embedder: Embedder, index_dir: str | Path):
+    def __init__(self, index: Index, embedder: Embedder | None, index_dir: str | Path, *, model: str | None = None):
         self._index = index
-        self.embedder = embedder
+        self._embedder = embedder
+        self._model = model  # loaded on first use: listing or removing articles needs no model
+        self._model_lock = threading.Lock()
         self.index_dir = Path(index_dir)
         self.last_report: BuildReport | None = None
         self._write_lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use and checked against the index's vectors."""
+        if self._embedder is None:
+            with self._model_lock:
+                if self._embedder is None:
+                    embedder = Embedder.load(self._model)
+                    dimension = self._index.manifest["dimension"]
+                    if embedder.dimension != dimension:
+                        raise IndexMismatchError(
+                            f"model {embedder.name!r} gives {embedder.dimension}-d vectors but the index holds "
+                            f"{dimension}-d; rebuild with `rag build --rebuild --model ...`")
+                    self._embedder = embedder
+        return self._embedder
 
     # ------------------------------------------------------------ construction
 
@@ -99,12 +124,10 @@ class RAG:
                                  overlap_tokens if overlap_tokens is not None else built.overlap_tokens,
                                  embed_sentences=built.embed_sentences)
         index = open_index(index_dir, expected)
-        if embedder is None:
-            embedder = Embedder.load(None if built.model == DEFAULT_MODEL else built.model)
-        if embedder.dimension != manifest["dimension"]:
+        if embedder is not None and embedder.dimension != manifest["dimension"]:
             raise IndexMismatchError(f"model {embedder.name!r} gives {embedder.dimension}-d vectors but the index holds "
                                      f"{manifest['dimension']}-d; rebuild with `rag build --rebuild --model ...`")
-        return cls(index, embedder, index_dir)
+        return cls(index, embedder, index_dir, model=None if built.model == DEFAULT_MODEL else built.model)
 
     # ------------------------------------------------------------ queries
 
@@ -203,7 +226,9 @@ class RAG:
             unknown = sorted(set(doc_ids) - known)
             if unknown:
                 raise RagError(f"no indexed document has id {', '.join(map(repr, unknown))}; see `rag docs` for the ids")
-            report = write_index(self.index_dir, [], self.embedder, self._index.settings, keep_existing=True,
+            # Nothing is embedded: the vectors' shape is all the writer needs, so no model is loaded.
+            shape = self._embedder or ModelShape(self._index.manifest["dimension"], self._index.manifest["max_seq_length"])
+            report = write_index(self.index_dir, [], shape, self._index.settings, keep_existing=True,
                                  drop_doc_ids=set(doc_ids), progress=False)
             self._index = open_index(self.index_dir, self._index.settings)
         self.last_report = report

@@ -69,3 +69,19 @@ def test_user_errors_are_one_line_and_exit_non_zero(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: no index at")
     assert "Traceback" not in result.stderr
+
+
+MODEL_MODULES = "import sys; from rag.cli import main; code = main({argv!r}); " \
+                "print('LOADED' if {{'torch', 'sentence_transformers'}} & set(sys.modules) else 'NO MODEL', code)"
+
+
+def test_commands_that_need_no_model_load_none(index_copy):
+    # Listing, removing and refusing a bad question must not pay for torch and the model (seconds on a busy machine).
+    for argv in (["docs", "--index", str(index_copy)], ["ask", "x" * 5000, "--index", str(index_copy)],
+                 ["remove", "001_ef6f6a18ba0eff60", "--index", str(index_copy)]):
+        out = subprocess.run([sys.executable, "-c", MODEL_MODULES.format(argv=argv)], capture_output=True, text=True,
+                             cwd=REPO, timeout=120).stdout
+        assert "NO MODEL" in out, (argv, out)
+    docs = subprocess.run([sys.executable, "-m", "rag.cli", "docs", "--index", str(index_copy)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120).stdout
+    assert "001_ef6f6a18ba0eff60" not in docs and "003_0321a4552254fa38" in docs
