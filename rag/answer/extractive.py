@@ -1,8 +1,10 @@
 """The extractive answerer: quote the article sentences that answer, each cited [n], or abstain and say why.
 
 Sentences of the retrieved passages are scored against the question (cosine + term coverage + answer-type
-match, see `types`); the best non-redundant ones are quoted. Before that, a question naming a model number
-that no article mentions is refused (`terms`): "The articles do not mention S-300."
+match, see `types`); of the best non-redundant ones, the lead answers and the others are quoted only when
+they add something (question terms the lead lacks, another article's account, a year the question names).
+Before that, a question naming a model number that no article mentions is refused (`terms`): "The articles
+do not mention S-300."
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ MAX_SENTENCES = 4
 TYPED_SENTENCES = 3
 SELECTION_MARGIN = 0.2
 REDUNDANT_COSINE = 0.85
-LEAN_MODE = "terms+kind"
-IDF_COVERAGE = False
 
 
 @dataclass(frozen=True)
@@ -65,30 +65,11 @@ def content_terms(tokens: Sequence[str]) -> set[str]:
     return {t for t in tokens if t not in QUESTION_WORDS}
 
 
-def lexical_coverage(question_terms: set[str], sentence_terms: Sequence[set[str]],
-                     weights: dict[str, float] | None = None) -> np.ndarray:
-    """Share of the question's content terms that each sentence contains (weighted, e.g. by IDF, if given)."""
+def lexical_coverage(question_terms: set[str], sentence_terms: Sequence[set[str]]) -> np.ndarray:
+    """Fraction of the question's content terms that each sentence contains."""
     if not question_terms:
         return np.zeros(len(sentence_terms), dtype=np.float32)
-    weight = {t: (weights or {}).get(t, 1.0) for t in question_terms}
-    total = sum(weight.values()) or 1.0
-    return np.array([sum(weight[t] for t in question_terms & terms) / total for terms in sentence_terms],
-                    dtype=np.float32)
-
-
-def idf_weights(index, terms: set[str]) -> dict[str, float]:
-    """BM25's inverse document frequency of each term in the index (terms it lacks get the highest)."""
-    bm25 = index.bm25
-    if bm25 is None:
-        return {}
-    n = float(bm25.scores["num_docs"])
-    indptr = bm25.scores["indptr"]
-    out = {}
-    for term in terms:
-        t = bm25.vocab_dict.get(term)
-        df = float(indptr[t + 1] - indptr[t]) if t is not None and t + 1 < len(indptr) else 0.0
-        out[term] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
-    return out
+    return np.array([len(question_terms & terms) / len(question_terms) for terms in sentence_terms], dtype=np.float32)
 
 
 def unknown_term_rate(question_terms: set[str], vocabulary) -> float:
@@ -140,16 +121,17 @@ def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_se
 
 
 def lean_claims(chosen: Sequence[int], type_match: np.ndarray, terms: Sequence[set[str]], question_terms: set[str],
-                articles: Sequence[str], *, typed: bool, mode: str = "terms") -> list[int]:
+                articles: Sequence[str], *, typed: bool) -> list[int]:
     """The sentences to quote, from those chosen: the lead answers, the rest add something.
 
     The lead is the first chosen sentence that holds the kind of answer asked (when the question asks for
-    one). Another chosen sentence is kept when it holds question terms none before it holds, or (mode
-    "terms+kind") when it holds the kind of answer asked and comes from an article not yet quoted: a second
-    official who said the same thing, a second account.
+    one). Another chosen sentence is kept when it holds question terms none before it holds, or, for a question
+    asking for a kind of answer, when it holds one and comes from an article not yet quoted (a second official
+    who said the same thing, a second account). Chosen on dev: key facts 0.659 -> 0.610, claim precision 0.329
+    -> 0.439, 3.2 -> 2.0 sentences per single-fact answer (eval/EXPERIMENTS.md).
     """
-    if not chosen or mode == "all" or (mode == "typed" and not typed):
-        return list(chosen)
+    if not chosen:
+        return []
     lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
     out = [lead]
     covered = set(terms[lead])
@@ -157,7 +139,7 @@ def lean_claims(chosen: Sequence[int], type_match: np.ndarray, terms: Sequence[s
     for i in chosen:
         if i == lead:
             continue
-        other_account = mode in ("terms+kind", "typed") and typed and type_match[i] and articles[i] not in quoted
+        other_account = typed and type_match[i] and articles[i] not in quoted
         if (question_terms & terms[i]) - covered or other_account:
             out.append(i)
             covered |= terms[i]
@@ -272,7 +254,7 @@ class RankedSentences:
 
 
 def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
-                   max_sentences: int = MAX_SENTENCES, lean: str = LEAN_MODE) -> RankedSentences:
+                   max_sentences: int = MAX_SENTENCES) -> RankedSentences:
     """Score every sentence of the passages against the question and choose the answer sentences."""
     from ..index import bm25_tokenize
 
@@ -287,7 +269,7 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     tokenized = bm25_tokenize([question, capitals_as_countries(question)]
                               + [with_question_places(c.text, partners) for c in candidates], ids=False)
     terms = content_terms(tokenized[0])
-    coverage = lexical_coverage(terms, [set(t) for t in tokenized[2:]], idf_weights(index, terms) if IDF_COVERAGE else None)
+    coverage = lexical_coverage(terms, [set(t) for t in tokenized[2:]])
     slot = expected_slot(question)
     type_match = answer_type_matches(slot, question, [c.text for c in candidates])
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
@@ -295,7 +277,7 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
                               sources=[passages[c.passage_index].doc_id for c in candidates])
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
     quoted = lean_claims(chosen, type_match, [set(t) for t in tokenized[2:]], terms,
-                         [passages[c.passage_index].doc_id for c in candidates], typed=slot is not None, mode=lean)
+                         [passages[c.passage_index].doc_id for c in candidates], typed=slot is not None)
     quoted = with_named_years(quoted, scores, [passages[c.passage_index].published for c in candidates],
                               years_named(question))
     return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
