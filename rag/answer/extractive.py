@@ -21,6 +21,8 @@ from ..retrieval import Passage, years_named
 from .model import ABSTAIN_TEXT, Answer, Claim, explain
 from .terms import missing_model_numbers, model_numbers
 from .types import Slot, expected_slot, fills_slot
+from .words import QUESTION_WORDS
+
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
 DEFAULT_ABSTAIN_THRESHOLD = 0.163
 LEXICAL_WEIGHT = 0.3
@@ -48,11 +50,6 @@ class Candidate:
 
 
 # ---------------------------------------------------------------- scoring math (pure)
-
-# Stemmed words that shape a question but say nothing about its topic.
-QUESTION_WORDS = frozenset({"did", "doe", "do", "mani", "much", "kind", "sort", "type", "name", "accord", "articl",
-                            "say", "said", "happen", "tell", "describ", "mention", "which", "what", "whose", "whi",
-                            "where", "when", "who", "whom", "how"})
 
 
 def answer_type_matches(slot: Slot | None, question: str, sentences: Sequence[str]) -> np.ndarray:

@@ -14,6 +14,13 @@ from functools import lru_cache
 from ..gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
                         country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
 from ..text import possessor
+from .words import (ACTOR_MODIFIERS, ADJECTIVE_ROLES, ADVERBS, AFFILIATION_CONNECTORS, AREA_NOUNS, AUX_WORDS,
+                    AUXILIARIES, BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS, COMMENTATOR_ROLES, CURRENCY,
+                    DURATION, FACILITY_NOUNS, FOCUS_STOPWORDS, FRACTION_WORDS, FUNCTION_WORDS, GENERIC_ROLES,
+                    GOVERNMENT_WORDS, IRREGULAR_ACTIONS, IRREGULAR_VERBS, LENGTH, MASS, NAME_PARTICLES,
+                    NUMBER_WORDS, ORGANIZATION_WORDS, PAST_ONLY_WORDS, PEOPLE, PERSON_ROLES, PHRASE_WORDS,
+                    PLACE_PREPOSITIONS, PRESENT_TENSE_VERBS, RESPONSE_NOUNS, ROLE_GROUPS, SHARE, SPEECH_VERBS,
+                    SPEED, TIME_PREPOSITIONS, VERB_ENDINGS, WIDE_REGIONS)
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name", "response")
 
@@ -37,41 +44,21 @@ class Slot:
 _TOKEN_RE = re.compile(r"[$€£%]|[^\W_]+(?:[-.,'’/][^\W_]+)*")
 _YEAR_RE = re.compile(r"^(?:1[89]|20)\d\d$")
 _NUMERAL_RE = re.compile(r"^\d[\d,.]*$")
-NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
-    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
-    "million millions billion billions dozen dozens several few couple".split())
-_AUXILIARIES = ("has|have|had|did|do|does|is|are|was|were|will|would|can|could|should|might|may|must|"
-                "been|be|being")
-_AUX_WORDS = frozenset(_AUXILIARIES.split("|"))
-_FOCUS_STOPWORDS = frozenset({"of", "the", "a", "an", "per", "in", "on", "at", "for", "to", "from", "by", "with",
-                              "and", "or", "that", "which", "its", "their", "his", "her"})
+_AUXILIARIES = "|".join(AUXILIARIES)
 _COUNT_WINDOW = 4  # a number counts a noun it precedes by at most this many words ("four Russian cargo ships")
 _UNIT_WINDOW = 2  # a measure's unit follows its number closely ("75 miles", "120 kilometers")
 _NAME_WINDOW = 4  # a name stands close to the thing it names ("the Shahed-136 attack drones")
 
-CURRENCY = frozenset({"$", "€", "£", "dollar", "dollars", "usd", "euro", "euros", "ruble", "rubles", "rouble",
-                      "roubles", "rial", "rials", "pound", "pounds", "yuan"})
 _MONEY_QUESTION_RE = re.compile(
     # "How much did Russia pay…" asks for money; "How much oil does Iran sell…" asks for an amount of oil.
     r"\bhow much (?:money|cash|funding)\b|\bhow much\s+(?:" + _AUXILIARIES + r")\b.*\b(?:pay|paid|pays|cost|costs|"
     r"price|spend|spent|worth|fund|funded|sell|sold|buy|bought|money|charge|charged|dollars?)\b|\bwhat (?:is|was|were|are) the (?:price|cost|value)\b")
-# Unit stems by dimension; a measure question names its dimension with one of the keys.
-_LENGTH = ("mile", "kilomet", "km", "meter", "metr", "feet", "foot", "ft", "yard", "nautic")
-_MASS = ("kg", "kilogram", "pound", "lb", "lbs", "ton", "tonn", "gram")
-_SPEED = ("mph", "kph", "km/h", "knot", "mach")
-_DURATION = ("second", "minut", "hour", "day", "week", "month", "year", "decad")
-_PEOPLE = ("peopl", "resid", "inhabit", "citizen", "million", "billion", "thousand")
-_SHARE = ("percent", "%")
-# Answers to "what percentage/share" that need no number: "half of", "two-thirds", "a quarter".
-FRACTION_WORDS = frozenset({"half", "halves", "third", "thirds", "quarter", "quarters", "two-thirds",
-                            "three-quarters", "one-third", "one-quarter", "majority", "minority"})
 _DIMENSIONS = {
-    "range": _LENGTH, "distanc": _LENGTH, "far": _LENGTH, "length": _LENGTH, "long": _LENGTH + _DURATION,
-    "altitud": _LENGTH, "high": _LENGTH, "tall": _LENGTH, "deep": _LENGTH, "wide": _LENGTH,
-    "weight": _MASS, "heavi": _MASS, "heavy": _MASS, "payload": _MASS,
-    "speed": _SPEED, "fast": _SPEED, "durat": _DURATION, "popul": _PEOPLE,
-    "percentag": _SHARE, "percent": _SHARE, "share": _SHARE, "proportion": _SHARE, "fraction": _SHARE,
+    "range": LENGTH, "distanc": LENGTH, "far": LENGTH, "length": LENGTH, "long": LENGTH + DURATION,
+    "altitud": LENGTH, "high": LENGTH, "tall": LENGTH, "deep": LENGTH, "wide": LENGTH,
+    "weight": MASS, "heavi": MASS, "heavy": MASS, "payload": MASS,
+    "speed": SPEED, "fast": SPEED, "durat": DURATION, "popul": PEOPLE,
+    "percentag": SHARE, "percent": SHARE, "share": SHARE, "proportion": SHARE, "fraction": SHARE,
 }
 _MEASURE_QUESTION_RE = re.compile(
     r"\bwhat (percentage|percent|share|proportion|fraction)\b|"
@@ -94,88 +81,26 @@ _RATE_RE = re.compile(r"(?<!\bwithin )(?<!\bin )(?<!\bfor )(?<!\bover )(?<!\baft
 # In an answer, an adjective says it too ("annual output of 6,000 drones"); in a question it may only qualify
 # the noun ("How many people attended the annual summit?").
 _RATE_ADJECTIVE_RE = re.compile(r"\b(?:annual|monthly|weekly|daily|hourly)\b", re.I)
-# Weekdays and months (AP abbreviations too) follow prepositions as places do ("on Thursday", "in Sept.") but
-# name no place, and follow "said" as names do ("the ministry said Thursday").
-_CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-                             "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                             "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-                             "oct", "nov", "dec"})
 # "When is the next round scheduled?" looks ahead, so "recently" or "two years ago" cannot answer it; "When did
 # Iran announce plans to…" or "When was the next round held?" do not. Only these five past-only words are
 # filtered: "last week" or "in 2019" still pass.
 _FUTURE_QUESTION_RE = re.compile(r"\b(?:will|next|scheduled|upcoming|expected to|plans? to|going to|set to|due to)\b")
 _PAST_AUXILIARY_RE = re.compile(r"\b(?:did|was|were|had|has|have)\b")
-_PAST_ONLY_WORDS = frozenset({"ago", "yesterday", "earlier", "recently", "since"})
 _MAY_RE = re.compile(r"\b(?:in|on|since|until|by|early|late|mid-?)\s+May\b|\bMay\s+\d")  # the month, not "may"
-# Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
-PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
-                "general", "commander", "officer", "official", "director", "chief", "leader", "writer", "author",
-                "reporter", "journalist", "analyst", "diplomat", "ambassador", "envoy", "senator", "adviser", "advisor",
-                "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator",
-                "expert", "fellow", "researcher", "professor", "scholar")
 _ROLE_QUESTION_RE = re.compile(
     r"^(?:(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,4}?|"
     r"who (?:is|was|are|were) (?:the\s+)?(?:(?!(?:that|which|who|whom|whose)\b)[\w.'’-]+\s+){0,6}?)"
     r"(" + "|".join(PERSON_ROLES) + r")(s?)\b(?:\s+([\w'’-]+))?")
-# After a singular role noun, these words show it is the subject asked about ("Which analyst said…"),
-# not an adjective ("What official reason…", "What chief concern…").
-_ADJECTIVE_ROLES = frozenset({"official", "general", "chief"})
-_VERB_ENDINGS = ("ed", "es")
-_IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "made", "led", "leads", "ran", "told",
-                              "wrote", "sent", "saw", "came", "went", "became", "held", "won", "left", "put",
-                              "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
-# Roles of people who comment from outside government; a name given with its outlet or institute holds them.
-_COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
-                      "author", "journalist", "reporter")
-# Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
-# and a generic role ("Which U.S. officials…") is answered by anyone but a commentator (see _role_fits).
-_ROLE_GROUPS = (("chief", "director", "head", "leader"),
-                ("minister", "secretary", "diplomat", "ambassador", "envoy"),
-                ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
-                ("general", "commander", "officer"),
-                _COMMENTATOR_ROLES,
-                ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
-_GENERIC_ROLES = ("official",)
-# Nouns naming a place below country level: "In which French city…" asks for a place's name.
-CITY_NOUNS = ("city", "cities", "town", "towns", "village", "villages", "capital")
-AREA_NOUNS = ("province", "region", "oblast", "district", "island")
 SETTLEMENT_NOUNS = CITY_NOUNS + AREA_NOUNS + ("location",)
-# Facilities are named together with their noun ("Hmeimim air base", "port of Bandar Abbas"), never by "in X" alone.
-FACILITY_NOUNS = ("base", "airbase", "airfield", "port", "shipyard")
 PLACE_NOUNS = SETTLEMENT_NOUNS + FACILITY_NOUNS
 _PLACE_QUESTION_RE = re.compile(
     r"^(?:(?:in|at|from|to|near|through|via|into|across|over|on)\s+)?"
     r"(?:which|what)\s+(?:(?!(?:" + _AUXILIARIES + r")\b)[\w.'’-]+\s+){0,3}?"
     r"(" + "|".join(PLACE_NOUNS) + r")(?:s|es)?\b|^where\b(?!.*\bstands?\b)")
-# After "in", these name a continent or a part of the world, not a city or a province.
-_WIDE_REGIONS = frozenset({"europe", "asia", "africa", "america", "americas", "antarctica", "oceania", "eurasia",
-                           "middle", "east", "west", "north", "south"})
-_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "into", "around", "on", "from", "by"})
-SPEECH_VERBS = frozenset({"said", "says", "say", "told", "tells", "stated", "states", "described", "called",
-                          "labeled", "labelled", "termed", "warned", "noted", "added", "argued", "claimed",
-                          "dismissed", "denied", "rejected", "insisted", "declared", "announced", "responded",
-                          "replied", "stressed", "emphasized", "repeated", "wrote", "explained", "elaborated",
-                          "remarked", "asserted", "according", "confirmed", "acknowledged", "admitted",
-                          "observed", "commented", "suggested", "cautioned", "contended", "predicted", "opined"})
 # Words read as verbs after a subject: auxiliaries, verbs of saying ("according" too) and common irregular forms.
-_KNOWN_VERBS = _AUX_WORDS | SPEECH_VERBS | _IRREGULAR_VERBS
-# Last words of organizations' and outlets' names: "the State Department said" names no person.
-ORGANIZATION_WORDS = frozenset({
-    "department", "ministry", "house", "agency", "council", "corps", "guard", "guards", "army", "navy", "force",
-    "forces", "command", "committee", "office", "union", "nations", "government", "administration", "parliament",
-    "senate", "congress", "treasury", "court", "bank", "company", "group", "institute", "university", "center",
-    "centre", "foundation", "commission", "bureau", "service", "services", "kremlin", "pentagon", "post", "times",
-    "press", "presse", "news", "journal", "caller", "reuters", "xinhua", "tass", "irna", "telegraph", "guardian",
-    "network", "television", "radio", "organization", "organisation", "alliance", "coalition", "party", "industries",
-    "corporation", "sea", "ocean", "strip", "bay", "gulf", "labs", "technologies", "republic", "kingdom", "federation",
-    "zone", "watch", "operations"})
+_KNOWN_VERBS = AUX_WORDS | SPEECH_VERBS | IRREGULAR_VERBS
 _TITLE_WINDOW = 4  # "Iran's foreign minister Hossein Amir-Abdollahian": the country within 4 words before a name
 _APPOSITION_WINDOW = 7  # "John Kirby, a White House national security spokesman": the role within 6 words
-_NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
-# Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
-_FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "this", "that", "these", "those", "and",
-                             "but", "as", "by", "with", "from", "to", "after", "before", "during", "when", "while",
-                             "it", "its", "he", "she", "they", "we", "i", "his", "her", "their", "our"})
 
 
 # "How did the Kremlin respond to the accusation?" asks what the Kremlin said or did: a sentence that only
@@ -189,37 +114,10 @@ _RESPONSE_QUESTION_RES = (
     re.compile(r"^what (?:was|is|were|are|has been|have been) the (?:response|reaction|reply|answer) (?:of|from) "
                r"(.+?)(?: to\b|[?,;]|$)", re.I),
 )
-# After these, a name is the object of a phrase ("to Russia for use…"), not the one acting.
-_PHRASE_WORDS = frozenset({"of", "to", "for", "from", "in", "on", "at", "by", "with", "against", "into", "over",
-                           "about", "toward", "towards", "than", "that", "which", "who"})
-# Present-tense verbs that news puts before an object ("Britain accuses Iran of…"); past tenses end in -ed.
-_PRESENT_TENSE_VERBS = frozenset({"says", "denies", "rejects", "dismisses", "calls", "vows", "warns", "insists",
-                                  "responds", "reacts", "threatens", "condemns", "blames", "refuses", "declines",
-                                  "argues", "claims", "maintains", "accuses", "plans", "promises", "slams", "blasts",
-                                  "urges", "tells", "states", "stresses", "demands", "denounces", "criticizes",
-                                  "criticises", "welcomes", "announces", "pledges", "expels", "summons", "launches",
-                                  "strikes", "hits", "retaliates", "admits", "confirms", "acknowledges"})
-# Past tenses of acts a response may be, beyond _IRREGULAR_VERBS ("Ukrainian air defenses shot down…").
-_IRREGULAR_ACTIONS = frozenset({"struck", "hit", "shot", "fought", "built", "began", "brought", "bought", "sold",
-                                "froze", "drew", "threw", "cut", "broke", "chose", "withdrew", "sought", "paid"})
-_RESPONSE_NOUNS = frozenset({"response", "reaction", "reply", "answer", "denial", "statement", "rebuttal",
-                             "retaliation", "rebuke", "condemnation", "comment", "criticism", "protest", "warning"})
 # Attribution after a quote or a comma: "…,” said the Kremlin." / "…, according to Iranian state media."; the
 # speaker is the noun phrase that follows (see _actor_phrase_end).
 _ATTRIBUTION_RE = re.compile(r"(?:[”\",]\s*(?:said|says|added|wrote)|\baccording to)\s+", re.I)
-# Words that may stand between an actor and its verb, besides names, roles and organizations ("Iranian state media",
-# "Iran's foreign ministry spokesman").
-_ACTOR_MODIFIERS = frozenset({"foreign", "defense", "defence", "interior", "state", "military", "national", "security",
-                              "supreme", "prime", "deputy", "senior", "top", "vice", "armed", "air", "naval",
-                              "revolutionary", "intelligence", "media", "embassy", "mission", "authorities",
-                              "leadership", "regime", "troops", "soldiers", "units", "defenses", "defences",
-                              "diplomats", "officials", "government"})
 _QUOTED_RE = re.compile(r"“[^“”]*”|\"[^\"]*\"")
-_ADVERBS = frozenset({"also", "already", "still", "now", "again", "recently", "earlier", "later", "then", "too",
-                      "swiftly", "quickly", "not", "never", "initially", "previously", "since"})
-# A clause these open gives the background of the news, not an actor's response to it.
-_BACKGROUND_CONJUNCTIONS = frozenset({"as", "because", "since", "if", "unless", "whereas"})
-_TIME_PREPOSITIONS = frozenset({"on", "for", "in", "last", "this", "early", "late", "earlier", "over", "within"})
 
 
 def _stem(word: str) -> str:
@@ -232,9 +130,9 @@ def _stem(word: str) -> str:
 
 _PLACE_STEMS = frozenset(_stem(n) for n in PLACE_NOUNS)
 _ROLE_STEMS = frozenset(_stem(r) for r in PERSON_ROLES)
-_COMMENTATOR_STEMS = frozenset(_stem(r) for r in _COMMENTATOR_ROLES)
-_ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in _ROLE_GROUPS)
-_GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in _GENERIC_ROLES)
+_COMMENTATOR_STEMS = frozenset(_stem(r) for r in COMMENTATOR_ROLES)
+_ROLE_GROUP_STEMS = tuple(frozenset(_stem(r) for r in group) for group in ROLE_GROUPS)
+_GENERIC_ROLE_STEMS = frozenset(_stem(r) for r in GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(_stem(n) for n in FACILITY_NOUNS)
 _CITY_STEMS = frozenset(_stem(n) for n in CITY_NOUNS)
 _AREA_STEMS = frozenset(_stem(n) for n in AREA_NOUNS)
@@ -263,7 +161,7 @@ def expected_slot(question: str) -> Slot | None:
     count = re.search(r"\bhow many\s+(.+?)(?:\s+(?:" + _AUXILIARIES + r")\b|[?,;]|$)", q)
     if count:
         counted = _RATE_RE.sub(" ", count.group(1))  # "drones per year" counts drones, not years
-        focus = [_stem(w) for w in tokens(counted)[:5] if w.lower() not in _FOCUS_STOPWORDS]
+        focus = [_stem(w) for w in tokens(counted)[:5] if w.lower() not in FOCUS_STOPWORDS]
         return Slot("count", focus=frozenset(focus), rate=rate)
     measure = _MEASURE_QUESTION_RE.search(q)
     if measure:
@@ -271,7 +169,7 @@ def expected_slot(question: str) -> Slot | None:
         units = next((u for key, u in _DIMENSIONS.items() if dimension.startswith(key) or key.startswith(dimension)),
                      ())
         if dimension == "long" and re.search(r"\bhow long (?:did|does|do|has|have|had|will|would|can|could)\b", q):
-            units = _DURATION  # "How long did they train?" asks for a time, "How long is the runway?" may not
+            units = DURATION  # "How long did they train?" asks for a time, "How long is the runway?" may not
         return Slot("measure", units=frozenset(units))
     names = re.search(r"\bwhat (?:is|are|was|were) the names? of\b(.*)", q)
     role = _ROLE_QUESTION_RE.search(q)
@@ -297,9 +195,9 @@ def expected_slot(question: str) -> Slot | None:
 def _role_is_asked(match: re.Match) -> bool:
     """True when the role noun heads the question's subject: plural, last, or followed by a verb."""
     role, plural, following = match.group(1), match.group(2), match.group(3)
-    if role not in _ADJECTIVE_ROLES or plural or not following or match.group(0).startswith("who"):
+    if role not in ADJECTIVE_ROLES or plural or not following or match.group(0).startswith("who"):
         return True
-    return (following in _KNOWN_VERBS or following.endswith(_VERB_ENDINGS)
+    return (following in _KNOWN_VERBS or following.endswith(VERB_ENDINGS)
             or following in ("who", "that", "whose", "of", "at", "in", "for"))
 
 
@@ -308,11 +206,11 @@ def _named_thing(words: list[str]) -> list[str]:
     thing: list[str] = []
     for word in words:
         lower = word.lower()
-        if lower in _FOCUS_STOPWORDS and not thing:
+        if lower in FOCUS_STOPWORDS and not thing:
             continue  # "the", "its" before the phrase
         if (word[:1].isupper() or lower in NUMBER_WORDS) and not thing:
             continue  # "four Russian cargo ships": leading numbers and demonyms qualify, they do not name
-        if word[:1].isupper() or lower in _FOCUS_STOPWORDS or lower.endswith(("ing", "ed")) or lower in _AUX_WORDS:
+        if word[:1].isupper() or lower in FOCUS_STOPWORDS or lower.endswith(("ing", "ed")) or lower in AUX_WORDS:
             break  # the phrase ends where a name, a preposition or a verb begins
         thing.append(word)
     return thing
@@ -374,7 +272,7 @@ def _has_measure(words: list[str], units: frozenset[str]) -> bool:
 
 def _is_capitalized(word: str) -> bool:
     return (word[:1].isupper() and not word.isupper() and not word.endswith(("'s", "’s"))
-            and word.lower() not in _FUNCTION_WORDS)
+            and word.lower() not in FUNCTION_WORDS)
 
 
 def _name_runs(words: list[str]) -> list[tuple[int, int]]:
@@ -382,12 +280,12 @@ def _name_runs(words: list[str]) -> list[tuple[int, int]]:
     runs, start = [], None
     for i, word in enumerate(words + [""]):
         capitalized = _is_capitalized(word)
-        if capitalized or (start is not None and word.lower() in _NAME_PARTICLES):
+        if capitalized or (start is not None and word.lower() in NAME_PARTICLES):
             start = i if start is None else start
             continue
         if start is not None:
             end = i
-            while end > start and words[end - 1].lower() in _NAME_PARTICLES:
+            while end > start and words[end - 1].lower() in NAME_PARTICLES:
                 end -= 1
             if end - start >= 2:
                 runs.append((start, end))
@@ -406,7 +304,7 @@ def _person_names(words: list[str], clauses: list[int] | None = None
     clauses ("Iran's foreign minister Hossein…", "Ned Price, the U.S. spokesman,"); without them, none."""
     names = []
     for start, end in _capitalized_spans(words):
-        if all(w.lower() in _CALENDAR_WORDS for w in words[start:end]):
+        if all(w.lower() in CALENDAR_WORDS for w in words[start:end]):
             continue  # "the ministry said Thursday"
         roles = [i for i in range(start, end) if _is_role(words[i])]
         first = roles[-1] + 1 if roles else start  # "CIA Director William Burns" -> "William Burns"
@@ -458,15 +356,6 @@ def _person_names(words: list[str], clauses: list[int] | None = None
 
 
 _AFFILIATION_WINDOW = 8  # "of the Institute for the Study of War" is about as long as they get
-_AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
-# Words that make an affiliation a government, a state body or a meeting, not an outlet or an institute.
-_GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "embassy", "government", "republic",
-                               "administration", "parliament", "senate", "congress", "treasury", "command", "army",
-                               "navy", "forces", "corps", "guards", "agency", "nations", "commission", "conference",
-                               "forum", "summit",
-                               # acronyms of state and intergovernmental bodies, which read like a think tank's
-                               "iaea", "nsc", "nato", "un", "eu", "irgc", "cia", "fbi", "nsa", "fsb", "svr", "gru",
-                               "mossad", "idf", "opec"})
 _GOVERNMENT_PHRASES = tuple(INSTITUTION_COUNTRIES) + ("security council",)
 # After a name and its outlet, "reported" is a person's report ("Farnaz Fassihi of The New York Times reported");
 # it is no verb of saying elsewhere, since agencies report too ("AFP reported").
@@ -479,7 +368,7 @@ def _is_government(words: list[str]) -> bool:
     Affairs Council")."""
     lower = [possessor(w) for w in words]
     joined = " ".join(lower)
-    if set(lower) & _GOVERNMENT_WORDS or joined.endswith(_GOVERNMENT_PHRASES):
+    if set(lower) & GOVERNMENT_WORDS or joined.endswith(_GOVERNMENT_PHRASES):
         return True
     return (joined in country_and_capital_names()  # "from Tehran"
             or bool(countries_named(words)) and not set(lower) & ORGANIZATION_WORDS)
@@ -495,9 +384,9 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
     last = first
     while last < min(len(words), first + _AFFILIATION_WINDOW):
         word = words[last].lower()
-        capitalized = words[last][:1].isupper() and word not in _CALENDAR_WORDS  # "of RUSI on Tuesday said"
-        connector = last > first and (word in _AFFILIATION_CONNECTORS or (
-            word == "the" and words[last - 1].lower() in _AFFILIATION_CONNECTORS))  # "Institute for the Study of War"
+        capitalized = words[last][:1].isupper() and word not in CALENDAR_WORDS  # "of RUSI on Tuesday said"
+        connector = last > first and (word in AFFILIATION_CONNECTORS or (
+            word == "the" and words[last - 1].lower() in AFFILIATION_CONNECTORS))  # "Institute for the Study of War"
         if not (capitalized or connector):
             break
         last += 1
@@ -510,9 +399,9 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
         # with no verb of its own, stands before the verb (known verbs only, not _is_verb_like: "Virginia-based")
         said_at = next((j for j in range(verb + 1, min(len(rest), verb + _APPOSITION_WINDOW + 1))
                         if rest[j] in _AFFILIATION_VERBS), None)
-        if said_at is not None and not any(w in _KNOWN_VERBS or w in _PRESENT_TENSE_VERBS for w in rest[verb: said_at]):
+        if said_at is not None and not any(w in _KNOWN_VERBS or w in PRESENT_TENSE_VERBS for w in rest[verb: said_at]):
             verb = said_at
-    while verb < len(rest) and rest[verb] in _AUX_WORDS:
+    while verb < len(rest) and rest[verb] in AUX_WORDS:
         verb = _skip_adverbials(rest, verb + 1)  # "of RUSI has argued", "of CNA on Tuesday also said"
     said = said_before or (verb < len(rest) and rest[verb] in _AFFILIATION_VERBS)
     return words[first:last] if last > first and said else []
@@ -523,7 +412,7 @@ def _title_before(words: list[str], start: int, clauses: list[int]) -> list[str]
     function word or a comma ("On a visit to Turkey, spokesman Nasser Kanaani" has no country)."""
     first = start
     while (first > max(0, start - _TITLE_WINDOW) and clauses[first - 1] == clauses[start]
-           and words[first - 1].lower() not in SPEECH_VERBS and words[first - 1].lower() not in _FUNCTION_WORDS):
+           and words[first - 1].lower() not in SPEECH_VERBS and words[first - 1].lower() not in FUNCTION_WORDS):
         first -= 1
     return words[first:start]
 
@@ -555,7 +444,7 @@ def _is_organization(name: list[str]) -> bool:
     """A run that names an organization or a place, not a person ("State Department", "White House", "Iran")."""
     joined = " ".join(possessor(w) for w in name)
     return (possessor(name[-1]) in ORGANIZATION_WORDS or joined in country_and_capital_names()
-            or joined in demonym_countries() or possessor(name[-1]) in _WIDE_REGIONS)
+            or joined in demonym_countries() or possessor(name[-1]) in WIDE_REGIONS)
 
 
 def _role_fits(titles: frozenset[str], asked: frozenset[str]) -> bool:
@@ -597,7 +486,7 @@ def _has_new_name_near(words: list[str], question_words: frozenset[str], thing: 
         model_number = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)  # "Shahed-136"
         # A sentence's first word is capitalized anyway; months and weekdays are capitalized but name no thing.
         proper = model_number or (word[:1].isupper() and i > 0 and not _TEMPORAL_RE.fullmatch(word))
-        if (not proper or word.lower() in _FUNCTION_WORDS or possessor(word) in places
+        if (not proper or word.lower() in FUNCTION_WORDS or possessor(word) in places
                 or _named_in_question(word, question_words)):
             continue
         if thing.intersection(stems[max(0, i - _NAME_WINDOW): i + 1 + _NAME_WINDOW]):
@@ -619,8 +508,8 @@ def _has_new_place(words: list[str], question_words: frozenset[str], asked: froz
     facility, below_country = kind == "facility", kind != "any"
     lower = [possessor(w) for w in words]
     for i, word in enumerate(words):
-        if (not word[:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in demonym_countries()
-                or lower[i] in _CALENDAR_WORDS or _named_in_question(word, question_words)):
+        if (not word[:1].isupper() or lower[i] in FUNCTION_WORDS or lower[i] in demonym_countries()
+                or lower[i] in CALENDAR_WORDS or _named_in_question(word, question_words)):
             continue
         if not asked and _MADE_IN_RE.match(word):
             return True  # "Where are the drones made?" - "Iranian-made drones"
@@ -634,8 +523,8 @@ def _has_new_place(words: list[str], question_words: frozenset[str], asked: froz
         before_place_noun = bool(after) and (after[0] in nouns or (after[0] in ("air", "naval") and after[1:2]
                                                                     and after[1] in nouns))
         of_place_noun = len(before) >= 2 and before[-1] == "of" and _stem(before[-2]) in nouns  # "city of Isfahan"
-        after_preposition = (not facility and i > 0 and bool(before) and before[-1] in _PLACE_PREPOSITIONS
-                             and lower[i] not in _WIDE_REGIONS)  # "in Copenhagen", not "in Europe"
+        after_preposition = (not facility and i > 0 and bool(before) and before[-1] in PLACE_PREPOSITIONS
+                             and lower[i] not in WIDE_REGIONS)  # "in Copenhagen", not "in Europe"
         if before_place_noun or of_place_noun or after_preposition:
             return True
     return False
@@ -661,7 +550,7 @@ def _names_a_country(lower: list[str], i: int) -> bool:
 def _actor_at(words: list[str], lower: list[str], i: int) -> tuple[frozenset[str], int]:
     """The actors that the capitalized words from i on name, and how many words they take: a country by name,
     capital, demonym or institution ("Kremlin" -> russia), or any other capitalized word itself ("NATO")."""
-    if not words[i][:1].isupper() or lower[i] in _FUNCTION_WORDS or lower[i] in _CALENDAR_WORDS:
+    if not words[i][:1].isupper() or lower[i] in FUNCTION_WORDS or lower[i] in CALENDAR_WORDS:
         return frozenset(), 0
     country, taken = country_span(lower, i)
     if not country:
@@ -685,7 +574,7 @@ def actor_refs(words: list[str]) -> frozenset[str]:
 
 
 def _is_verb_like(word: str) -> bool:
-    return (word in _KNOWN_VERBS or word in _PRESENT_TENSE_VERBS or word in _IRREGULAR_ACTIONS
+    return (word in _KNOWN_VERBS or word in PRESENT_TENSE_VERBS or word in IRREGULAR_ACTIONS
             or (len(word) > 4 and word.endswith("ed")))
 
 
@@ -694,7 +583,7 @@ def _actor_phrase_end(words: list[str], lower: list[str], i: int) -> int:
     modifiers ("…foreign ministry spokesman Nasser Kanaani", "…commerce ministry", "…and Britain"). Any other
     word ends it: "Ukraine's allies", "a Russian oil tanker"."""
     def fits(j: int) -> bool:
-        return (_is_role(words[j]) or lower[j] in ORGANIZATION_WORDS or lower[j] in _ACTOR_MODIFIERS
+        return (_is_role(words[j]) or lower[j] in ORGANIZATION_WORDS or lower[j] in ACTOR_MODIFIERS
                 or _is_capitalized(words[j]) or words[j].isupper()
                 or (lower[j] == "and" and j + 1 < len(words) and _is_capitalized(words[j + 1])))
 
@@ -714,9 +603,9 @@ def _skip_adverbials(lower: list[str], i: int) -> int:
     """The index after adverbs and short time phrases that wire style puts between a subject and its verb: "Iran
     on Thursday stepped up…", "Russia for months has engaged…", "Moscow formally denied…"."""
     while i < len(lower):
-        if lower[i] in _ADVERBS or (lower[i].endswith("ly") and len(lower[i]) > 4):
+        if lower[i] in ADVERBS or (lower[i].endswith("ly") and len(lower[i]) > 4):
             i += 1
-        elif lower[i] in _TIME_PREPOSITIONS and i + 1 < len(lower) and _TEMPORAL_RE.fullmatch(lower[i + 1]):
+        elif lower[i] in TIME_PREPOSITIONS and i + 1 < len(lower) and _TEMPORAL_RE.fullmatch(lower[i + 1]):
             i += 2
             while i < len(lower) and (lower[i][:1].isdigit() or _TEMPORAL_RE.fullmatch(lower[i])):
                 i += 1  # "on Sept. 7", "in recent weeks"
@@ -733,13 +622,13 @@ def _speaks_after(lower: list[str], i: int, *, possessive: bool, proper_noun: bo
         return False
     word = lower[i]
     # After a possessive comes a noun ("Russia's supposed deal…"), unless it is the response itself.
-    if word in _RESPONSE_NOUNS:
+    if word in RESPONSE_NOUNS:
         return True
     if possessive:
         return False
     # After a demonym, a word in -s is a noun ("Iranian nationals"); after a name, a verb ("China slams").
     return _is_verb_like(word) or (proper_noun and len(word) > 3 and word.endswith("s") and not word.endswith("ss")
-                                   and word not in _FUNCTION_WORDS and word not in ORGANIZATION_WORDS)
+                                   and word not in FUNCTION_WORDS and word not in ORGANIZATION_WORDS)
 
 
 def _is_agent(lower: list[str], before: int) -> bool:
@@ -750,7 +639,7 @@ def _is_agent(lower: list[str], before: int) -> bool:
     previous = lower[before - 1]
     passive = _is_verb_like(previous) and any(w in ("was", "were", "been", "is", "are", "be")
                                               for w in lower[max(0, before - 3): before - 1])
-    return (lower[before] == "by" and passive) or previous in _RESPONSE_NOUNS
+    return (lower[before] == "by" and passive) or previous in RESPONSE_NOUNS
 
 
 def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
@@ -773,11 +662,11 @@ def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
         if not refs & actors:
             continue
         before = next((j for j in range(i - 1, -1, -1) if lower[j] not in ("the", "a", "an")), None)
-        if before is not None and (lower[before] in _PHRASE_WORDS or _is_verb_like(lower[before])):
+        if before is not None and (lower[before] in PHRASE_WORDS or _is_verb_like(lower[before])):
             if _is_agent(lower, before):
                 return True
             continue  # an object: "…missiles to Russia", "accused Iran of…"
-        if before is not None and lower[before] in _BACKGROUND_CONJUNCTIONS:
+        if before is not None and lower[before] in BACKGROUND_CONJUNCTIONS:
             continue  # background, not the response: "…occurs as the Kremlin aims to counter…"
         if any(lower[j] in SPEECH_VERBS and clauses[j] == clauses[i] for j in range(i)):
             continue  # reported: "Blinken said Russia has received…"
@@ -804,7 +693,7 @@ def fills_slot(slot: Slot | None, sentence: str, question: str) -> bool:
     if slot.kind == "time":
         if not slot.future:
             return bool(_TEMPORAL_RE.search(sentence) or _MAY_RE.search(sentence))
-        return bool(any(m.group(0).lower() not in _PAST_ONLY_WORDS and not re.match(r"\s+ago\b", sentence[m.end():])
+        return bool(any(m.group(0).lower() not in PAST_ONLY_WORDS and not re.match(r"\s+ago\b", sentence[m.end():])
                         for m in _TEMPORAL_RE.finditer(sentence)) or _MAY_RE.search(sentence))
     if slot.kind == "response":
         return _actor_responds(sentence, slot.actor)  # reads the sentence without its quotes

@@ -8,3 +8,147 @@ REFUSAL_PHRASES = ("do not contain", "does not contain", "don't contain", "doesn
                    "no information", "not enough information", "cannot answer", "can't answer", "unable to answer",
                    "i don't know", "i do not know", "not mentioned", "not specified", "not stated",
                    "do not say", "does not say", "no mention")
+
+# Stemmed words that shape a question but say nothing about its topic.
+QUESTION_WORDS = frozenset({"did", "doe", "do", "mani", "much", "kind", "sort", "type", "name", "accord", "articl",
+                            "say", "said", "happen", "tell", "describ", "mention", "which", "what", "whose", "whi",
+                            "where", "when", "who", "whom", "how"})
+
+# ---------------------------------------------------------------- answer types (types.py)
+
+NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion billions dozen dozens several few couple".split())
+AUXILIARIES = ("has", "have", "had", "did", "do", "does", "is", "are", "was", "were", "will", "would", "can", "could",
+               "should", "might", "may", "must", "been", "be", "being")
+AUX_WORDS = frozenset(AUXILIARIES)
+FOCUS_STOPWORDS = frozenset({"of", "the", "a", "an", "per", "in", "on", "at", "for", "to", "from", "by", "with",
+                             "and", "or", "that", "which", "its", "their", "his", "her"})
+CURRENCY = frozenset({"$", "€", "£", "dollar", "dollars", "usd", "euro", "euros", "ruble", "rubles", "rouble",
+                      "roubles", "rial", "rials", "pound", "pounds", "yuan"})
+# Unit stems by dimension; a measure question names its dimension with one of the keys.
+LENGTH = ("mile", "kilomet", "km", "meter", "metr", "feet", "foot", "ft", "yard", "nautic")
+MASS = ("kg", "kilogram", "pound", "lb", "lbs", "ton", "tonn", "gram")
+SPEED = ("mph", "kph", "km/h", "knot", "mach")
+DURATION = ("second", "minut", "hour", "day", "week", "month", "year", "decad")
+PEOPLE = ("peopl", "resid", "inhabit", "citizen", "million", "billion", "thousand")
+SHARE = ("percent", "%")
+# Answers to "what percentage/share" that need no number: "half of", "two-thirds", "a quarter".
+FRACTION_WORDS = frozenset({"half", "halves", "third", "thirds", "quarter", "quarters", "two-thirds",
+                            "three-quarters", "one-third", "one-quarter", "majority", "minority"})
+# Weekdays and months (AP abbreviations too) follow prepositions as places do ("on Thursday", "in Sept.") but
+# name no place, and follow "said" as names do ("the ministry said Thursday").
+CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                            "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                            "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+                            "oct", "nov", "dec"})
+PAST_ONLY_WORDS = frozenset({"ago", "yesterday", "earlier", "recently", "since"})
+# Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
+PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
+                "general", "commander", "officer", "official", "director", "chief", "leader", "writer", "author",
+                "reporter", "journalist", "analyst", "diplomat", "ambassador", "envoy", "senator", "adviser", "advisor",
+                "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator",
+                "expert", "fellow", "researcher", "professor", "scholar")
+# After a singular role noun, these words show it is the subject asked about ("Which analyst said…"),
+# not an adjective ("What official reason…", "What chief concern…").
+ADJECTIVE_ROLES = frozenset({"official", "general", "chief"})
+VERB_ENDINGS = ("ed", "es")
+IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "made", "led", "leads", "ran", "told",
+                             "wrote", "sent", "saw", "came", "went", "became", "held", "won", "left", "put",
+                             "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
+# Roles of people who comment from outside government; a name given with its outlet or institute holds them.
+COMMENTATOR_ROLES = ("analyst", "expert", "fellow", "researcher", "scholar", "professor", "commentator", "writer",
+                     "author", "journalist", "reporter")
+# Roles that answer for one another ("spy chief" / "CIA Director"); a role in no group answers only for itself,
+# and a generic role ("Which U.S. officials…") is answered by anyone but a commentator (see _role_fits).
+ROLE_GROUPS = (("chief", "director", "head", "leader"),
+               ("minister", "secretary", "diplomat", "ambassador", "envoy"),
+               ("spokesman", "spokeswoman", "spokesperson", "spokesmen"),
+               ("general", "commander", "officer"),
+               COMMENTATOR_ROLES,
+               ("president", "premier", "chancellor", "king", "prince", "leader", "ayatollah"))
+GENERIC_ROLES = ("official",)
+# Nouns naming a place below country level: "In which French city…" asks for a place's name.
+CITY_NOUNS = ("city", "cities", "town", "towns", "village", "villages", "capital")
+AREA_NOUNS = ("province", "region", "oblast", "district", "island")
+# Facilities are named together with their noun ("Hmeimim air base", "port of Bandar Abbas"), never by "in X" alone.
+FACILITY_NOUNS = ("base", "airbase", "airfield", "port", "shipyard")
+# After "in", these name a continent or a part of the world, not a city or a province.
+WIDE_REGIONS = frozenset({"europe", "asia", "africa", "america", "americas", "antarctica", "oceania", "eurasia",
+                          "middle", "east", "west", "north", "south"})
+PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "outside", "inside", "into", "around", "on", "from", "by"})
+# Verbs of saying, by lemma: every form is derived (verb_forms), so "argued" never goes without "argues".
+SPEECH_LEMMAS = ("say", "tell", "state", "describe", "call", "label", "term", "warn", "note", "add", "argue", "claim",
+                 "dismiss", "deny", "reject", "insist", "declare", "announce", "respond", "reply", "stress",
+                 "emphasize", "repeat", "write", "explain", "elaborate", "remark", "assert", "confirm", "acknowledge",
+                 "admit", "observe", "comment", "suggest", "caution", "contend", "predict", "opine")
+IRREGULAR_FORMS = {"say": ("said",), "tell": ("told",), "write": ("wrote", "written"), "admit": ("admitted",),
+                   "label": ("labelled",)}
+
+
+def verb_forms(lemma: str) -> set[str]:
+    """A regular verb's forms (base, -s, past) plus any irregular ones ("reply" -> replies, replied)."""
+    if lemma.endswith("e"):
+        forms = {lemma + "s", lemma + "d"}
+    elif lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
+        forms = {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    elif lemma.endswith(("s", "sh", "ch", "x", "z")):
+        forms = {lemma + "es", lemma + "ed"}
+    else:
+        forms = {lemma + "s", lemma + "ed"}
+    return {lemma, *forms, *IRREGULAR_FORMS.get(lemma, ())}
+
+
+SPEECH_VERBS = frozenset(form for lemma in SPEECH_LEMMAS for form in verb_forms(lemma)) | {"according"}
+# Last words of organizations' and outlets' names: "the State Department said" names no person.
+ORGANIZATION_WORDS = frozenset({
+    "department", "ministry", "house", "agency", "council", "corps", "guard", "guards", "army", "navy", "force",
+    "forces", "command", "committee", "office", "union", "nations", "government", "administration", "parliament",
+    "senate", "congress", "treasury", "court", "bank", "company", "group", "institute", "university", "center",
+    "centre", "foundation", "commission", "bureau", "service", "services", "kremlin", "pentagon", "post", "times",
+    "press", "presse", "news", "journal", "caller", "reuters", "xinhua", "tass", "irna", "telegraph", "guardian",
+    "network", "television", "radio", "organization", "organisation", "alliance", "coalition", "party", "industries",
+    "corporation", "sea", "ocean", "strip", "bay", "gulf", "labs", "technologies", "republic", "kingdom", "federation",
+    "zone", "watch", "operations"})
+NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
+# Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
+FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "this", "that", "these", "those", "and",
+                            "but", "as", "by", "with", "from", "to", "after", "before", "during", "when", "while",
+                            "it", "its", "he", "she", "they", "we", "i", "his", "her", "their", "our"})
+# After these, a name is the object of a phrase ("to Russia for use…"), not the one acting.
+PHRASE_WORDS = frozenset({"of", "to", "for", "from", "in", "on", "at", "by", "with", "against", "into", "over",
+                          "about", "toward", "towards", "than", "that", "which", "who"})
+# Present-tense verbs that news puts before an object ("Britain accuses Iran of…"); past tenses end in -ed.
+PRESENT_TENSE_VERBS = frozenset({"says", "denies", "rejects", "dismisses", "calls", "vows", "warns", "insists",
+                                 "responds", "reacts", "threatens", "condemns", "blames", "refuses", "declines",
+                                 "argues", "claims", "maintains", "accuses", "plans", "promises", "slams", "blasts",
+                                 "urges", "tells", "states", "stresses", "demands", "denounces", "criticizes",
+                                 "criticises", "welcomes", "announces", "pledges", "expels", "summons", "launches",
+                                 "strikes", "hits", "retaliates", "admits", "confirms", "acknowledges"})
+# Past tenses of acts a response may be, beyond IRREGULAR_VERBS ("Ukrainian air defenses shot down…").
+IRREGULAR_ACTIONS = frozenset({"struck", "hit", "shot", "fought", "built", "began", "brought", "bought", "sold",
+                               "froze", "drew", "threw", "cut", "broke", "chose", "withdrew", "sought", "paid"})
+RESPONSE_NOUNS = frozenset({"response", "reaction", "reply", "answer", "denial", "statement", "rebuttal",
+                            "retaliation", "rebuke", "condemnation", "comment", "criticism", "protest", "warning"})
+# Words that may stand between an actor and its verb, besides names, roles and organizations ("Iranian state media",
+# "Iran's foreign ministry spokesman").
+ACTOR_MODIFIERS = frozenset({"foreign", "defense", "defence", "interior", "state", "military", "national", "security",
+                             "supreme", "prime", "deputy", "senior", "top", "vice", "armed", "air", "naval",
+                             "revolutionary", "intelligence", "media", "embassy", "mission", "authorities",
+                             "leadership", "regime", "troops", "soldiers", "units", "defenses", "defences",
+                             "diplomats", "officials", "government"})
+ADVERBS = frozenset({"also", "already", "still", "now", "again", "recently", "earlier", "later", "then", "too",
+                     "swiftly", "quickly", "not", "never", "initially", "previously", "since"})
+# A clause these open gives the background of the news, not an actor's response to it.
+BACKGROUND_CONJUNCTIONS = frozenset({"as", "because", "since", "if", "unless", "whereas"})
+TIME_PREPOSITIONS = frozenset({"on", "for", "in", "last", "this", "early", "late", "earlier", "over", "within"})
+AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
+# Words that make an affiliation a government, a state body or a meeting, not an outlet or an institute.
+GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "embassy", "government", "republic",
+                              "administration", "parliament", "senate", "congress", "treasury", "command", "army",
+                              "navy", "forces", "corps", "guards", "agency", "nations", "commission", "conference",
+                              "forum", "summit",
+                              # acronyms of state and intergovernmental bodies, which read like a think tank's
+                              "iaea", "nsc", "nato", "un", "eu", "irgc", "cia", "fbi", "nsa", "fsb", "svr", "gru",
+                              "mossad", "idf", "opec"})
