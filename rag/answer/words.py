@@ -88,7 +88,9 @@ IRREGULAR_FORMS = {"say": ("said",), "tell": ("told",), "write": ("wrote", "writ
 
 
 def verb_forms(lemma: str) -> set[str]:
-    """A regular verb's forms (base, -s, past) plus any irregular ones ("reply" -> replies, replied)."""
+    """A verb's -s and past forms plus any irregular ones ("reply" -> replies, replied).
+
+    Not the base form: "state", "note" and "call" are nouns as often ("the State Department")."""
     if lemma.endswith("e"):
         forms = {lemma + "s", lemma + "d"}
     elif lemma.endswith("y") and lemma[-2:-1] not in "aeiou":
@@ -97,10 +99,10 @@ def verb_forms(lemma: str) -> set[str]:
         forms = {lemma + "es", lemma + "ed"}
     else:
         forms = {lemma + "s", lemma + "ed"}
-    return {lemma, *forms, *IRREGULAR_FORMS.get(lemma, ())}
+    return {*forms, *IRREGULAR_FORMS.get(lemma, ())}
 
 
-SPEECH_VERBS = frozenset(form for lemma in SPEECH_LEMMAS for form in verb_forms(lemma)) | {"according"}
+SPEECH_VERBS = frozenset(form for lemma in SPEECH_LEMMAS for form in verb_forms(lemma)) | {"say", "according"}
 # Last words of organizations' and outlets' names: "the State Department said" names no person.
 ORGANIZATION_WORDS = frozenset({
     "department", "ministry", "house", "agency", "council", "corps", "guard", "guards", "army", "navy", "force",
