@@ -236,6 +236,9 @@ def clean_text(raw: str, title: str | None, meta: dict | None = None) -> tuple[s
         if _is_chrome(line, meta) or (title and normalize(line) == normalize(title)):
             continue
         body.append(line)
+    if not any(len(line.split()) >= 5 for line in body) and title and len(title.split()) >= 5 and any(
+            normalize(line) == normalize(title) for line in lines):
+        body = [next(line for line in lines if normalize(line) == normalize(title))]  # a one-line article is its own headline
     if not any(len(line.split()) >= 5 for line in body):
         return title or "", ""
     title = title or body[0]

@@ -137,3 +137,23 @@ def test_impossible_sidecar_date(tmp_path):
     (tmp_path / "a.meta.json").write_text('{"published": "2024-02-30"}', encoding="utf-8")
     with pytest.raises(IngestError, match="not a real date"):
         read_document(tmp_path / "a.txt")
+
+
+@pytest.mark.parametrize("text", [
+    "Iran delivered 200 ballistic missiles to Russia in September, officials said.",  # one sentence
+    "Iran delivered ballistic missiles to Russia in September",  # one headline-like line
+    "Iran delivered ballistic missiles to Russia in September, officials said, and Russia sent aircraft to Iran "
+    "in return, according to three people familiar with the transfers who spoke on condition of anonymity.",
+])
+def test_a_one_line_article_is_indexed_with_its_text(tmp_path, text):
+    path = tmp_path / "snippet.txt"
+    path.write_text(text + "\n", encoding="utf-8")
+    doc = read_document(path)
+    assert text in doc.text and doc.title
+
+
+def test_a_one_line_article_with_its_title_in_a_sidecar_keeps_its_text(tmp_path):
+    text = "Iran delivered ballistic missiles to Russia in September, officials said."
+    (tmp_path / "one.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "one.meta.json").write_text('{"title": "%s"}' % text, encoding="utf-8")
+    assert text in read_document(tmp_path / "one.txt").text.split("\n\n", 1)[1]
