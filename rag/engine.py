@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,7 +16,8 @@ from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
-from .index import BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
+from .index import CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
+from .library import forget, library_dir, store
 from .retrieval import DEFAULT_MMR_LAMBDA, Passage, cover_named_years, search_index
 
 MAX_QUESTION_CHARS = 2000
@@ -47,6 +49,14 @@ def canonical_model(name: str | None) -> str:
     return str(name)
 
 
+def _manifest_or_empty(index_dir: str | Path) -> dict:
+    """The live manifest, or {} when there is no readable index yet."""
+    try:
+        return read_manifest(index_dir)
+    except RagError:
+        return {}
+
+
 def check_question(question: str) -> str:
     """Strip a question and refuse empty or over-long ones."""
     if not isinstance(question, str) or not question.strip():
@@ -70,6 +80,7 @@ class RAG:
         self.index_dir = Path(index_dir)
         self.last_report: BuildReport | None = None
         self._write_lock = threading.Lock()
+        self._reopen_lock = threading.Lock()
 
     @property
     def embedder(self) -> Embedder:
@@ -96,7 +107,15 @@ class RAG:
         """Build the index for a folder (or list) of articles, re-embedding only new or changed ones."""
         check_chunk_settings(chunk_tokens, overlap_tokens)  # before the model loads
         paths = list_article_files(corpus) if isinstance(corpus, str | Path) else [Path(p) for p in corpus]
+        # The library is the corpus plus what was added from elsewhere (kept in the managed folder), less what a
+        # user removed: a rebuild or a restart neither drops an added article nor brings back a removed one.
+        managed = library_dir(index_dir)
+        if managed.is_dir():
+            stems = {p.stem for p in paths}
+            paths += [p for p in list_article_files(managed) if p.stem not in stems]
+        removed = set(_manifest_or_empty(index_dir).get("removed_by_user", []))
         docs, errors = read_documents(paths)
+        docs = [d for d in docs if d.doc_id not in removed]
         if not docs:
             detail = "; ".join(str(e) for e in errors) or "no article files found"
             raise RagError(f"no article could be indexed from {corpus}: {detail}")
@@ -133,7 +152,17 @@ class RAG:
 
     @property
     def index(self) -> Index:
-        """The live index generation (replaced whole by add/remove)."""
+        """The live index generation: replaced whole by add/remove, here or in another process (`rag add` while
+        the app runs), which is noticed on the next call by reading the index's CURRENT pointer."""
+        try:
+            current = (self.index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return self._index
+        if current != self._index.generation.name:
+            with self._reopen_lock:
+                if current != self._index.generation.name:
+                    with contextlib.suppress(RagError):  # mid-switch or damaged: keep serving the one we have
+                        self._index = open_index(self.index_dir, self._index.settings)
         return self._index
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
@@ -141,7 +170,7 @@ class RAG:
                mmr_lambda: float | None = DEFAULT_MMR_LAMBDA) -> list[Passage]:
         """The k passages that best match the query (`mmr_lambda` below 1 trades relevance for diversity; None or 1 turns it off)."""
         query = check_question(query)
-        index = self._index  # one generation for the whole call, even if an update lands meanwhile
+        index = self.index  # one generation for the whole call, even if an update lands meanwhile
         vector = self.embedder.encode_query(query) if mode != "bm25" else None
         return search_index(index, query, vector, k=k, mode=mode, fusion=fusion, sources=sources,
                             date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
@@ -175,7 +204,7 @@ class RAG:
             from .answer.llm import LLMSettings
 
             llm = llm if llm is not None else LLMSettings.resolve()
-        index = self._index
+        index = self.index
         vector = self.embedder.encode_query(question)
         passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
                                 date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
@@ -204,13 +233,23 @@ class RAG:
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed articles."""
-        return self._index.documents()
+        return self.index.documents()
 
     # ------------------------------------------------------------ updates
 
+    @property
+    def library_dir(self) -> Path:
+        """The managed folder where articles added from elsewhere are kept (see rag.library)."""
+        return library_dir(self.index_dir)
+
     def add(self, paths: Iterable[str | Path], *, progress: bool = False) -> BuildReport:
-        """Index (or re-index) files, keeping every other document; bad files are reported, not indexed."""
+        """Index (or re-index) files, keeping every other document; bad files are reported, not indexed.
+
+        Each good file is copied into the managed folder first, so the index can be rebuilt without the original.
+        """
         docs, errors = read_documents([Path(p) for p in paths])
+        stored = dict(zip([d.doc_id for d in docs], store([d.path for d in docs], self.library_dir)))
+        docs = [dataclasses.replace(d, path=str(stored[d.doc_id])) for d in docs]
         with self._write_lock:
             report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_existing=True,
                                  progress=progress, errors=[str(e) for e in errors])
@@ -231,6 +270,8 @@ class RAG:
             report = write_index(self.index_dir, [], shape, self._index.settings, keep_existing=True,
                                  drop_doc_ids=set(doc_ids), progress=False)
             self._index = open_index(self.index_dir, self._index.settings)
+            for doc_id in doc_ids:  # its managed copy, if it had one; a corpus file stays, remembered as removed
+                forget(doc_id, self.library_dir)
         self.last_report = report
         return report
 

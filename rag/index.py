@@ -430,6 +430,9 @@ def write_index(
     chunked and embedded. A full corpus build keeps nothing else; `keep_existing=True` keeps every document
     of the live index except `drop_doc_ids` (incremental add/remove; refused if the live index cannot be
     read or was built with other settings). `reuse=False` re-embeds everything.
+
+    The manifest remembers the ids a user removed (`drop_doc_ids`), so a later build from the corpus folder
+    does not bring them back; indexing a document again (in `docs`) forgets its removal.
     """
     started = time.perf_counter()
     root = Path(root)
@@ -479,10 +482,13 @@ def write_index(
         parts.sort(key=lambda p: p.record.doc_id)
         removed = sorted({r.doc_id for r in old.documents()} - {p.record.doc_id for p in parts}) if old is not None else []
         moved = any(old_records[p.record.doc_id].path != p.record.path for p in parts if p.record.doc_id in old_records)
-        if same_settings and not to_embed and not removed and not moved and len(parts) == len(old_records):
+        old_removals = set(old.manifest.get("removed_by_user", [])) if old is not None else set()
+        removals = (old_removals | (drop_doc_ids or set())) - given
+        if (same_settings and not to_embed and not removed and not moved and len(parts) == len(old_records)
+                and removals == old_removals):
             pass  # nothing changed: keep the live generation as it is
         else:
-            gen = _write_generation(root, parts, embedder, settings, old)
+            gen = _write_generation(root, parts, embedder, settings, old, removals)
             _switch_generation(root, gen)
             _remove_stale(root, gen.name)
         if old is not None:
@@ -494,7 +500,8 @@ def write_index(
     )
 
 
-def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: IndexSettings, old: Index | None) -> Path:
+def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: IndexSettings, old: Index | None,
+                      removals: set[str] = frozenset()) -> Path:
     import bm25s
     import faiss
 
@@ -569,6 +576,7 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
             "n_chunks": len(chunk_ids),
             "n_sentences": int(sentence_row),
             "documents": {p.record.doc_id: {"content_hash": p.record.content_hash, "n_chunks": len(p.chunks), "path": p.record.path} for p in parts},
+            "removed_by_user": sorted(removals),
             "files": files,
         }
         with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as handle:

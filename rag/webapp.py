@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from .answer import Answer, Claim
 from .conversation import rewrite_followup
 from .documents import MAX_FILE_BYTES, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
 from .engine import MAX_QUESTION_CHARS, check_question
+from .library import copy_atomically, sanitize_filename, target_path
 from .errors import IngestError, QueryError, RagError
 from .retrieval import MODES, Passage
 
@@ -307,30 +307,6 @@ def plan_query(question: str, previous: Sequence[str]) -> tuple[str, str]:
 # ---------------------------------------------------------------- library: uploads and deletes
 
 
-def sanitize_filename(name: str, *, max_stem: int = 80) -> str:
-    """A safe file name for an upload: no path components, ASCII letters, digits, '-', '_' and one suffix."""
-    base = re.split(r"[\\/]", str(name))[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_-")[:max_stem].strip("_-") or "upload"
-    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
-    return f"{stem}.{suffix}" if suffix else stem
-
-
-def _target_path(corpus: Path, name: str, taken_stems: set[str]) -> Path:
-    """Where an upload goes: its own name, or a numbered one when that document id is taken. An upload
-    never overwrites a file, so an existing article's metadata sidecar can never describe new content."""
-    path = corpus / name
-    stem, suffix = path.stem, path.suffix
-    n = 1
-    while stem in taken_stems or (corpus / f"{stem}{suffix}").exists():
-        n += 1
-        stem = f"{path.stem}-{n}"
-    return corpus / f"{stem}{suffix}"
-
-
 @dataclass(frozen=True)
 class UploadResult:
     """What an upload did: (file name, title) indexed, and (file name, reason) refused."""
@@ -341,10 +317,10 @@ class UploadResult:
 
 def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | Path],
                    *, names: Sequence[str] | None = None) -> UploadResult:
-    """Check, store (under the corpus folder, sanitized names) and index uploaded files.
+    """Check, store (in `corpus_dir`, sanitized names; the app gives the index's managed folder) and index uploads.
 
     Each file is read first from a private staging copy, so a bad file is refused before anything
-    is written; the good ones are copied into the corpus folder and indexed in one incremental
+    is written; the good ones are copied into the folder and indexed in one incremental
     update. Call with the app's write lock held.
     """
     corpus = Path(corpus_dir)
@@ -370,7 +346,7 @@ def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | 
             if size > MAX_FILE_BYTES:
                 failed.append((shown, f"is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it into smaller files"))
                 continue
-            target = _target_path(corpus, safe, taken)
+            target = target_path(corpus, safe, taken)
             taken.add(target.stem)
             staged = Path(staging) / f"{len(ready)}" / target.name  # same stem: same document id as the target
             staged.parent.mkdir()
@@ -385,9 +361,7 @@ def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | 
             return UploadResult([], failed)
         written: list[Path] = []
         for shown, staged, target in ready:
-            partial = corpus / f".{target.name}.part"
-            shutil.copyfile(staged, partial)
-            os.replace(partial, target)
+            copy_atomically(staged, target)
             written.append(target)
         try:
             report = engine.add(written)
@@ -416,25 +390,13 @@ def _remove(paths: Sequence[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def delete_article(engine: RAG, corpus_dir: str | Path, doc_id: str) -> str:
-    """Drop an article from the index and delete its file (and metadata sidecar) from the corpus folder."""
+def delete_article(engine: RAG, doc_id: str) -> str:
+    """Drop an article from the index (and its managed copy); a corpus file stays, remembered as removed."""
     records = {d.doc_id: d for d in engine.documents()}
     if doc_id not in records:
         raise RagError(f"no indexed article has id {doc_id!r}; refresh the library list")
     engine.remove([doc_id])
-    corpus = Path(corpus_dir)
-    removed = []
-    # A document's id is its file name without the extension, so its file is found by stem.
-    for path in sorted(corpus.iterdir()) if corpus.is_dir() else []:
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and path.stem == doc_id:
-            sidecar = path.with_name(path.stem + METADATA_SUFFIX)
-            path.unlink()
-            removed.append(path.name)
-            if sidecar.exists():
-                sidecar.unlink()
-    title = records[doc_id].title
-    where = f"; deleted {', '.join(removed)} from {corpus}" if removed else "; no file of it was in the corpus folder"
-    return f"Deleted “{title}” ({doc_id}) from the index{where}."
+    return f"Deleted “{records[doc_id].title}” ({doc_id}) from the library; it stays out after a restart."
 
 
 # ---------------------------------------------------------------- the page
@@ -499,11 +461,11 @@ def _stream_pieces(text: str, steps: int = STREAM_STEPS) -> Iterator[str]:
 
 
 def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
-    """The Gradio page around an engine; uploads are stored under `corpus_dir`."""
+    """The Gradio page around an engine; uploads are kept in the index's managed folder (not in `corpus_dir`)."""
     import gradio as gr
 
-    corpus = Path(corpus_dir)
-    write_lock = threading.Lock()  # uploads and deletes touch the corpus folder and the index one at a time
+    library = engine.library_dir
+    write_lock = threading.Lock()  # uploads and deletes touch the managed folder and the index one at a time
 
     def respond(question, history, turns, k, mode, sources, date_from, date_to, answer_with="quotes",
                 llm_url="", llm_model=""):
@@ -562,7 +524,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     def library_view():
         docs = engine.documents()
         return (library_rows(docs), gr.update(choices=_doc_choices(engine), value=None),
-                gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed; uploads are stored in {escape(corpus)}.")
+                gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed; uploads are kept in {escape(library)}.")
 
     def locked_update(update, failure: str):
         """(result, None), or (None, a message) when the update fails; one update of the index at a time."""
@@ -577,7 +539,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         paths = [getattr(f, "name", f) for f in (files or [])]
         if not paths:
             return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.")
-        result, error = locked_update(lambda: ingest_uploads(engine, corpus, paths),
+        result, error = locked_update(lambda: ingest_uploads(engine, library, paths),
                                       "**Upload failed, the index is unchanged:**")
         if error:
             return (*library_view(), error)
@@ -588,7 +550,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     def delete(doc_id):
         if not doc_id:
             return (*library_view(), "Choose an article to delete first.")
-        message, error = locked_update(lambda: delete_article(engine, corpus, doc_id), "Cannot delete:")
+        message, error = locked_update(lambda: delete_article(engine, doc_id), "Cannot delete:")
         return (*library_view(), error or escape(message))
 
     def ask(question: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
@@ -719,7 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared by `python app.py` and `rag serve`."""
-    parser.add_argument("--corpus", default="seeds", help="folder of articles to index; uploads are stored here (default: seeds)")
+    parser.add_argument("--corpus", default="seeds", help="folder of articles to index (default: seeds); uploads are kept beside the index")
     parser.add_argument("--index", default="index", help="index folder, built or updated at start (default: index)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST}; 0.0.0.0 exposes the app to your network)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")

@@ -249,15 +249,19 @@ def test_upload_with_a_taken_document_id_gets_a_new_name(live, corpus_copy, tmp_
     assert "US and Britain" in {d.doc_id: d.title for d in live.documents()}["003_0321a4552254fa38"]
 
 
-def test_delete_removes_the_article_and_its_files(live, corpus_copy):
+def test_delete_removes_the_article_and_it_stays_removed_after_a_restart(live, corpus_copy, embedder):
+    from rag import RAG
+
     doc_id = "001_ef6f6a18ba0eff60"
-    message = delete_article(live, corpus_copy, doc_id)
+    message = delete_article(live, doc_id)
     assert "Russia Could Receive NATO" in message
     assert doc_id not in {d.doc_id for d in live.documents()} and len(live.documents()) == 4
-    assert not any(p.name.startswith(doc_id) for p in corpus_copy.iterdir())  # the article and its .meta.json
+    assert any(p.name.startswith(doc_id) for p in corpus_copy.iterdir())  # the tracked corpus file is kept
     assert all(doc_id != p.doc_id for p in live.search("NATO antimissile security pledge", k=10))
     with pytest.raises(RagError, match="no indexed article"):
-        delete_article(live, corpus_copy, doc_id)
+        delete_article(live, doc_id)
+    restarted = RAG.build(corpus_copy, live.index_dir, embedder=embedder, progress=False)  # what the app does
+    assert doc_id not in {d.doc_id for d in restarted.documents()} and len(restarted.documents()) == 4
 
 
 # ---------------------------------------------------------------- start-up
