@@ -21,8 +21,8 @@ ANSWERS = "#chat .answer, #chat .abstain"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seed_index, embedder):
     """One app for the whole module, on a free loopback port, over private copies of the corpus and index."""
-    with running_app(tmp_path_factory.mktemp("browser-app"), seed_index, embedder) as (url, corpus, _):
-        yield {"url": url, "corpus": corpus}
+    with running_app(tmp_path_factory.mktemp("browser-app"), seed_index, embedder) as (url, corpus, index):
+        yield {"url": url, "corpus": corpus, "index": index}
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,8 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     assert "Indexed Velmora_lighthouse.html: Harbor town opens the Velmora tidal lighthouse" in status
     assert "Not indexed empty.txt: is empty" in status
     assert "Harbor town opens the Velmora tidal lighthouse" in page.inner_text("#library-table")
-    assert (server["corpus"] / "Velmora_lighthouse.html").exists()
+    assert (server["index"] / "library" / "Velmora_lighthouse.html").exists()  # kept beside the index
+    assert not (server["corpus"] / "Velmora_lighthouse.html").exists()  # the tracked corpus folder is untouched
     page.screenshot(path=str(tmp_path / "library.png"), full_page=True)
 
     page.get_by_role("tab", name="Chat").click()
@@ -188,4 +189,4 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     page.click("#delete")
     page.wait_for_function("document.querySelector('#library-status').innerText.includes('Deleted')")
     assert "Velmora" not in page.inner_text("#library-table")
-    assert not (server["corpus"] / "Velmora_lighthouse.html").exists()
+    assert not (server["index"] / "library" / "Velmora_lighthouse.html").exists()
