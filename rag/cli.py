@@ -137,12 +137,9 @@ def run(args: argparse.Namespace) -> int:
             llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model)
         answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm)
         if args.json:
-            print(json.dumps({"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
-                              "abstain_reason": answer.abstain_reason, "explanation": answer.explanation,
-                              "notes": answer.notes, "answerer": answer.answerer,
-                              "confidence": answer.confidence, "citations": [asdict(p) for p in answer.citations],
-                              "claims": [asdict(c) for c in answer.claims],
-                              "dropped": [asdict(c) for c in answer.dropped]}, indent=2, ensure_ascii=False))
+            from .answer import answer_to_dict
+
+            print(json.dumps(answer_to_dict(answer), indent=2, ensure_ascii=False))
             return 0
         print(answer.explanation if answer.abstained else answer.text)
         for note in answer.notes:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answer import Answer, Claim
+from .answer import Answer, Claim, answer_to_dict
 from .conversation import rewrite_followup
 from .documents import MAX_FILE_BYTES, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
 from .engine import MAX_QUESTION_CHARS, check_question
@@ -51,6 +51,7 @@ EXAMPLE_QUESTIONS = (
     "What did NATO offer Russia about missile defense in 2011?",
 )
 PANEL_TURNS = 20  # older turns drop out of the sources panel
+MAX_PASSAGES = 50  # what the slider offers and the /ask endpoint accepts (scripts may ask the engine for more)
 STREAM_STEPS = 12  # the answer appears in about this many pieces
 STREAM_DELAY = 0.02  # seconds between pieces
 
@@ -214,29 +215,6 @@ def render_answer(answer: Answer, turn: int) -> str:
     return f'<div class="answer">{"".join(out)}</div>{notes}'
 
 
-def answer_to_dict(answer: Answer, query: str) -> dict:
-    """The JSON the `/ask` endpoint returns."""
-    def passage(p: Passage) -> dict:
-        return {"n": p.n, "doc_id": p.doc_id, "title": p.title, "source": p.source, "published": p.published,
-                "url": p.url, "author": p.author, "text": p.text, "start": p.start, "end": p.end, "score": p.score}
-
-    return {
-        "question": answer.question,
-        "query": query,
-        "answer": answer.text,
-        "abstained": answer.abstained,
-        "abstain_reason": answer.abstain_reason,
-        "explanation": answer.explanation,
-        "notes": answer.notes,
-        "answerer": answer.answerer,
-        "confidence": answer.confidence,
-        "citations": [passage(p) for p in answer.citations],
-        "claims": [{"text": c.text, "n": c.n, "doc_id": c.doc_id, "start": c.start, "end": c.end, "score": c.score}
-                   for c in answer.claims],
-        "dropped": [{"text": c.text, "n": c.n, "reason": c.reason} for c in answer.dropped],
-    }
-
-
 def library_rows(docs: Sequence[DocumentRecord]) -> list[list]:
     """Rows of the library table: title, source, date, chunks, document id."""
     return [[d.title, d.source or "", d.published or "undated", d.n_chunks, d.doc_id]
@@ -285,9 +263,9 @@ def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", source
     try:
         k = int(k if k is not None else 5)
     except (TypeError, ValueError) as exc:
-        raise QueryError(f"number of passages {k!r} is not a whole number; pick 1 to 50") from exc
-    if not 1 <= k <= 50:
-        raise QueryError(f"number of passages {k} is out of range; pick 1 to 50")
+        raise QueryError(f"number of passages {k!r} is not a whole number; pick 1 to {MAX_PASSAGES}") from exc
+    if not 1 <= k <= MAX_PASSAGES:
+        raise QueryError(f"number of passages {k} is out of range; pick 1 to {MAX_PASSAGES}")
     mode = mode or "hybrid"
     if mode not in MODES:
         raise QueryError(f"retrieval mode {mode!r} is not one of {', '.join(MODES)}")
@@ -547,11 +525,17 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
         return (*library_view(), "\n\n".join(lines))
 
-    def delete(doc_id):
+    def delete(doc_id, pending=None):
+        """Delete in two clicks: the first names the article and asks to confirm, the second deletes it."""
         if not doc_id:
-            return (*library_view(), "Choose an article to delete first.")
+            return (*library_view(), "Choose an article to delete first.", None)
+        titles = {d.doc_id: d.title for d in engine.documents()}
+        if doc_id in titles and pending != doc_id:
+            return (gr.skip(), gr.skip(), gr.skip(), gr.skip(),
+                    f"Delete “{escape(titles[doc_id])}” ({escape(doc_id)})? Click **Delete article** again to confirm.",
+                    doc_id)
         message, error = locked_update(lambda: delete_article(engine, doc_id), "Cannot delete:")
-        return (*library_view(), error or escape(message))
+        return (*library_view(), error or escape(message), None)
 
     def ask(question: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
             date_from: str | None = None, date_to: str | None = None,
@@ -590,7 +574,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
                     status = gr.Markdown("", elem_id="ask-status")
                     with gr.Accordion("Settings", open=False, elem_id="settings"):
-                        k = gr.Slider(1, 20, value=5, step=1, label="Number of passages")
+                        k = gr.Slider(1, MAX_PASSAGES, value=5, step=1, label="Number of passages")
                         mode = gr.Radio(list(MODES[::-1]), value="hybrid", label="Retrieval mode", elem_id="mode")
                         sources = gr.Dropdown(_sources_choices(engine), multiselect=True, value=[],
                                               label="Only these sources (empty: all)", elem_id="source-filter")
@@ -636,7 +620,9 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         library_outputs = [table, doomed, sources, summary, library_status]
         write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
         uploader.upload(upload, uploader, library_outputs, **write_options)
-        remove.click(delete, doomed, library_outputs, **write_options)
+        pending_delete = gr.State(None)
+        remove.click(delete, [doomed, pending_delete], [*library_outputs, pending_delete], **write_options)
+        doomed.change(lambda: None, None, pending_delete, api_visibility="private")  # another choice: ask again
         app.load(library_view, None, [table, doomed, sources, summary], api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     return app

@@ -187,6 +187,9 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     page.click("#delete-choice input")
     page.get_by_role("option", name="Harbor town opens the Velmora tidal lighthouse (Velmora_lighthouse)").click()
     page.click("#delete")
+    page.wait_for_function("document.querySelector('#library-status').innerText.includes('again to confirm')")
+    assert "Velmora" in page.inner_text("#library-table")  # one click deletes nothing
+    page.click("#delete")
     page.wait_for_function("document.querySelector('#library-status').innerText.includes('Deleted')")
     assert "Velmora" not in page.inner_text("#library-table")
     assert not (server["index"] / "library" / "Velmora_lighthouse.html").exists()

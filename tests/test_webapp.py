@@ -360,8 +360,20 @@ def test_an_upload_never_overwrites_an_article_or_inherits_its_metadata(live, co
 def test_the_delete_handler_reports_a_failure_and_keeps_the_library(live, corpus_copy):
     app = create_app(live, str(corpus_copy))
     delete = next(f.fn for f in app.fns.values() if getattr(f, "name", "") == "delete")
-    *_, message = delete("no_such_article")
+    *_, message, pending = delete("no_such_article")
     assert message.startswith("Cannot delete:") and "no indexed article" in message
     assert len(live.documents()) == 5
-    *_, message = delete("")
+    *_, message, pending = delete("")
     assert message == "Choose an article to delete first."
+
+
+def test_deleting_takes_a_second_click_on_the_same_article(live, corpus_copy):
+    app = create_app(live, str(corpus_copy))
+    delete = next(f.fn for f in app.fns.values() if getattr(f, "name", "") == "delete")
+    *_, message, pending = delete("001_ef6f6a18ba0eff60", None)
+    assert "again to confirm" in message and "Russia Could Receive NATO" in message
+    assert len(live.documents()) == 5  # nothing deleted yet
+    *_, message, pending = delete("003_0321a4552254fa38", pending)  # another article: asks again
+    assert "again to confirm" in message and len(live.documents()) == 5
+    *_, message, pending = delete("003_0321a4552254fa38", pending)
+    assert message.startswith("Deleted") and pending is None and len(live.documents()) == 4

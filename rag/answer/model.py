@@ -59,6 +59,17 @@ class Answer:
         return explain(self.abstain_reason)
 
 
+def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
+    """An answer as JSON-ready data (the app's `/ask` endpoint and `rag ask --json` return this)."""
+    data = {"question": answer.question, **({"query": query} if query is not None else {}), "answer": answer.text,
+            "abstained": answer.abstained, "abstain_reason": answer.abstain_reason, "explanation": answer.explanation,
+            "notes": list(answer.notes), "answerer": answer.answerer, "confidence": answer.confidence,
+            "citations": [dataclasses.asdict(p) for p in answer.citations],
+            "claims": [dataclasses.asdict(c) for c in answer.claims],
+            "dropped": [dataclasses.asdict(c) for c in answer.dropped]}
+    return data
+
+
 def explain(reason: str) -> str:
     """A reader's sentence for an abstention reason."""
     kind, _, detail = reason.partition(":")
