@@ -123,7 +123,7 @@ class RAG:
         settings = IndexSettings(canonical_model(model if model is not None else embedder.name),
                                  chunk_tokens, overlap_tokens, embed_sentences=embed_sentences)
         report = write_index(index_dir, docs, embedder, settings, reuse=not rebuild, progress=progress,
-                             errors=[str(e) for e in errors])
+                             errors=errors)
         engine = cls(open_index(index_dir, settings), embedder, index_dir)
         engine.last_report = report
         return engine
@@ -252,7 +252,7 @@ class RAG:
         docs = [dataclasses.replace(d, path=str(stored[d.doc_id])) for d in docs]
         with self._write_lock:
             report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_existing=True,
-                                 progress=progress, errors=[str(e) for e in errors])
+                                 progress=progress, errors=errors)
             self._index = open_index(self.index_dir, self._index.settings)
         self.last_report = report
         return report

@@ -21,7 +21,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -30,7 +31,7 @@ import numpy as np
 
 from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document, period_bounds
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
 
 FORMAT_VERSION = 1
 CURRENT_FILE = "CURRENT"
@@ -105,10 +106,11 @@ class BuildReport:
     embedded: list[str]
     reused: list[str]
     removed: list[str]
-    errors: list[str]
+    errors: list[str]  # "path: reason" for each file that failed, as the CLI prints them
     n_chunks: int
     n_sentences: int
     seconds: float
+    failures: dict[str, str] = dataclasses.field(default_factory=dict)  # path -> reason, for callers that match files
 
 
 # ---------------------------------------------------------------- locations
@@ -422,7 +424,7 @@ def write_index(
     drop_doc_ids: set[str] | None = None,
     reuse: bool = True,
     progress: bool = True,
-    errors: list[str] | None = None,
+    errors: Sequence[IngestError] = (),
 ) -> BuildReport:
     """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
 
@@ -494,9 +496,9 @@ def write_index(
         if old is not None:
             old.close()
     return BuildReport(
-        embedded=[d.doc_id for d in to_embed], reused=reused, removed=removed, errors=list(errors or []),
+        embedded=[d.doc_id for d in to_embed], reused=reused, removed=removed, errors=[str(e) for e in errors],
         n_chunks=sum(len(p.chunks) for p in parts), n_sentences=sum(len(p.sentences) for p in parts),
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, failures={e.path: e.reason for e in errors},
     )
 
 

@@ -1,4 +1,5 @@
-"""The managed article folder beside the index: where files added from elsewhere are kept.
+"""The managed article folder beside the index: where files added from elsewhere are kept, and the uploads
+and deletes the app does there.
 
 The index is the one record of the library. Articles added from outside the corpus folder (`rag add`, uploads
 in the app) are copied here, so a rebuild or a restart finds them again; the tracked corpus folder (`seeds/`)
@@ -7,14 +8,22 @@ is never written to. Removals are remembered in the index manifest (see index.wr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .documents import METADATA_SUFFIX
+from .documents import MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES, read_document
+from .errors import IngestError, RagError
+
+if TYPE_CHECKING:
+    from .engine import RAG
 
 LIBRARY_DIR = "library"
 
@@ -99,3 +108,134 @@ def forget(doc_id: str, folder: str | Path) -> list[str]:
             path.unlink()
             gone.append(path.name)
     return gone
+
+
+# ---------------------------------------------------------------- uploads and deletes (the app's library service)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What an upload did: (file name, title) indexed, and (file name, reason) refused."""
+
+    indexed: list[tuple[str, str]]
+    failed: list[tuple[str, str]]
+
+
+def upload_metadata(path: str | Path) -> dict[str, str]:
+    """The title, source, date and URL a file holds (its own tags, front matter or PDF info), to prefill a form.
+
+    Read from a private copy, so the file's name and neighbours (a sidecar beside it) play no part; a file that
+    cannot be read gives {} (the upload itself reports why).
+    """
+    with tempfile.TemporaryDirectory(prefix="rag-peek-") as staging:
+        staged = Path(staging) / sanitize_filename(Path(path).name)
+        try:
+            shutil.copyfile(path, staged)
+            document = read_document(staged)
+        except (IngestError, OSError):
+            return {}
+    # A title made up from the opening words ("…") is no title to confirm: leave that field for the user.
+    title = "" if document.title.endswith("…") else document.title
+    found = {"title": title, "source": document.source, "published": document.published, "url": document.url}
+    return {key: value for key, value in found.items() if value}
+
+
+def _sidecar_for(metadata: dict | None) -> dict[str, str]:
+    """The non-empty fields of a user's metadata form, checked: known keys only, text values."""
+    out = {}
+    for key, value in (metadata or {}).items():
+        if key not in METADATA_FIELDS:
+            raise IngestError(key, f"unknown metadata field {key!r}; use {', '.join(METADATA_FIELDS)}")
+        if value is not None and str(value).strip():
+            out[key] = str(value).strip()
+    return out
+
+
+def ingest_uploads(engine: RAG, folder: str | Path, uploads: Sequence[str | Path], *,
+                   names: Sequence[str] | None = None, metadata: Sequence[dict | None] | None = None) -> UploadResult:
+    """Check, store (in `folder`, under sanitized names; the app gives the managed folder) and index uploads.
+
+    `metadata[i]` (title, source, author, published, url; empty values ignored) is written as the i-th file's
+    sidecar and wins over what the file says. Each file is read first from a private staging copy with its
+    sidecar, so a bad file or a bad date is refused before anything is written; the good ones are copied into
+    the folder and indexed in one incremental update. Call with the app's write lock held.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = list(names) if names is not None else [Path(u).name for u in uploads]
+    forms = list(metadata) if metadata is not None else [None] * len(uploads)
+    failed: list[tuple[str, str]] = []
+    ready: list[tuple[str, Path, Path]] = []  # (shown name, staged file, target)
+    taken = {p.stem for p in folder.iterdir() if p.is_file() and not p.name.endswith(METADATA_SUFFIX)}
+    taken |= {d.doc_id for d in engine.documents()}
+    with tempfile.TemporaryDirectory(prefix="rag-upload-") as staging:
+        for i, (upload, shown, form) in enumerate(zip(uploads, names, forms)):
+            shown = Path(str(shown)).name or "upload"
+            safe = sanitize_filename(shown)
+            suffix = Path(safe).suffix
+            if suffix not in SUPPORTED_SUFFIXES:
+                failed.append((shown, f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}"))
+                continue
+            try:
+                size = Path(upload).stat().st_size
+            except OSError as exc:
+                failed.append((shown, f"the upload cannot be read ({exc.strerror or exc})"))
+                continue
+            if size > MAX_FILE_BYTES:
+                failed.append((shown, f"is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it into smaller files"))
+                continue
+            target = target_path(folder, safe, taken)
+            staged = Path(staging) / str(i) / target.name  # same stem: same document id as the target
+            staged.parent.mkdir()
+            shutil.copyfile(upload, staged)
+            try:
+                sidecar = _sidecar_for(form)
+                if sidecar:
+                    staged.with_name(staged.stem + METADATA_SUFFIX).write_text(json.dumps(sidecar, ensure_ascii=False),
+                                                                               encoding="utf-8")
+                read_document(staged)
+            except IngestError as exc:
+                failed.append((shown, exc.reason))
+                continue
+            taken.add(target.stem)
+            ready.append((shown, staged, target))
+        if not ready:
+            return UploadResult([], failed)
+        written: list[Path] = []
+        for shown, staged, target in ready:
+            sidecar = staged.with_name(staged.stem + METADATA_SUFFIX)
+            if sidecar.exists():  # before the article, so the index never sees it without its metadata
+                copy_atomically(sidecar, target.with_name(target.stem + METADATA_SUFFIX))
+                written.append(target.with_name(target.stem + METADATA_SUFFIX))
+            copy_atomically(staged, target)
+            written.append(target)
+        try:
+            report = engine.add([t for _, _, t in ready])
+        except BaseException:
+            _remove(written)
+            raise
+    bad = {target: report.failures[str(target)] for _, _, target in ready if str(target) in report.failures}
+    _remove([p for target in bad for p in (target, target.with_name(target.stem + METADATA_SUFFIX))])
+    titles = {d.doc_id: d.title for d in engine.documents()}
+    indexed = []
+    for shown, _, target in ready:
+        if target in bad:
+            failed.append((shown, bad[target]))
+        else:
+            indexed.append((target.name, titles.get(target.stem, target.stem)))
+    return UploadResult(indexed, failed)
+
+
+def _remove(paths: Sequence[Path]) -> None:
+    """Delete uploaded files that did not make it into the index."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def delete_article(engine: RAG, doc_id: str) -> str:
+    """Drop an article from the index (and its managed copy); a corpus file stays, remembered as removed."""
+    records = {d.doc_id: d for d in engine.documents()}
+    if doc_id not in records:
+        raise RagError(f"no indexed article has id {doc_id!r}; refresh the library list")
+    engine.remove([doc_id])
+    return f"Deleted “{records[doc_id].title}” ({doc_id}) from the library; it stays out after a restart."

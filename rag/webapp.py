@@ -2,8 +2,8 @@
 
 Nothing heavy happens at import: `main()` builds (or updates) the index and launches the server, and
 `create_app(engine, corpus_dir)` wires the page around an engine the caller already holds, so tests
-can pass a prebuilt one. The rendering helpers are pure functions of the engine's dataclasses; every
-piece of article text or metadata goes through `html.escape` before it reaches the page.
+can pass a prebuilt one. The rendering helpers are pure functions of the engine's dataclasses that fill
+Jinja2 templates (rag/templates/) with autoescaping, so article text and metadata reach the page escaped.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ import argparse
 import calendar
 import dataclasses
 import datetime
+import functools
 import html
 import logging
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -28,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from .answer import Answer, Claim, answer_to_dict
 from .conversation import rewrite_followup
-from .documents import MAX_FILE_BYTES, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
+from .documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, normalize_date
 from .engine import MAX_QUESTION_CHARS, check_question
-from .library import copy_atomically, sanitize_filename, target_path
-from .errors import IngestError, QueryError, RagError
+from .library import delete_article, ingest_uploads, upload_metadata
+from .errors import QueryError, RagError
 from .retrieval import MODES, Passage
 
 if TYPE_CHECKING:
@@ -99,26 +98,32 @@ def claim_spans(passage: Passage, claims: Sequence[Claim]) -> list[tuple[int, in
     return merged
 
 
-def highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """Escaped text with each span wrapped in <mark>; spans must be sorted and disjoint."""
+@functools.cache
+def templates():
+    """The page's Jinja2 templates (rag/templates/), autoescaping every value; loaded on first render."""
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["safe_url"] = safe_url
+    env.filters["chat"] = lambda text: Markup(escape(text))
+    return env
+
+
+def highlight_segments(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """The text cut into (piece, marked) at the spans; paragraphs one line apart (the card keeps line breaks)."""
     out, pos = [], 0
     for start, end in spans:
-        out.append(html.escape(text[pos:start]))
-        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        out += [(text[pos:start], False), (text[start:end], True)]
         pos = end
-    out.append(html.escape(text[pos:]))
-    return "".join(out).replace("\n\n", "\n")  # paragraphs one line apart (the card keeps line breaks)
+    out.append((text[pos:], False))
+    return [(piece.replace("\n\n", "\n"), marked) for piece, marked in out if piece]
 
 
 def render_meta(passage: Passage | DocumentRecord) -> str:
     """Source · date · link line of a card."""
-    parts = [html.escape(passage.source or "source not given"), html.escape(passage.published or "undated")]
-    url = safe_url(passage.url)
-    if url:
-        parts.append(f'<a href="{html.escape(url)}" target="_blank" rel="noopener noreferrer nofollow">{html.escape(url)}</a>')
-    elif passage.url:
-        parts.append(html.escape(passage.url))
-    return " · ".join(parts)
+    return str(templates().get_template("meta.html").module.meta(passage))
 
 
 def without_title(passage: Passage, spans: Sequence[tuple[int, int]]) -> tuple[str, list[tuple[int, int]]]:
@@ -133,55 +138,36 @@ def without_title(passage: Passage, spans: Sequence[tuple[int, int]]) -> tuple[s
 
 def render_card(passage: Passage, claims: Sequence[Claim], turn: int) -> str:
     """One cited passage: number, title, source, date, link, and its text with the cited sentences marked."""
-    text = highlight(*without_title(passage, claim_spans(passage, claims)))
-    return (
-        f'<article class="src-card" id="{card_id(turn, passage.n or 0)}">'
-        f'<h4><span class="src-n">[{passage.n}]</span> {html.escape(passage.title or passage.doc_id)}</h4>'
-        f'<p class="src-meta">{render_meta(passage)}</p>'
-        f'<p class="src-text">{text}</p></article>'
-    )
+    segments = highlight_segments(*without_title(passage, claim_spans(passage, claims)))
+    return templates().get_template("card.html").render(p=passage, other=False, anchor=card_id(turn, passage.n or 0),
+                                                        segments=segments)
 
 
 def render_other(passage: Passage) -> str:
     """A retrieved passage that the answer does not cite."""
-    return (
-        '<article class="src-card src-other">'
-        f"<h4>{html.escape(passage.title or passage.doc_id)}</h4>"
-        f'<p class="src-meta">{render_meta(passage)}</p>'
-        f'<p class="src-text">{html.escape(passage.text)}</p></article>'
-    )
+    return templates().get_template("card.html").render(p=passage, other=True, segments=[(passage.text, False)])
 
 
 def render_turn(turn: int, question: str, query: str, answer: Answer, *, latest: bool = True) -> str:
     """The sources-panel section of one question: the query searched for, cited cards, other passages."""
-    rewritten = query.strip() != question.strip()
+    from markupsafe import Markup
+
     cited = {(p.doc_id, p.start, p.end) for p in answer.citations}
     others = [p for p in answer.passages if (p.doc_id, p.start, p.end) not in cited]
-    parts = [f'<section class="turn" id="turn-{turn}"><details{" open" if latest else ""}>',
-             f'<summary>Q{turn}: {html.escape(question)}</summary>',
-             f'<p class="src-query">Searched for: <q>{html.escape(query)}</q>'
-             + (' <span class="src-note">(rewritten from the conversation)</span>' if rewritten else "") + "</p>"]
-    if answer.abstained:
-        parts.append(f'<p class="src-abstain">{html.escape(answer.explanation)}</p>')
-    parts.extend(render_card(p, answer.claims, turn) for p in answer.citations)
-    if answer.dropped:
-        parts.append('<details class="src-dropped"><summary>Sentences removed: not supported by the passage they '
-                     f'cite ({len(answer.dropped)})</summary><ul>'
-                     + "".join(f"<li>{html.escape(c.text)} <em>({html.escape(c.reason)})</em></li>" for c in answer.dropped)
-                     + "</ul></details>")
-    if others:
-        label = "Closest passages" if answer.abstained else "Also retrieved, not cited"
-        parts.append(f'<details class="src-others"><summary>{label} ({len(others)})</summary>'
-                     + "".join(map(render_other, others)) + "</details>")
-    parts.append("</details></section>")
-    return "".join(parts)
+    return templates().get_template("turn.html").render(
+        turn=turn, question=question, query=query, latest=latest, rewritten=query.strip() != question.strip(),
+        explanation=answer.explanation, dropped=answer.dropped,
+        cards=[Markup(render_card(p, answer.claims, turn)) for p in answer.citations],
+        others=[Markup(render_other(p)) for p in others],
+        others_label="Closest passages" if answer.abstained else "Also retrieved, not cited")
 
 
 def render_retrieved(turn: int, question: str, passages: Sequence[Passage]) -> str:
     """The sources-panel section shown while the answer is being written: every passage found."""
-    return (f'<section class="turn" id="turn-{turn}"><details open><summary>Q{turn}: {html.escape(question)}</summary>'
-            f'<p class="src-note">Found {len(passages)} passages; the answer is being written.</p>'
-            + "".join(map(render_other, passages)) + "</details></section>")
+    from markupsafe import Markup
+
+    return templates().get_template("retrieved.html").render(turn=turn, question=question,
+                                                             cards=[Markup(render_other(p)) for p in passages])
 
 
 def render_panel(sections: Sequence[str]) -> str:
@@ -196,23 +182,20 @@ _CITE_RE = re.compile(r"\[(\d+)\]")
 
 def render_answer(answer: Answer, turn: int) -> str:
     """The chat message for an answer: quoted sentences with clickable [n] links, or an abstention notice."""
-    notes = "".join(f'<p class="answer-note">{escape(note)}</p>' for note in answer.notes)
-    if answer.abstained:
-        return ('<div class="abstain"><strong>No answer in the articles.</strong> '
-                f"{escape(answer.explanation)} The closest passages are listed under Sources.</div>{notes}")
     titles = {p.n: p.title for p in answer.citations}
-    out = []
+    pieces = []
     for i, piece in enumerate(_CITE_RE.split(answer.text)):
         if i % 2 == 0:
-            out.append(escape(piece))
+            pieces.append({"text": piece, "n": None})
         elif int(piece) in titles:
             n = int(piece)
             # Quote marks become typographic ones, so the tooltip needs no entity that the chat could escape again.
-            tooltip = html.escape(titles[n].replace('"', "”").replace("'", "’"), quote=False)
-            out.append(f'<a class="cite" href="#{card_id(turn, n)}" title="{tooltip}">&#91;{n}&#93;</a>')
+            pieces.append({"n": n, "anchor": card_id(turn, n),
+                           "tooltip": (titles[n] or "").replace('"', "”").replace("'", "’")})
         else:
-            out.append(escape(f"[{piece}]"))
-    return f'<div class="answer">{"".join(out)}</div>{notes}'
+            pieces.append({"text": f"[{piece}]", "n": None})
+    return templates().get_template("answer.html").render(abstained=answer.abstained, explanation=answer.explanation,
+                                                          pieces=pieces, notes=answer.notes)
 
 
 def library_rows(docs: Sequence[DocumentRecord]) -> list[list]:
@@ -280,101 +263,6 @@ def plan_query(question: str, previous: Sequence[str]) -> tuple[str, str]:
     question = check_question(question)
     query = rewrite_followup(question, previous)
     return question, query if len(query) <= MAX_QUESTION_CHARS else question
-
-
-# ---------------------------------------------------------------- library: uploads and deletes
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    """What an upload did: (file name, title) indexed, and (file name, reason) refused."""
-
-    indexed: list[tuple[str, str]]
-    failed: list[tuple[str, str]]
-
-
-def ingest_uploads(engine: RAG, corpus_dir: str | Path, uploads: Sequence[str | Path],
-                   *, names: Sequence[str] | None = None) -> UploadResult:
-    """Check, store (in `corpus_dir`, sanitized names; the app gives the index's managed folder) and index uploads.
-
-    Each file is read first from a private staging copy, so a bad file is refused before anything
-    is written; the good ones are copied into the folder and indexed in one incremental
-    update. Call with the app's write lock held.
-    """
-    corpus = Path(corpus_dir)
-    corpus.mkdir(parents=True, exist_ok=True)
-    names = list(names) if names is not None else [Path(u).name for u in uploads]
-    failed: list[tuple[str, str]] = []
-    ready: list[tuple[str, Path, Path]] = []  # (shown name, staged file, target)
-    taken = {p.stem for p in corpus.iterdir() if p.is_file() and not p.name.endswith(METADATA_SUFFIX)}
-    taken |= {d.doc_id for d in engine.documents()}
-    with tempfile.TemporaryDirectory(prefix="rag-upload-") as staging:
-        for upload, shown in zip(uploads, names):
-            shown = Path(str(shown)).name or "upload"
-            safe = sanitize_filename(shown)
-            suffix = Path(safe).suffix
-            if suffix not in SUPPORTED_SUFFIXES:
-                failed.append((shown, f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}"))
-                continue
-            try:
-                size = Path(upload).stat().st_size
-            except OSError as exc:
-                failed.append((shown, f"the upload cannot be read ({exc.strerror or exc})"))
-                continue
-            if size > MAX_FILE_BYTES:
-                failed.append((shown, f"is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it into smaller files"))
-                continue
-            target = target_path(corpus, safe, taken)
-            taken.add(target.stem)
-            staged = Path(staging) / f"{len(ready)}" / target.name  # same stem: same document id as the target
-            staged.parent.mkdir()
-            shutil.copyfile(upload, staged)
-            try:
-                read_document(staged)
-            except IngestError as exc:
-                failed.append((shown, exc.reason))
-                continue
-            ready.append((shown, staged, target))
-        if not ready:
-            return UploadResult([], failed)
-        written: list[Path] = []
-        for shown, staged, target in ready:
-            copy_atomically(staged, target)
-            written.append(target)
-        try:
-            report = engine.add(written)
-        except BaseException:
-            _remove(written)
-            raise
-        bad = {}
-        for error in report.errors:
-            for target in written:
-                if error.startswith(str(target)):
-                    bad[target] = error[len(str(target)):].lstrip(": ")
-        _remove(list(bad))
-    titles = {d.doc_id: d.title for d in engine.documents()}
-    indexed = []
-    for shown, _, target in ready:
-        if target in bad:
-            failed.append((shown, bad[target]))
-        else:
-            indexed.append((target.name, titles.get(target.stem, target.stem)))
-    return UploadResult(indexed, failed)
-
-
-def _remove(paths: Sequence[Path]) -> None:
-    """Delete uploaded files that did not make it into the index."""
-    for path in paths:
-        path.unlink(missing_ok=True)
-
-
-def delete_article(engine: RAG, doc_id: str) -> str:
-    """Drop an article from the index (and its managed copy); a corpus file stays, remembered as removed."""
-    records = {d.doc_id: d for d in engine.documents()}
-    if doc_id not in records:
-        raise RagError(f"no indexed article has id {doc_id!r}; refresh the library list")
-    engine.remove([doc_id])
-    return f"Deleted “{records[doc_id].title}” ({doc_id}) from the library; it stays out after a restart."
 
 
 # ---------------------------------------------------------------- the page
@@ -513,17 +401,32 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                 log.exception("library update failed")
                 return None, f"{failure} {escape(exc)}"
 
-    def upload(files):
+    keep_form = (gr.skip(),) * 5  # the chosen files and the metadata form stay as they are
+
+    def prefill(files):
+        """One file chosen: its title, source, date and URL in the form, to check or correct before adding."""
+        paths = [getattr(f, "name", f) for f in (files or [])]
+        if len(paths) != 1:
+            note = (f"Each of the {len(paths)} files keeps the title, source and date it holds; choose one file at a "
+                    "time to set them." if paths else "")
+            return "", "", "", "", note
+        found = upload_metadata(paths[0])
+        return found.get("title", ""), found.get("source", ""), found.get("published", ""), found.get("url", ""), ""
+
+    def upload(files, title="", source="", published="", url=""):
         paths = [getattr(f, "name", f) for f in (files or [])]
         if not paths:
-            return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.")
-        result, error = locked_update(lambda: ingest_uploads(engine, library, paths),
+            return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.", *keep_form)
+        # The form describes a single file; with several, each keeps what it holds.
+        form = [{"title": title, "source": source, "published": published, "url": url}] if len(paths) == 1 else None
+        result, error = locked_update(lambda: ingest_uploads(engine, library, paths, metadata=form),
                                       "**Upload failed, the index is unchanged:**")
         if error:
-            return (*library_view(), error)
+            return (*library_view(), error, *keep_form)
         lines = [f"**Indexed {escape(name)}:** {escape(title)}" for name, title in result.indexed]
         lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
-        return (*library_view(), "\n\n".join(lines))
+        done = not result.failed or len(paths) > 1  # a single file that failed stays, with its form, to be fixed
+        return (*library_view(), "\n\n".join(lines), *((None, "", "", "", "") if done else keep_form))
 
     def delete(doc_id, pending=None):
         """Delete in two clicks: the first names the article and asks to confirm, the second deletes it."""
@@ -600,9 +503,16 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                                  elem_id="library-table", wrap=True,
                                  column_widths=["46%", "18%", "11%", "7%", "18%"])
             with gr.Row(elem_id="upload-row"):
-                uploader = gr.UploadButton(
-                    f"Upload articles (.txt .md .html .pdf, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each)",
-                    file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload")
+                chosen = gr.File(label=f"Articles to add (.txt .md .html .pdf, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each)",
+                                 file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload-files", scale=2)
+                with gr.Column(scale=3):
+                    meta_title = gr.Textbox(label="Title", elem_id="upload-title")
+                    with gr.Row():
+                        meta_source = gr.Textbox(label="Source", elem_id="upload-source")
+                        meta_date = gr.Textbox(label="Published", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                                               elem_id="upload-date")
+                    meta_url = gr.Textbox(label="URL", elem_id="upload-url")
+                    uploader = gr.Button("Add to library", variant="primary", elem_id="upload")
             with gr.Row():
                 doomed = gr.Dropdown([], label="Article to delete", elem_id="delete-choice", scale=4)
                 remove = gr.Button("Delete article", variant="stop", elem_id="delete", scale=1)
@@ -619,7 +529,10 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         chatbot.clear(clear_chat, None, [chatbot, panel, turns, status], api_visibility="private")  # its bin icon
         library_outputs = [table, doomed, sources, summary, library_status]
         write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
-        uploader.upload(upload, uploader, library_outputs, **write_options)
+        meta_fields = [meta_title, meta_source, meta_date, meta_url]
+        # On the user's upload only: clearing the files after adding them must not wipe the status line.
+        chosen.upload(prefill, chosen, [*meta_fields, library_status], api_visibility="private")
+        uploader.click(upload, [chosen, *meta_fields], [*library_outputs, chosen, *meta_fields], **write_options)
         pending_delete = gr.State(None)
         remove.click(delete, [doomed, pending_delete], [*library_outputs, pending_delete], **write_options)
         doomed.change(lambda: None, None, pending_delete, api_visibility="private")  # another choice: ask again

@@ -167,12 +167,31 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     empty.write_text("\n", encoding="utf-8")
     page.get_by_role("tab", name="Library").click()
     page.wait_for_function("document.querySelector('#library-summary').innerText.includes('5 articles')")
-    page.set_input_files("#upload-row input[type=file]", [str(good), str(empty)])
-    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Indexed')", timeout=60_000)
+    # Two files at once: each keeps what it holds, the form says so, the bad one is named with its reason.
+    page.set_input_files("#upload-files input[type=file]", [str(good), str(empty)])
+    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Each of the 2 files')")
+    page.click("#upload")
+    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Not indexed')", timeout=60_000)
     status = page.inner_text("#library-status")
     assert "Indexed Velmora_lighthouse.html: Harbor town opens the Velmora tidal lighthouse" in status
     assert "Not indexed empty.txt: is empty" in status
     assert "Harbor town opens the Velmora tidal lighthouse" in page.inner_text("#library-table")
+    # One file: the form is prefilled from it, and what the user corrects is kept with the article.
+    single = tmp_path / "harbour wall.html"
+    single.write_text('<html><head><title>Council approves a harbour wall</title><meta property="article:published_time" '
+                      'content="2024-05-02"></head><body><article><h1>Council approves a harbour wall</h1><p>The council '
+                      'of Brindlecombe approved a new harbour wall on Monday after two winters of flooding, the mayor '
+                      'said.</p></article></body></html>', encoding="utf-8")
+    page.set_input_files("#upload-files input[type=file]", [str(single)])
+    page.wait_for_function("document.querySelector('#upload-title textarea, #upload-title input').value"
+                           " === 'Council approves a harbour wall'")
+    assert page.input_value("#upload-date input, #upload-date textarea") == "2024-05-02"
+    page.fill("#upload-source input, #upload-source textarea", "Brindlecombe Gazette")
+    page.click("#upload")
+    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Indexed harbour_wall.html')",
+                           timeout=60_000)
+    assert "Brindlecombe Gazette" in page.inner_text("#library-table")
+    assert page.input_value("#upload-title input, #upload-title textarea") == ""  # the form is cleared after a success
     assert (server["index"] / "library" / "Velmora_lighthouse.html").exists()  # kept beside the index
     assert not (server["corpus"] / "Velmora_lighthouse.html").exists()  # the tracked corpus folder is untouched
     page.screenshot(path=str(tmp_path / "library.png"), full_page=True)

@@ -14,13 +14,12 @@ import pytest
 from rag import RAG, Answer, Claim, Passage, QueryError, RagError
 from rag.documents import MAX_FILE_BYTES
 from .conftest import ARTICLE_HTML, REPO, SEEDS, running_app
+from rag.library import delete_article, ingest_uploads, sanitize_filename, upload_metadata
 from rag.webapp import (
     answer_to_dict,
     claim_spans,
     create_app,
-    delete_article,
-    highlight,
-    ingest_uploads,
+    highlight_segments,
     library_rows,
     parse_filters,
     plan_query,
@@ -29,7 +28,6 @@ from rag.webapp import (
     render_panel,
     render_turn,
     safe_url,
-    sanitize_filename,
 )
 
 
@@ -49,7 +47,7 @@ def test_article_text_and_metadata_are_escaped_in_cards():
     evil = passage(text="Before <script>alert('x')</script> & after.", title="<img src=x onerror=alert(1)>",
                    source="<b>Wire</b>", url="javascript:alert(1)")
     html = render_card(evil, [], turn=1)
-    assert "<script>" not in html and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<b>" not in html and "&lt;b&gt;Wire&lt;/b&gt;" in html
     assert 'href="javascript' not in html  # shown as text, never as a link
@@ -80,8 +78,10 @@ def test_cited_sentences_are_highlighted_at_their_offsets():
 
 
 def test_highlight_merges_nothing_and_escapes_inside_marks():
-    assert highlight("a <b> c", [(2, 5)]) == "a <mark>&lt;b&gt;</mark> c"
-    assert highlight("para one\n\npara two", []) == "para one\npara two"
+    assert highlight_segments("a <b> c", [(2, 5)]) == [("a ", False), ("<b>", True), (" c", False)]
+    assert highlight_segments("para one\n\npara two", []) == [("para one\npara two", False)]
+    card = render_card(passage(text="a <b> c", start=100), [Claim("<b>", 1, "doc", 102, 105, 0.9)], turn=1)
+    assert "a <mark>&lt;b&gt;</mark> c" in card
 
 
 def make_answer(**kw) -> Answer:
@@ -377,3 +377,69 @@ def test_deleting_takes_a_second_click_on_the_same_article(live, corpus_copy):
     assert "again to confirm" in message and len(live.documents()) == 5
     *_, message, pending = delete("003_0321a4552254fa38", pending)
     assert message.startswith("Deleted") and pending is None and len(live.documents()) == 4
+
+
+# ---------------------------------------------------------------- upload metadata, typed failures, templates
+
+
+def test_the_upload_form_is_prefilled_from_the_file(tmp_path):
+    page = tmp_path / "Velmora.html"
+    page.write_text(ARTICLE_HTML.replace("<head>", '<head><link rel="canonical" href="https://example.org/velmora">'),
+                    encoding="utf-8")
+    found = upload_metadata(page)
+    assert found["title"] == "Harbor town opens the Velmora tidal lighthouse" and found["published"] == "2024-05-02"
+    snippet = tmp_path / "snippet.txt"  # no headline: the made-up title ("first words…") is not offered
+    snippet.write_text("Russia and Iran signed a broad agreement on drone production in the city of Yelabuga this spring, "
+                       "officials said.", encoding="utf-8")
+    assert "title" not in upload_metadata(snippet)
+    assert upload_metadata(tmp_path / "missing.txt") == {}
+
+
+def test_an_upload_keeps_the_title_source_date_and_url_given_with_it(live, corpus_copy, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("The Velmora tidal lighthouse was designed by the engineer Maria Keswick, officials said.",
+                    encoding="utf-8")
+    form = {"title": "Velmora lighthouse opens", "source": "Brindlecombe Gazette", "published": "2024-05",
+            "url": "https://example.org/velmora", "author": ""}
+    result = ingest_uploads(live, live.library_dir, [note], metadata=[form])
+    assert result.indexed == [("note.txt", "Velmora lighthouse opens")] and result.failed == []
+    record = {d.doc_id: d for d in live.documents()}["note"]
+    assert (record.source, record.published, record.url) == ("Brindlecombe Gazette", "2024-05", "https://example.org/velmora")
+    assert (live.library_dir / "note.meta.json").exists()  # kept with the file: a rebuild reads it again
+    rebuilt = RAG.build(corpus_copy, live.index_dir, embedder=live.embedder, progress=False)
+    assert {d.doc_id: d.source for d in rebuilt.documents()}["note"] == "Brindlecombe Gazette"
+
+
+def test_a_bad_date_in_the_upload_form_is_refused_before_anything_is_written(live, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("The Velmora tidal lighthouse was designed by the engineer Maria Keswick, officials said.",
+                    encoding="utf-8")
+    generation = (live.index_dir / "CURRENT").read_text()
+    result = ingest_uploads(live, live.library_dir, [note], metadata=[{"published": "2024-13-40"}])
+    assert result.indexed == [] and result.failed[0][0] == "note.txt" and "2024-13-40" in result.failed[0][1]
+    assert not any(live.library_dir.glob("note*")) and (live.index_dir / "CURRENT").read_text() == generation
+
+
+def test_a_build_report_names_each_failed_file_with_its_reason(live, tmp_path):
+    good = tmp_path / "good.html"
+    good.write_text(ARTICLE_HTML, encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n", encoding="utf-8")
+    report = live.add([good, empty])
+    assert report.failures == {str(empty): "is empty; add article text or remove the file"}
+    assert report.errors == [f"{empty}: is empty; add article text or remove the file"]  # what the CLI prints
+
+
+def test_every_page_fragment_comes_from_an_autoescaping_template():
+    from rag.webapp import templates
+
+    env = templates()
+    assert env.autoescape is True
+    assert sorted(env.list_templates()) == ["answer.html", "card.html", "meta.html", "retrieved.html", "turn.html"]
+    evil = "<img src=x onerror=alert(1)>"
+    cited = passage(title=evil, source=evil, text=f"{evil} said so.")
+    answer = make_answer(question=evil, citations=[cited], passages=[cited, passage(doc_id="other", text=evil, n=None)],
+                         notes=[evil], dropped=[Claim(evil, None, "doc", 0, 1, 0.0, reason=evil)])
+    for fragment in (render_turn(1, evil, evil, answer), render_answer(answer, 1),
+                     render_answer(dataclasses.replace(answer, abstained=True, abstain_reason="low-score"), 1)):
+        assert "<img" not in fragment and "&lt;img" in fragment
