@@ -2,11 +2,16 @@
 
 Usage: python -m tests.crash_worker build CORPUS INDEX ORIGINAL   (toggle one article, RAG.build)
        python -m tests.crash_worker add CORPUS INDEX ORIGINAL     (upload a file and remove it: engine.add / remove)
-ORIGINAL holds the toggled article's original text.
+ORIGINAL holds the toggled article's original text. With RAG_CRASH_AT=FUNCTION:before|after the worker kills
+itself with SIGKILL just before or after its first call of rag.index.FUNCTION (a failpoint the test chooses),
+so a kill lands at that step whatever the timing.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -24,12 +29,32 @@ def toggle(path: Path, original: str) -> None:
     path.write_text(original if current != original else original + EXTRA_SENTENCE, encoding="utf-8")
 
 
+def arm_failpoint(spec: str) -> None:
+    """Make rag.index.FUNCTION kill this process before or after it runs ("_switch_generation:after")."""
+    import rag.index as index_module
+
+    name, when = spec.split(":")
+    original = getattr(index_module, name)
+
+    @functools.wraps(original)
+    def crash(*args, **kwargs):
+        if when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    setattr(index_module, name, crash)
+
+
 def main() -> None:
     mode, corpus, index, original_path = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
     configure_runtime()
     embedder = Embedder.load()
     original = original_path.read_text(encoding="utf-8")
     engine = RAG.load(index, embedder=embedder)
+    if os.environ.get("RAG_CRASH_AT"):
+        arm_failpoint(os.environ["RAG_CRASH_AT"])
     print("READY", flush=True)
     upload = original_path.parent / "upload" / "zz_upload.txt"
     upload.parent.mkdir(exist_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -68,24 +67,43 @@ def test_edited_manifest_is_detected(index_copy, embedder):
 # ---------------------------------------------------------------- real kills
 
 
+# Steps of a write where the worker kills itself (deterministic kills), before the random ones.
+FAILPOINTS = ("_write_generation:before", "_write_generation:after", "_switch_generation:before",
+              "_switch_generation:after", "_remove_stale:before")
+
+
 def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path, embedder) -> list[str]:
-    """Start the worker, kill it at a random moment, check the index; repeat. Returns the states seen."""
+    """Start the worker, kill it (first at each failpoint, then at random moments), check the index; repeat.
+
+    Returns the states seen. The failpoint kills land at their step whatever the machine's load, so the test
+    cannot fail for timing alone."""
     original = tmp_path / "original.txt"
     original.write_text((corpus / TOGGLED).read_text(encoding="utf-8"), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     rng = random.Random(1234 + len(mode))
     unchanged = {k: v for k, v in _doc_hashes(index).items() if k != "004_105da86cbff68d84"}
-    seen, writes = [], []
-    for _ in range(kills):
-        worker = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", mode, str(corpus), str(index), str(original)],
-                                  cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    seen = []
+    for kill in range(kills):
+        failpoint = FAILPOINTS[kill] if kill < len(FAILPOINTS) else None
+        live_before = (index / "CURRENT").read_text()
+        errors = tmp_path / f"worker-{kill}.err"
+        with errors.open("w") as sink:
+            worker = subprocess.Popen([sys.executable, "-m", "tests.crash_worker", mode, str(corpus), str(index),
+                                       str(original)], cwd=REPO, env={**env, "RAG_CRASH_AT": failpoint or ""},
+                                      stdout=subprocess.PIPE, stderr=sink, text=True)
         try:
-            assert worker.stdout.readline().strip() == "READY", "worker did not start"
-            time.sleep(rng.uniform(0.0, 1.5))  # each write cycle takes ~0.2-0.5 s: kills land in every phase
+            ready = worker.stdout.readline().strip() == "READY"
+            assert ready, f"worker {kill} did not start: {errors.read_text()[-2000:]}"
+            if failpoint:
+                assert worker.wait(timeout=120) == -signal.SIGKILL, f"the worker did not die at {failpoint}"
+            else:
+                time.sleep(rng.uniform(0.0, 1.5))  # each write cycle takes ~0.2-0.5 s: kills land in every phase
         finally:
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
-        writes.append(worker.stdout.read().count("WROTE"))
+        if failpoint:  # before the switch the old generation is live; after it, the one this worker wrote
+            switched = failpoint in ("_switch_generation:after", "_remove_stale:before")
+            assert ((index / "CURRENT").read_text() != live_before) == switched, failpoint
         engine = RAG.load(index, embedder=embedder)  # must open after every kill
         hashes = _doc_hashes(index)
         assert {k: v for k, v in hashes.items() if k not in ("004_105da86cbff68d84", "zz_upload")} == unchanged
@@ -100,7 +118,6 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
             assert engine.index.document_text(p.doc_id)[p.start:p.end] == p.text
         engine.index.close()
         seen.append(state)
-    assert sum(writes) >= kills // 3, f"too few kills landed after completed writes: {writes}"
     return seen
 
 
