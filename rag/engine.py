@@ -16,7 +16,8 @@ from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
-from .index import CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest, write_index
+from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest,
+                    token_stopwords, write_index)
 from .library import forget, library_dir, store
 from .retrieval import DEFAULT_MMR_LAMBDA, Passage, cover_named_years, search_index
 
@@ -205,7 +206,9 @@ class RAG:
 
             llm = llm if llm is not None else LLMSettings.resolve()
         index = self.index
-        vector = self.embedder.encode_query(question)
+        # One forward pass gives the question's vector and its wordpiece vectors (for choosing the lead sentence).
+        vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords(), batch_size=1)
+        vector, question_tokens = vectors[0], tokens[0]
         passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
                                 date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         if not (date_from or date_to):
@@ -224,12 +227,14 @@ class RAG:
                         yield AskEvent("answer", answer=piece)
                 return
             except LLMError as exc:
-                fallback = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold)
+                fallback = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
+                                             question_tokens=question_tokens)
                 note = f"The language model did not answer ({exc}); these are quoted sentences instead."
                 yield AskEvent("answer", answer=dataclasses.replace(fallback, notes=[*fallback.notes, note]))
                 return
         yield AskEvent("answer", answer=extractive_answer(index, question, vector, passages,
-                                                          abstain_threshold=abstain_threshold))
+                                                          abstain_threshold=abstain_threshold,
+                                                          question_tokens=question_tokens))
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed articles."""

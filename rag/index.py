@@ -4,7 +4,8 @@ Layout of an index folder::
 
     index/CURRENT              name of the live generation (replaced atomically)
     index/gen-<stamp>/manifest.json, chunks.sqlite, dense.faiss, chunk_vectors.npy,
-                     sentence_vectors.npy, bm25/ (bm25s files, no pickle)
+                     sentence_vectors.npy, sentence_tokens.npy (+ _ids, _offsets: each sentence's
+                     content wordpiece vectors, float16), bm25/ (bm25s files, no pickle)
 
 A build writes a new generation beside the live one and then swaps CURRENT, so a crash at any
 moment leaves the previous index intact.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -33,13 +35,16 @@ from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_docume
 from .documents import Document, period_bounds
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence wordpiece vectors (sentence_tokens*.npy)
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 STORE_FILE = "chunks.sqlite"
 FAISS_FILE = "dense.faiss"
 CHUNK_VECTORS_FILE = "chunk_vectors.npy"
 SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
+SENTENCE_TOKENS_FILE = "sentence_tokens.npy"  # float16 (n_tokens, dimension), content wordpieces of every sentence
+SENTENCE_TOKEN_IDS_FILE = "sentence_token_ids.npy"  # int32 (n_tokens,), their vocabulary ids (for IDF weights)
+SENTENCE_TOKEN_OFFSETS_FILE = "sentence_token_offsets.npy"  # int64 (n_sentences + 1,): sentence i is [o[i], o[i+1])
 BM25_DIR = "bm25"
 EXACT_SEARCH_LIMIT = 50_000  # below this many chunks exact search takes ~1 ms (benchmarks/scale.py)
 DEFAULT_NPROBE = 64  # IVF lists searched per query (benchmarks/scale.py: recall@10 vs exact search)
@@ -51,6 +56,56 @@ def package_version() -> str:
         return importlib_metadata.version("rag-news")
     except importlib_metadata.PackageNotFoundError:
         return "0+local"
+
+
+@dataclass(frozen=True)
+class SentenceTokens:
+    """Every sentence's content wordpiece vectors, stored flat: sentence row i owns [offsets[i], offsets[i + 1])."""
+
+    vectors: np.ndarray  # float16 (n_tokens, dimension)
+    ids: np.ndarray  # int32 (n_tokens,)
+    offsets: np.ndarray  # int64 (n_sentences + 1,)
+
+    @classmethod
+    def empty(cls, n_sentences: int, dimension: int) -> SentenceTokens:
+        """No token vectors (an index built without sentence vectors)."""
+        return cls(np.zeros((0, dimension), np.float16), np.zeros(0, np.int32), np.zeros(n_sentences + 1, np.int64))
+
+    @classmethod
+    def join(cls, parts: Sequence[SentenceTokens], dimension: int) -> SentenceTokens:
+        """One store holding the parts' sentences in order."""
+        if not parts:
+            return cls.empty(0, dimension)
+        counts = np.concatenate([np.diff(p.offsets) for p in parts])
+        return cls(np.concatenate([p.vectors for p in parts]).astype(np.float16),
+                   np.concatenate([p.ids for p in parts]).astype(np.int32),
+                   np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
+
+    def rows(self, first: int, last: int) -> SentenceTokens:
+        """The sentences of rows [first, last) as a store of their own."""
+        start, end = int(self.offsets[first]), int(self.offsets[last])
+        return SentenceTokens(np.asarray(self.vectors[start:end]), np.asarray(self.ids[start:end]),
+                              np.asarray(self.offsets[first:last + 1]) - start)
+
+    def of(self, rows: Sequence[int]) -> list[np.ndarray]:
+        """Each row's token vectors (float32)."""
+        return [np.asarray(self.vectors[self.offsets[r]:self.offsets[r + 1]], dtype=np.float32) for r in rows]
+
+    @functools.cached_property
+    def idf(self) -> np.ndarray:
+        """Inverse sentence frequency of every vocabulary id seen, log((N + 1) / (df + 0.5)); unseen ids read as df 0."""
+        n = len(self.offsets) - 1
+        sentence_of = np.repeat(np.arange(n), np.diff(self.offsets))
+        pairs = np.unique(np.stack([sentence_of, self.ids.astype(np.int64)]), axis=1) if len(self.ids) else np.zeros((2, 0), np.int64)
+        df = np.bincount(pairs[1], minlength=int(self.ids.max()) + 1 if len(self.ids) else 0)
+        return np.log((n + 1) / (df + 0.5)).astype(np.float32)
+
+    def idf_of(self, ids: np.ndarray) -> np.ndarray:
+        """IDF weights of vocabulary ids (an id no sentence holds gets the highest weight)."""
+        n = len(self.offsets) - 1
+        table = self.idf
+        rare = np.float32(np.log((n + 1) / 0.5))
+        return np.array([table[i] if i < len(table) else rare for i in ids], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -191,7 +246,8 @@ class Index:
     """A read-only view of one index generation; safe to share between threads."""
 
     def __init__(self, root: Path, gen: Path, manifest: dict, dense, chunk_vectors: np.ndarray,
-                 sentence_vectors: np.ndarray, bm25, bm25_chunk_ids: np.ndarray, db: sqlite3.Connection):
+                 sentence_vectors: np.ndarray, bm25, bm25_chunk_ids: np.ndarray, db: sqlite3.Connection,
+                 sentence_tokens: SentenceTokens | None = None):
         self.root = root
         self.generation = gen
         self.manifest = manifest
@@ -199,6 +255,8 @@ class Index:
         self.dense = dense
         self.chunk_vectors = chunk_vectors
         self.sentence_vectors = sentence_vectors
+        self.sentence_tokens = sentence_tokens if sentence_tokens is not None else SentenceTokens.empty(
+            len(sentence_vectors), int(manifest.get("dimension", 0)))
         self.bm25 = bm25
         self.bm25_chunk_ids = bm25_chunk_ids
         self._db = db
@@ -326,6 +384,9 @@ def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index
             dense = faiss.read_index(str(gen / FAISS_FILE))
             chunk_vectors = np.load(gen / CHUNK_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
             sentence_vectors = np.load(gen / SENTENCE_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
+            sentence_tokens = SentenceTokens(np.load(gen / SENTENCE_TOKENS_FILE, mmap_mode="r", allow_pickle=False),
+                                             np.load(gen / SENTENCE_TOKEN_IDS_FILE, allow_pickle=False),
+                                             np.load(gen / SENTENCE_TOKEN_OFFSETS_FILE, allow_pickle=False))
             bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=True, show_progress=False) if manifest["n_chunks"] else None
             bm25_ids = np.load(gen / BM25_DIR / "chunk_ids.npy", allow_pickle=False)
             db = sqlite3.connect(f"file:{gen / STORE_FILE}?mode=ro", uri=True, check_same_thread=False)
@@ -338,7 +399,10 @@ def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index
             raise IndexCorruptError(f"index at {root} is damaged ({type(exc).__name__}: {exc}); run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
         if dense.ntotal != manifest["n_chunks"] or len(chunk_vectors) != manifest["n_chunks"]:
             raise IndexCorruptError(f"index at {root} holds {dense.ntotal} vectors for {manifest['n_chunks']} chunks; run `rag build --rebuild` to recover")
-        return Index(root, gen, manifest, dense, chunk_vectors, sentence_vectors, bm25, bm25_ids, db)
+        if len(sentence_tokens.offsets) != manifest["n_sentences"] + 1:
+            raise IndexCorruptError(f"index at {root} holds token offsets for {len(sentence_tokens.offsets) - 1} sentences, "
+                                    f"the manifest says {manifest['n_sentences']}; run `rag build --rebuild` to recover")
+        return Index(root, gen, manifest, dense, chunk_vectors, sentence_vectors, bm25, bm25_ids, db, sentence_tokens)
     raise IndexCorruptError(f"index at {root} kept changing while it was opened; try again")
 
 
@@ -396,6 +460,7 @@ class _DocRows:
     sentences: list[Span]
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
+    sentence_tokens: SentenceTokens
     old_chunk_ids: list[int] | None  # kept for unchanged documents so ids stay stable
 
 
@@ -407,7 +472,17 @@ def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
     sentences = [Span(s, e) for _, s, e in sent_rows]
     chunk_vectors = np.asarray(old.chunk_vectors[[r[5] for r in rows]], dtype=np.float32)
     sentence_vectors = np.asarray(old.sentence_vectors[[r[0] for r in sent_rows]], dtype=np.float32) if old.settings.embed_sentences else np.zeros((len(sent_rows), 0), np.float32)
-    return _DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors, [r[0] for r in rows])
+    # A document's sentences hold consecutive rows, so its token vectors are one slice.
+    tokens = old.sentence_tokens.rows(base, base + len(sent_rows))
+    return _DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors,
+                    tokens, [r[0] for r in rows])
+
+
+def token_stopwords() -> frozenset[str]:
+    """Wordpieces kept out of the stored sentence tokens: bm25s's English stopwords (what BM25 drops too)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 def _record_for(doc: Document, n_chunks: int) -> DocumentRecord:
@@ -471,13 +546,22 @@ def write_index(
                 fresh.append((doc, chunks, spans))
             chunk_inputs = [embedding_text(doc.title, c.text) for doc, chunks, _ in fresh for c in chunks]
             sentence_inputs = [t for doc, _, spans in fresh for t in sentence_texts(doc.text, spans)] if settings.embed_sentences else []
-            all_vectors = embedder.encode(chunk_inputs + sentence_inputs, progress=progress)
-            chunk_vecs, sent_vecs = all_vectors[: len(chunk_inputs)], all_vectors[len(chunk_inputs):]
+            chunk_vecs = embedder.encode(chunk_inputs, progress=progress)
+            # Sentences give their wordpiece vectors from the same pass that pools them.
+            sent_vecs, sent_tokens = embedder.encode_tokens(sentence_inputs, stopwords=token_stopwords(),
+                                                        progress=progress, dtype=np.float16)
             ci = si = 0
             for doc, chunks, spans in fresh:
                 n_sent = len(spans) if settings.embed_sentences else 0
+                tokens = sent_tokens[si:si + n_sent]
+                store = SentenceTokens(
+                    np.concatenate([t.vectors for t in tokens]).astype(np.float16) if tokens else np.zeros((0, embedder.dimension), np.float16),
+                    np.concatenate([t.ids for t in tokens]).astype(np.int32) if tokens else np.zeros(0, np.int32),
+                    np.concatenate([[0], np.cumsum([len(t.ids) for t in tokens])]).astype(np.int64) if tokens
+                    else np.zeros(len(spans) + 1, np.int64))
                 parts.append(_DocRows(_record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
-                                      sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32), None))
+                                      sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32),
+                                      store, None))
                 ci += len(chunks)
                 si += n_sent
 
@@ -549,6 +633,10 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
         sentence_vectors = np.concatenate(sentence_blocks) if sentence_blocks else np.zeros((0, sent_dim), np.float32)
         np.save(tmp / CHUNK_VECTORS_FILE, np.ascontiguousarray(chunk_vectors, dtype=np.float32), allow_pickle=False)
         np.save(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+        tokens = SentenceTokens.join([p.sentence_tokens for p in parts], dim)
+        np.save(tmp / SENTENCE_TOKENS_FILE, np.ascontiguousarray(tokens.vectors), allow_pickle=False)
+        np.save(tmp / SENTENCE_TOKEN_IDS_FILE, np.ascontiguousarray(tokens.ids), allow_pickle=False)
+        np.save(tmp / SENTENCE_TOKEN_OFFSETS_FILE, np.ascontiguousarray(tokens.offsets), allow_pickle=False)
 
         factory = choose_faiss_factory(len(chunk_ids))
         dense = build_dense_index(chunk_vectors, np.asarray(chunk_ids, dtype=np.int64), factory)

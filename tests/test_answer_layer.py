@@ -174,3 +174,38 @@ def test_a_question_partly_about_an_unmentioned_model_answers_the_rest_and_says_
     answer = engine.ask("What is the range of the Fath-360 compared with the S-300?")
     assert not answer.abstained and "75 miles" in answer.text
     assert answer.notes == ["The articles do not mention S-300."]
+
+
+# ---------------------------------------------------------------- the lead: word-by-word match (pure math)
+
+
+def test_token_match_is_the_idf_weighted_best_match_of_each_question_word():
+    from rag.answer.extractive import token_match_scores
+
+    q = np.eye(3, dtype=np.float32)[:2]  # two question words, along axes 0 and 1
+    sentence_a = np.array([[1, 0, 0], [0, 0, 1]], dtype=np.float32)  # matches word 0 only
+    sentence_b = np.array([[0, 1, 0]], dtype=np.float32)  # matches word 1 only
+    scores = token_match_scores(q, np.array([1.0, 3.0], np.float32), [sentence_a, sentence_b, np.zeros((0, 3), np.float32)])
+    assert np.allclose(scores, [0.25, 0.75, 0.0])  # the rarer word (weight 3) decides; an empty sentence scores 0
+    assert np.allclose(token_match_scores(q, np.ones(2, np.float32), [sentence_a, sentence_b]), [0.5, 0.5])
+    assert token_match_scores(q[:0], np.zeros(0, np.float32), [sentence_a]).tolist() == [0.0]
+
+
+def test_the_lead_holds_the_kind_of_answer_asked_when_any_sentence_does():
+    from rag.answer.extractive import best_match
+
+    match = np.array([0.9, 0.5, 0.7], np.float32)
+    assert best_match(match, np.array([0.0, 1.0, 1.0]), typed=True) == 2
+    assert best_match(match, np.array([0.0, 0.0, 0.0]), typed=True) == 0  # none holds it: the best match
+    assert best_match(match, np.array([0.0, 1.0, 1.0]), typed=False) == 0
+
+
+@pytest.mark.parametrize("question, lead_holds", [
+    ("According to defense experts, what have the Iranian drones been targeting in Ukraine?", "energy infrastructure"),
+    ("What happened to Ukraine's electricity supply as a result of the UAV attacks?", "power outages"),
+])
+def test_the_lead_is_the_sentence_that_answers_not_the_one_that_names_the_topic(engine, question, lead_holds):
+    # From the development half: a topical sentence (Iran shipping drones, Ukraine's own strikes) scored higher
+    # as a whole; the answering sentence matches the question's words ("targeting", "electricity") one by one.
+    answer = engine.ask(question)
+    assert not answer.abstained and lead_holds in answer.claims[0].text

@@ -1,8 +1,11 @@
 """The extractive answerer: quote the article sentences that answer, each cited [n], or abstain and say why.
 
 Sentences of the retrieved passages are scored against the question (cosine + term coverage + answer-type
-match, see `types`); of the best non-redundant ones, the lead answers and the others are quoted only when
-they add something (question terms the lead lacks, another article's account, a year the question names).
+match, see `types`); that score decides whether to answer. The lead, the sentence that answers, is the one whose
+words best match the question's, word by word (`token_match_scores`: each question word's closest contextual
+wordpiece in the sentence, weighted by IDF, as BERTScore's recall); of the best non-redundant others, one is
+quoted only when it adds something (question terms the lead lacks, another article's account, a year the
+question names).
 Before that, a question naming a model number that no article mentions is refused (`terms`): "The articles
 do not mention S-300."
 """
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..embedding import TokenVectors
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..retrieval import Passage, years_named
 from .model import ABSTAIN_TEXT, Answer, Claim, explain
@@ -117,8 +121,27 @@ def select_sentences(scores: np.ndarray, sentence_vectors: np.ndarray, *, max_se
     return chosen
 
 
+def token_match_scores(question_tokens: np.ndarray, weights: np.ndarray,
+                       sentence_tokens: Sequence[np.ndarray]) -> np.ndarray:
+    """How well each sentence matches the question word by word: for every question wordpiece its best cosine
+    with a wordpiece of the sentence, averaged with IDF weights (BERTScore's recall; 0 for an empty sentence)."""
+    out = np.zeros(len(sentence_tokens), dtype=np.float32)
+    if len(question_tokens) == 0 or float(weights.sum()) <= 0:
+        return out
+    for i, tokens in enumerate(sentence_tokens):
+        if len(tokens):
+            out[i] = float((question_tokens @ tokens.T).max(axis=1) @ weights) / float(weights.sum())
+    return out
+
+
+def best_match(match: np.ndarray, type_match: np.ndarray, *, typed: bool) -> int:
+    """The sentence that matches the question best, among those holding the kind of answer asked when any does."""
+    allowed = type_match > 0 if typed and bool((type_match > 0).any()) else np.ones(len(match), dtype=bool)
+    return int(np.argmax(np.where(allowed, match, -np.inf)))
+
+
 def lean_claims(chosen: Sequence[int], type_match: np.ndarray, terms: Sequence[set[str]], question_terms: set[str],
-                articles: Sequence[str], *, typed: bool) -> list[int]:
+                articles: Sequence[str], *, typed: bool, lead: int | None = None) -> list[int]:
     """The sentences to quote, from those chosen: the lead answers, the rest add something.
 
     The lead is the first chosen sentence that holds the kind of answer asked (when the question asks for
@@ -129,7 +152,8 @@ def lean_claims(chosen: Sequence[int], type_match: np.ndarray, terms: Sequence[s
     """
     if not chosen:
         return []
-    lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
+    if lead is None:
+        lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
     out = [lead]
     covered = set(terms[lead])
     quoted = {articles[lead]}
@@ -250,8 +274,17 @@ class RankedSentences:
         return float(self.scores[self.chosen[0]]) if self.chosen else float("-inf")
 
 
+def question_token_weights(index, question_tokens: TokenVectors) -> tuple[np.ndarray, np.ndarray]:
+    """The question's wordpiece vectors and IDF weights, without question words ("what", "who", "describe")."""
+    from ..index import bm25_tokenize
+
+    stems = bm25_tokenize(question_tokens.pieces, ids=False) if question_tokens.pieces else []
+    keep = np.array([bool(s) and not (set(s) & QUESTION_WORDS) for s in stems], dtype=bool)
+    return question_tokens.vectors[keep], index.sentence_tokens.idf_of(question_tokens.ids[keep])
+
+
 def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
-                   max_sentences: int = MAX_SENTENCES) -> RankedSentences:
+                   max_sentences: int = MAX_SENTENCES, question_tokens: TokenVectors | None = None) -> RankedSentences:
     """Score every sentence of the passages against the question and choose the answer sentences."""
     from ..index import bm25_tokenize
 
@@ -273,8 +306,13 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     chosen = select_sentences(scores, vectors, max_sentences=max_sentences,
                               sources=[passages[c.passage_index].doc_id for c in candidates])
     vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
+    lead = None
+    if question_tokens is not None and len(index.sentence_tokens.ids):
+        match = token_match_scores(*question_token_weights(index, question_tokens),
+                                   index.sentence_tokens.of([c.row for c in candidates]))
+        lead = best_match(match, type_match, typed=slot is not None)
     quoted = lean_claims(chosen, type_match, [set(t) for t in tokenized[2:]], terms,
-                         [passages[c.passage_index].doc_id for c in candidates], typed=slot is not None)
+                         [passages[c.passage_index].doc_id for c in candidates], typed=slot is not None, lead=lead)
     quoted = with_named_years(quoted, scores, [passages[c.passage_index].published for c in candidates],
                               years_named(question))
     return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
@@ -295,6 +333,7 @@ def answer(
     *,
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
     max_sentences: int = MAX_SENTENCES,
+    question_tokens: TokenVectors | None = None,
 ) -> Answer:
     """Quote the sentences of `passages` that best answer the question, or abstain when none does."""
     if not passages:
@@ -307,7 +346,8 @@ def answer(
                           abstain_reason="not-mentioned: " + ", ".join(missing))
         # The question names other model numbers the articles do mention: answer that part, say what is not.
         notes.append(explain("not-mentioned: " + ", ".join(missing)))
-    ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences)
+    ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences,
+                            question_tokens=question_tokens)
     if not ranked.chosen:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="low-score")
     confidence = answer_confidence(ranked.best_score, ranked.unknown_rate)
