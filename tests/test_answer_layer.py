@@ -180,15 +180,30 @@ def test_a_question_partly_about_an_unmentioned_model_answers_the_rest_and_says_
 
 
 def test_token_match_is_the_idf_weighted_best_match_of_each_question_word():
-    from rag.answer.extractive import token_match_scores
+    from rag.answer.extractive import token_match_scores, word_matches
 
     q = np.eye(3, dtype=np.float32)[:2]  # two question words, along axes 0 and 1
     sentence_a = np.array([[1, 0, 0], [0, 0, 1]], dtype=np.float32)  # matches word 0 only
     sentence_b = np.array([[0, 1, 0]], dtype=np.float32)  # matches word 1 only
-    scores = token_match_scores(q, np.array([1.0, 3.0], np.float32), [sentence_a, sentence_b, np.zeros((0, 3), np.float32)])
-    assert np.allclose(scores, [0.25, 0.75, 0.0])  # the rarer word (weight 3) decides; an empty sentence scores 0
-    assert np.allclose(token_match_scores(q, np.ones(2, np.float32), [sentence_a, sentence_b]), [0.5, 0.5])
-    assert token_match_scores(q[:0], np.zeros(0, np.float32), [sentence_a]).tolist() == [0.0]
+    matches = word_matches(q, [sentence_a, sentence_b, np.zeros((0, 3), np.float32)])
+    assert matches.tolist() == [[1, 0], [0, 1], [0, 0]]  # an empty sentence matches nothing
+    assert np.allclose(token_match_scores(matches, np.array([1.0, 3.0], np.float32)), [0.25, 0.75, 0.0])  # the rarer word decides
+    assert np.allclose(token_match_scores(matches, np.ones(2, np.float32)), [0.5, 0.5, 0.0])
+    assert word_matches(q[:0], [sentence_a]).shape == (1, 0)
+
+
+def test_a_sentence_after_the_lead_is_quoted_only_when_it_matches_more_of_the_question():
+    from rag.answer.extractive import lean_claims
+
+    matches = np.array([[1, 1, 0], [1, 0.9, 0], [0, 0, 1], [0.5, 0.5, 0.3]], dtype=np.float32)
+    weights = np.ones(3, dtype=np.float32)
+    articles = ["a", "a", "a", "b"]
+    none_typed = np.zeros(4)
+    # 1 repeats the lead; 2 answers the third word; 3 adds nothing the two before hold
+    assert lean_claims([0, 1, 2, 3], none_typed, matches, weights, articles, typed=False, lead=0) == [0, 2]
+    # a typed question also takes another article's sentence that holds the kind asked (a second account)
+    assert lean_claims([0, 1, 3], np.array([1, 1, 0, 1]), matches, weights, articles, typed=True, lead=0) == [0, 3]
+    assert lean_claims([0, 2], none_typed, matches, weights, articles, typed=False, lead=2) == [2, 0]
 
 
 def test_the_lead_holds_the_kind_of_answer_asked_when_any_sentence_does():
