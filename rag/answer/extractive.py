@@ -4,8 +4,8 @@ Sentences of the retrieved passages are scored against the question (cosine + te
 match, see `types`); that score decides whether to answer. The lead, the sentence that answers, is the one whose
 words best match the question's, word by word (`token_match_scores`: each question word's closest contextual
 wordpiece in the sentence, weighted by IDF, as BERTScore's recall); of the best non-redundant others, one is
-quoted only when it adds something (question terms the lead lacks, another article's account, a year the
-question names).
+quoted only when it adds something (question words the sentences before it match poorly, another article's
+account, a year the question names).
 Before that, a question naming a model number that no article mentions is refused (`terms`): "The articles
 do not mention S-300."
 """
@@ -320,9 +320,9 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
         question_terms = sorted(terms)
         matches = np.array([[term in set(t) for term in question_terms] for t in tokenized[2:]], dtype=np.float32)
         weights = np.ones(len(question_terms), dtype=np.float32)
-        lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed and chosen else (chosen or [0])[0]
-    quoted = lean_claims(chosen, type_match, matches.reshape(len(candidates), -1), weights,
-                         [passages[c.passage_index].doc_id for c in candidates], typed=typed, lead=lead) if chosen else []
+        lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
+    quoted = lean_claims(chosen, type_match, matches, weights, [passages[c.passage_index].doc_id for c in candidates],
+                         typed=typed, lead=lead)
     quoted = with_named_years(quoted, scores, [passages[c.passage_index].published for c in candidates],
                               years_named(question))
     return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
