@@ -34,8 +34,9 @@ import numpy as np
 from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document, period_bounds
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
+from .stories import StoryArticle, story_ids
 
-FORMAT_VERSION = 2  # 2: sentence wordpiece vectors (sentence_tokens*.npy)
+FORMAT_VERSION = 3  # 2: sentence wordpiece vectors (sentence_tokens*.npy); 3: documents grouped into stories
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 STORE_FILE = "chunks.sqlite"
@@ -133,6 +134,7 @@ class DocumentRecord:
     path: str
     content_hash: str
     n_chunks: int
+    story: str | None = None  # the earliest article carrying the same report (its own id when none; see stories)
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,8 @@ def _remove_stale(root: Path, keep: str) -> None:
 
 _SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, author TEXT,
-    published TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL);
+    published TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL,
+    story TEXT NOT NULL);
 CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector_row INTEGER NOT NULL,
     first_sentence_row INTEGER NOT NULL, last_sentence_row INTEGER NOT NULL);
@@ -304,8 +307,28 @@ class Index:
 
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, ordered by id."""
-        rows = self._query("SELECT doc_id, title, source, author, published, url, path, content_hash, n_chunks FROM documents ORDER BY doc_id")
+        rows = self._query("SELECT doc_id, title, source, author, published, url, path, content_hash, n_chunks, story "
+                           "FROM documents ORDER BY doc_id")
         return [DocumentRecord(*row) for row in rows]
+
+    def stories(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Each document's story id (see stories)."""
+        marks = ",".join("?" * len(doc_ids))
+        return dict(self._query(f"SELECT doc_id, story FROM documents WHERE doc_id IN ({marks})", list(doc_ids)))
+
+    def other_copies(self, doc_ids: Sequence[str]) -> dict[str, list[DocumentRecord]]:
+        """For each document, the other articles of its story (same report elsewhere), earliest first."""
+        if not doc_ids:
+            return {}
+        marks = ",".join("?" * len(doc_ids))
+        rows = self._query(
+            "SELECT d.doc_id, o.doc_id, o.title, o.source, o.author, o.published, o.url, o.path, o.content_hash, "
+            f"o.n_chunks, o.story FROM documents d JOIN documents o ON o.story = d.story AND o.doc_id != d.doc_id "
+            f"WHERE d.doc_id IN ({marks}) ORDER BY coalesce(o.published, '9999'), o.doc_id", list(doc_ids))
+        out: dict[str, list[DocumentRecord]] = {doc_id: [] for doc_id in doc_ids}
+        for row in rows:
+            out[row[0]].append(DocumentRecord(*row[1:]))
+        return out
 
     def document_text(self, doc_id: str) -> str | None:
         """The cleaned text a document's spans index into."""
@@ -600,14 +623,16 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
             next_id = (used + 1) if used is not None else 0
         db = sqlite3.connect(tmp / STORE_FILE)
         db.executescript(_SCHEMA)
+        stories = story_ids([StoryArticle(p.record.doc_id, p.record.published, p.text) for p in parts])
         chunk_ids: list[int] = []
         bm25_texts: list[str] = []
         vector_blocks, sentence_blocks = [], []
         vector_row = sentence_row = 0
         for part in parts:
             rec = part.record
-            db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
-                       (rec.doc_id, rec.title, rec.source, rec.author, rec.published, rec.url, rec.path, rec.content_hash, part.text, len(part.chunks)))
+            db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                       (rec.doc_id, rec.title, rec.source, rec.author, rec.published, rec.url, rec.path, rec.content_hash,
+                        part.text, len(part.chunks), stories[rec.doc_id]))
             db.executemany('INSERT INTO sentences (row, doc_id, start, "end") VALUES (?,?,?,?)',
                            [(sentence_row + i, rec.doc_id, s.start, s.end) for i, s in enumerate(part.sentences)])
             for i, chunk in enumerate(part.chunks):
@@ -665,7 +690,8 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
             "n_documents": len(parts),
             "n_chunks": len(chunk_ids),
             "n_sentences": int(sentence_row),
-            "documents": {p.record.doc_id: {"content_hash": p.record.content_hash, "n_chunks": len(p.chunks), "path": p.record.path} for p in parts},
+            "documents": {p.record.doc_id: {"content_hash": p.record.content_hash, "n_chunks": len(p.chunks), "path": p.record.path,
+                                            "story": stories[p.record.doc_id]} for p in parts},
             "removed_by_user": sorted(removals),
             "files": files,
         }

@@ -51,6 +51,7 @@ class Passage:
     chunk_id: int = -1
     author: str | None = None
     n: int | None = None
+    also_reported_by: tuple[str, ...] = ()  # other articles of the same story: "Source (date)", earliest first
 
 
 # ---------------------------------------------------------------- fusion math (pure)
@@ -259,6 +260,11 @@ def search_index(
     if (dedup or mmr_lambda is not None) and len(ids) > 1:
         vectors = np.asarray(index.chunk_vectors[index.chunk_vector_rows(ids)], dtype=np.float32)
         keep = ~near_duplicate_mask(vectors) if dedup else np.ones(len(ids), dtype=bool)
+        if not keep.all():
+            docs = {r.chunk_id: r.doc_id for r in index.chunks(ids)}
+            stories = index.stories(sorted(set(docs.values())))
+            ranked = earliest_copies(ranked, [stories.get(docs.get(i)) == docs.get(i) for i in ids],
+                                     [stories.get(docs.get(i)) for i in ids], vectors @ vectors.T, keep)
         ranked = [r for r, kept in zip(ranked, keep) if kept]
         if mmr_lambda is not None:
             vectors = vectors[keep]
@@ -266,11 +272,28 @@ def search_index(
             ranked = [ranked[i] for i in order]
     ranked = ranked[:k]
     records = {r.chunk_id: r for r in index.chunks([i for i, _ in ranked])}
+    copies = index.other_copies(sorted({r.doc_id for r in records.values()}))
     return [
         Passage(doc_id=r.doc_id, title=r.title, source=r.source, published=r.published, url=r.url, text=r.text,
-                start=r.start, end=r.end, score=float(score), chunk_id=r.chunk_id, author=r.author)
+                start=r.start, end=r.end, score=float(score), chunk_id=r.chunk_id, author=r.author,
+                also_reported_by=tuple(f"{d.source or d.title} ({d.published or 'undated'})" for d in copies[r.doc_id]))
         for cid, score in ranked if (r := records.get(cid)) is not None
     ]
+
+
+def earliest_copies(ranked: Sequence[tuple[int, float]], first_copy: Sequence[bool], story: Sequence[str | None],
+                    sims: np.ndarray, keep: np.ndarray, threshold: float = NEAR_DUPLICATE_COSINE) -> list[tuple[int, float]]:
+    """Of a passage and its near-duplicates (`keep` False, in rank order) from articles of one story, the story's
+    first article's (`first_copy`) takes the place and score of the best-ranked one: an answer cites the first
+    report and lists the copies beside it."""
+    out = list(ranked)
+    first, stories = list(first_copy), list(story)
+    for i in np.flatnonzero(~keep):
+        j = next(j for j in range(i) if keep[j] and sims[i, j] >= threshold)
+        if first[i] and not first[j] and stories[i] is not None and stories[i] == stories[j]:
+            out[j], out[i] = (out[i][0], out[j][1]), (out[j][0], out[i][1])
+            first[j], first[i] = True, False
+    return out
 
 
 _YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")

@@ -275,7 +275,7 @@ CSS = """
 .src-card.flash { box-shadow: 0 0 0 3px var(--color-accent); }
 .src-card h4 { margin: 0 0 2px; font-size: 0.95rem; }
 .src-n { color: var(--color-accent); }
-.src-meta, .src-query { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 0 0 6px; }
+.src-meta, .src-query, .src-also { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 0 0 6px; }
 .src-meta a { overflow-wrap: anywhere; }
 .src-text { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; margin: 0; }
 .src-text mark { background: #fde68a; color: #111; padding: 0 1px; }
