@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .documents import MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES, read_document
+from .documents import MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
 from .errors import IngestError, RagError
 
 if TYPE_CHECKING:
@@ -148,6 +148,11 @@ def _sidecar_for(metadata: dict | None) -> dict[str, str]:
             raise IngestError(key, f"unknown metadata field {key!r}; use {', '.join(METADATA_FIELDS)}")
         if value is not None and str(value).strip():
             out[key] = str(value).strip()
+    if "published" in out:
+        try:
+            normalize_date(out["published"])
+        except ValueError as exc:  # name the form's field, not the sidecar file the user never sees
+            raise IngestError("published", f"{exc}; correct the Published field") from exc
     return out
 
 

@@ -59,8 +59,10 @@ STREAM_DELAY = 0.02  # seconds between pieces
 
 
 def escape(text: object) -> str:
-    """HTML-escape text, and also the characters Markdown would act on (for chat messages)."""
-    out = html.escape(str(text), quote=True)
+    """HTML-escape text, and also the characters Markdown would act on (for chat messages).
+
+    Quote marks stay as they are: they are safe in text, and the chat showed their entities literally ("France&#x27;s")."""
+    out = html.escape(str(text), quote=False)
     return re.sub(r"[\\`*_{}\[\]()#+|~$!-]", lambda m: f"&#{ord(m.group())};", out)
 
 
@@ -195,7 +197,7 @@ def render_answer(answer: Answer, turn: int) -> str:
         else:
             pieces.append({"text": f"[{piece}]", "n": None})
     return templates().get_template("answer.html").render(abstained=answer.abstained, explanation=answer.explanation,
-                                                          pieces=pieces, notes=answer.notes)
+                                                          pieces=pieces, notes=answer.notes, found=bool(answer.passages))
 
 
 def library_rows(docs: Sequence[DocumentRecord]) -> list[list]:

@@ -443,3 +443,31 @@ def test_every_page_fragment_comes_from_an_autoescaping_template():
     for fragment in (render_turn(1, evil, evil, answer), render_answer(answer, 1),
                      render_answer(dataclasses.replace(answer, abstained=True, abstain_reason="low-score"), 1)):
         assert "<img" not in fragment and "&lt;img" in fragment
+
+
+def test_chat_text_keeps_its_quote_marks_and_a_refusal_without_passages_points_to_none():
+    html_text = render_answer(make_answer(text="France's top diplomat said \"no\" [1]"), 1)
+    assert "France's top diplomat said \"no\"" in html_text and "&#x27;" not in html_text and "&quot;" not in html_text
+    nothing = make_answer(text="", citations=[], claims=[], abstained=True, passages=[], abstain_reason="no-passages")
+    assert "closest passages" not in render_answer(nothing, 1)
+    assert "closest passages" in render_answer(dataclasses.replace(nothing, passages=[passage()]), 1)
+
+
+def test_a_bad_date_in_the_form_names_the_field_not_a_file(live, tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("The Velmora tidal lighthouse was designed by the engineer Maria Keswick, officials said.",
+                    encoding="utf-8")
+    result = ingest_uploads(live, live.library_dir, [note], metadata=[{"published": "April 2, 2025"}])
+    reason = result.failed[0][1]
+    assert "Published field" in reason and ".meta.json" not in reason
+
+
+def test_the_package_ships_its_subpackages_and_templates(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
+                    str(REPO)], check=True, capture_output=True)
+    names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
+    assert "rag/answer/extractive.py" in names and "rag/templates/card.html" in names and "rag/stories.py" in names
