@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
 
     ask = sub.add_parser("ask", help="answer a question with cited sentences")
-    ask.add_argument("question")
+    ask.add_argument("question", help="a question about the articles, in quotes")
     _add_filters(ask)
     ask.add_argument("--llm", action="store_true",
                      help="write the answer with an OpenAI-compatible LLM endpoint; every sentence is verified "
@@ -59,22 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--llm-model", help="model name at that endpoint (default: RAG_LLM_MODEL or 'default')")
 
     search = sub.add_parser("search", help="show the passages that match a query")
-    search.add_argument("query")
+    search.add_argument("query", help="words or a question to match passages against")
     _add_filters(search)
 
     docs = sub.add_parser("docs", help="list the indexed articles")
-    docs.add_argument("--index", default="index")
-    docs.add_argument("--json", action="store_true")
+    docs.add_argument("--index", default="index", help="index folder (default: index)")
+    docs.add_argument("--json", action="store_true", help="print JSON for scripts")
 
-    add = sub.add_parser("add", help="index more article files incrementally")
-    add.add_argument("files", nargs="+")
-    add.add_argument("--index", default="index")
-    add.add_argument("--json", action="store_true")
+    add = sub.add_parser("add", help="index more article files incrementally",
+                         description="Index article files (.txt .md .html .pdf); each is copied into the index's "
+                                     "managed folder (INDEX/library) and kept across rebuilds. Title, source, date "
+                                     "and URL come from the file, or from NAME.meta.json beside it (see README).")
+    add.add_argument("files", nargs="+", help="article files; a file that cannot be read is reported and skipped")
+    add.add_argument("--index", default="index", help="index folder (default: index)")
+    add.add_argument("--json", action="store_true", help="print the build report as JSON")
 
-    remove = sub.add_parser("remove", help="drop articles from the index by document id")
-    remove.add_argument("doc_ids", nargs="+")
-    remove.add_argument("--index", default="index")
-    remove.add_argument("--json", action="store_true")
+    remove = sub.add_parser("remove", help="drop articles from the index by document id",
+                            description="Drop articles by document id (see `rag docs`); a removal is remembered, so "
+                                        "a rebuild from the corpus folder does not bring them back.")
+    remove.add_argument("doc_ids", nargs="+", help="document ids (file names without extension)")
+    remove.add_argument("--index", default="index", help="index folder (default: index)")
+    remove.add_argument("--json", action="store_true", help="print the build report as JSON")
 
     from .evaluation import add_eval_arguments
 

@@ -319,10 +319,10 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", default="seeds", help="articles the gold set is about (default: seeds)")
     parser.add_argument("--split", choices=SPLITS, default="all",
                         help="which part of the gold set (blind: the frozen blind set beside it)")
-    parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval mode (default: hybrid)")
     parser.add_argument("-k", "--k", type=int, default=5, help="passages given to the answer stage (default: 5)")
-    parser.add_argument("--chunk-tokens", type=int, default=160)
-    parser.add_argument("--overlap-tokens", type=int, default=32)
+    parser.add_argument("--chunk-tokens", type=int, default=160, help="chunk size in cl100k tokens (default: 160)")
+    parser.add_argument("--overlap-tokens", type=int, default=32, help="overlap between chunks (default: 32)")
     parser.add_argument("--compare", action="store_true", help="dense, bm25, hybrid and two chunk sizes side by side")
     parser.add_argument("--beir", metavar="DIR", help="score retrieval on a BEIR-format dataset instead")
     parser.add_argument("--fusion", choices=("rrf", "relative"), default="relative", help="hybrid fusion for --beir")

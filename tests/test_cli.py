@@ -85,3 +85,13 @@ def test_commands_that_need_no_model_load_none(index_copy):
     docs = subprocess.run([sys.executable, "-m", "rag.cli", "docs", "--index", str(index_copy)], capture_output=True,
                           text=True, cwd=REPO, timeout=120).stdout
     assert "001_ef6f6a18ba0eff60" not in docs and "003_0321a4552254fa38" in docs
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    from rag.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"`rag {name}` {action.dest} has no help text"
