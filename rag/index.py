@@ -73,6 +73,15 @@ class SentenceTokens:
         return cls(np.zeros((0, dimension), np.float16), np.zeros(0, np.int32), np.zeros(n_sentences + 1, np.int64))
 
     @classmethod
+    def of_sentences(cls, sentences: Sequence, dimension: int) -> SentenceTokens:
+        """A store of sentences' `embedding.TokenVectors`, in order."""
+        if not sentences:
+            return cls.empty(0, dimension)
+        return cls(np.concatenate([t.vectors for t in sentences]).astype(np.float16),
+                   np.concatenate([t.ids for t in sentences]).astype(np.int32),
+                   np.concatenate([[0], np.cumsum([len(t.ids) for t in sentences])]).astype(np.int64))
+
+    @classmethod
     def join(cls, parts: Sequence[SentenceTokens], dimension: int) -> SentenceTokens:
         """One store holding the parts' sentences in order."""
         if not parts:
@@ -576,12 +585,8 @@ def write_index(
             ci = si = 0
             for doc, chunks, spans in fresh:
                 n_sent = len(spans) if settings.embed_sentences else 0
-                tokens = sent_tokens[si:si + n_sent]
-                store = SentenceTokens(
-                    np.concatenate([t.vectors for t in tokens]).astype(np.float16) if tokens else np.zeros((0, embedder.dimension), np.float16),
-                    np.concatenate([t.ids for t in tokens]).astype(np.int32) if tokens else np.zeros(0, np.int32),
-                    np.concatenate([[0], np.cumsum([len(t.ids) for t in tokens])]).astype(np.int64) if tokens
-                    else np.zeros(len(spans) + 1, np.int64))
+                store = (SentenceTokens.of_sentences(sent_tokens[si:si + n_sent], embedder.dimension) if n_sent
+                         else SentenceTokens.empty(len(spans), embedder.dimension))
                 parts.append(_DocRows(_record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
                                       sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32),
                                       store, None))
