@@ -45,7 +45,9 @@ p.n_parallel = 1
 p.cpuparams.n_threads = threads
 p.cpuparams_batch.n_threads = threads
 server = xllamacpp.Server(p)  # returns once the model is loaded and the server is listening
-print("LISTENING", server.listening_address, flush=True)
+# One write of one line: the server's native log shares this pipe, and print() writes its pieces one by one
+# (unbuffered under PYTHONUNBUFFERED), so a log line could land between "LISTENING" and the address.
+os.write(1, f"LISTENING {server.listening_address}\\n".encode())
 sys.stdin.read()
 os._exit(0)
 """
