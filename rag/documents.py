@@ -14,6 +14,7 @@ from .text import normalize
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 METADATA_SUFFIX = ".meta.json"
+MADE_UP_TITLE_END = "…"  # ends a title made up from an article's opening words (it has no headline)
 MAX_FILE_BYTES = 10 * 1024 * 1024  # documented limit: larger files are refused, not truncated
 METADATA_FIELDS = ("title", "source", "author", "published", "url")
 # Bump when cleaning changes, so incremental builds re-read every document.
@@ -227,7 +228,7 @@ def clean_text(raw: str, title: str | None, meta: dict | None = None) -> tuple[s
                 title, start = line, i + 1  # a heading line is the headline
             else:
                 words = line.split()  # no headline: name the article by its opening words, keep the sentence
-                title, start = " ".join(words[:12]) + ("…" if len(words) > 12 else ""), i
+                title, start = " ".join(words[:12]) + (MADE_UP_TITLE_END if len(words) > 12 else ""), i
             break
     body: list[str] = []
     for line in lines[start:]:

@@ -259,7 +259,7 @@ class Index:
 
     def __init__(self, root: Path, gen: Path, manifest: dict, dense, chunk_vectors: np.ndarray,
                  sentence_vectors: np.ndarray, bm25, bm25_chunk_ids: np.ndarray, db: sqlite3.Connection,
-                 sentence_tokens: SentenceTokens | None = None):
+                 sentence_tokens: SentenceTokens):
         self.root = root
         self.generation = gen
         self.manifest = manifest
@@ -267,8 +267,7 @@ class Index:
         self.dense = dense
         self.chunk_vectors = chunk_vectors
         self.sentence_vectors = sentence_vectors
-        self.sentence_tokens = sentence_tokens if sentence_tokens is not None else SentenceTokens.empty(
-            len(sentence_vectors), int(manifest.get("dimension", 0)))
+        self.sentence_tokens = sentence_tokens
         self.bm25 = bm25
         self.bm25_chunk_ids = bm25_chunk_ids
         self._db = db

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .documents import MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES, normalize_date, read_document
+from .documents import (MADE_UP_TITLE_END, MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES,
+                        normalize_date, read_document)
 from .errors import IngestError, RagError
 
 if TYPE_CHECKING:
@@ -134,8 +135,8 @@ def upload_metadata(path: str | Path) -> dict[str, str]:
             document = read_document(staged)
         except (IngestError, OSError):
             return {}
-    # A title made up from the opening words ("…") is no title to confirm: leave that field for the user.
-    title = "" if document.title.endswith("…") else document.title
+    # A title made up from the opening words is no title to confirm: leave that field for the user.
+    title = "" if document.title.endswith(MADE_UP_TITLE_END) else document.title
     found = {"title": title, "source": document.source, "published": document.published, "url": document.url}
     return {key: value for key, value in found.items() if value}
 
