@@ -362,7 +362,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
             results.append(evaluate_gold(engine, questions, config, progress=progress))
         payload = {"gold": args.gold, "split": args.split, "results": results}
         table = markdown_table([(r["label"], r["summary"]) for r in results], SUMMARY_COLUMNS)
-        name = f"gold-{args.split}" + ("-compare" if args.compare else "")
+        # Named after the question file, so another set's report (eval/answerability.jsonl) keeps gold's.
+        name = f"{Path(args.gold).stem}-{args.split}" + ("-compare" if args.compare else "")
         if args.compare:
             Path(args.out).mkdir(parents=True, exist_ok=True)
             print(f"recall@k plot: {plot_recall_curves(results, Path(args.out) / f'{name}-recall.png')}")
