@@ -338,6 +338,12 @@ class Index:
             out[row[0]].append(DocumentRecord(*row[1:]))
         return out
 
+    @functools.cached_property
+    def metadata_terms(self) -> frozenset[str]:
+        """Stemmed words of the articles' titles, sources and authors (a question may name the outlet)."""
+        texts = [" ".join(filter(None, (d.title, d.source, d.author))) for d in self.documents()]
+        return frozenset(term for terms in bm25_tokenize(texts, ids=False) for term in terms) if texts else frozenset()
+
     def document_text(self, doc_id: str) -> str | None:
         """The cleaned text a document's spans index into."""
         rows = self._query("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))

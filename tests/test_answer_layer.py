@@ -7,7 +7,8 @@ import pytest
 
 from rag.answer import explain
 from rag.answer.llm import build_messages, citations_of, is_refusal, split_sentences, verify_reply
-from rag.answer.terms import mentioned, missing_model_numbers, model_numbers
+from rag.answer.terms import (mentioned, missing_model_numbers, missing_names, model_numbers, rare_names, spells_out,
+                              word_piece_counts)
 from rag.answer.verify import names_in, numbers_in, verify_generated, verify_quote
 from rag.conversation import rewrite_followup
 
@@ -24,6 +25,47 @@ def test_a_model_number_is_mentioned_only_whole():
     assert mentioned("S-400", lambda query: texts)
     assert mentioned("Fath 360", lambda query: texts)
     assert missing_model_numbers("Compare the S-300 and the S-400", lambda query: texts) == ["S-300"]
+
+
+def test_words_count_their_wordpieces():
+    assert word_piece_counts(["jens", "stolt", "##enberg", "reaction", "nato"]) == {
+        "jens": 1, "stoltenberg": 2, "reaction": 1, "nato": 1}
+
+
+def test_a_rare_name_is_a_capitalized_word_the_vocabulary_splits():
+    counts = {"nato": 1, "stoltenberg": 3, "elysee": 2, "pyongyang": 4, "counterweight": 2, "fath": 2}
+    assert rare_names("Did NATO's Stoltenberg or the Élysée comment on Pyongyang?", counts) == ["Stoltenberg"]
+    # lower-case words, and the parts of model numbers, are not names
+    assert rare_names("a counterweight to the Fath-360", counts) == []
+
+
+def test_an_acronym_is_mentioned_when_a_passage_spells_it_out():
+    texts = ["Sanctions target two officers in the Islamic Revolutionary Guard Corps, the ministry said."]
+    assert spells_out("IRGC", texts)
+    assert not spells_out("SVR", texts)
+    counts = {"irgc": 2, "hajizadeh": 3}
+    known = {"islamic", "officers"}
+    found = missing_names("Was IRGC commander Amir Ali Hajizadeh sanctioned?", counts,
+                          lambda word: word.lower() in known, lambda query: texts)
+    assert found == ["Hajizadeh"]
+
+
+def test_the_words_of_one_missing_name_are_named_together():
+    counts = {"masoud": 2, "pezeshkian": 4}
+    assert missing_names("How did President Masoud Pezeshkian respond?", counts, lambda word: False,
+                         lambda query: []) == ["Masoud Pezeshkian"]
+
+
+def test_a_question_about_someone_no_article_names_is_refused_and_the_name_given(engine):
+    answer = engine.ask("What was NATO Secretary General Jens Stoltenberg's reaction to the strategic dialogue?")
+    assert answer.abstained and answer.abstain_reason == "not-mentioned: Stoltenberg"
+    assert answer.explanation == "The articles do not mention Stoltenberg."
+
+
+def test_a_name_from_the_articles_metadata_or_spelled_out_is_answered(engine):
+    # "AloneReaders" is a source in the metadata only; "IRGC" is spelled out in the article
+    assert not engine.ask("What military systems has Iran provided to Russia, according to the AloneReaders article?").abstained
+    assert not engine.ask("How many IRGC officers did the sanctions target?").abstained
 
 
 def test_abstention_reasons_read_as_plain_words():

@@ -23,7 +23,7 @@ from ..embedding import TokenVectors
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..retrieval import Passage, years_named
 from .model import ABSTAIN_TEXT, Answer, Claim, explain
-from .terms import missing_model_numbers, model_numbers
+from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
 from .words import QUESTION_WORDS
 
@@ -253,13 +253,22 @@ def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
     return out
 
 
-def unanswerable_terms(index, question: str) -> list[str]:
-    """Model numbers the question names that no indexed article mentions."""
+def unmentioned_terms(index, question: str, question_tokens: TokenVectors | None) -> tuple[list[str], list[str]]:
+    """The model numbers and the rare names the question names that no indexed article mentions."""
+    from ..index import bm25_tokenize
     from ..retrieval import bm25_candidates
 
     def passages_with(query: str) -> list[str]:
         return [r.text for r in index.chunks([i for i, _ in bm25_candidates(index, query, 20)])]
-    return missing_model_numbers(question, passages_with)
+    codes = missing_model_numbers(question, passages_with)
+    if question_tokens is None or index.bm25 is None:
+        return codes, []
+    vocabulary, metadata = index.bm25.vocab_dict, index.metadata_terms
+
+    def is_known(word: str) -> bool:
+        stems = bm25_tokenize([word], ids=False)[0]
+        return bool(stems) and all(s in vocabulary or s in metadata for s in stems)
+    return codes, missing_names(question, word_piece_counts(question_tokens.pieces), is_known, passages_with)
 
 
 @dataclass(frozen=True)
@@ -348,8 +357,11 @@ def answer(
     """Quote the sentences of `passages` that best answer the question, or abstain when none does."""
     if not passages:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="no-passages")
-    missing = unanswerable_terms(index, question)
+    missing, names = unmentioned_terms(index, question, question_tokens)
     notes = []
+    if names:  # the question is about someone or something the articles never name
+        return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
+                      abstain_reason="not-mentioned: " + ", ".join(names + missing))
     if missing:
         if len(missing) == len(model_numbers(question)):
             return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
