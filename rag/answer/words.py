@@ -50,10 +50,6 @@ PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman"
                 "reporter", "journalist", "analyst", "diplomat", "ambassador", "envoy", "senator", "adviser", "advisor",
                 "premier", "chancellor", "king", "prince", "ayatollah", "governor", "mayor", "commentator",
                 "expert", "fellow", "researcher", "professor", "scholar")
-# After a singular role noun, these words show it is the subject asked about ("Which analyst said…"),
-# not an adjective ("What official reason…", "What chief concern…").
-ADJECTIVE_ROLES = frozenset({"official", "general", "chief"})
-VERB_ENDINGS = ("ed", "es")
 IRREGULAR_VERBS = frozenset({"said", "says", "took", "met", "spoke", "gave", "made", "led", "leads", "ran", "told",
                              "wrote", "sent", "saw", "came", "went", "became", "held", "won", "left", "put",
                              "thinks", "thought", "knew", "got", "felt", "kept", "oversaw", "sat"})
@@ -140,17 +136,6 @@ ACTOR_MODIFIERS = frozenset({"foreign", "defense", "defence", "interior", "state
                              "revolutionary", "intelligence", "media", "embassy", "mission", "authorities",
                              "leadership", "regime", "troops", "soldiers", "units", "defenses", "defences",
                              "diplomats", "officials", "government"})
-ADVERBS = frozenset({"also", "already", "still", "now", "again", "recently", "earlier", "later", "then", "too",
-                     "swiftly", "quickly", "not", "never", "initially", "previously", "since"})
 # A clause these open gives the background of the news, not an actor's response to it.
 BACKGROUND_CONJUNCTIONS = frozenset({"as", "because", "since", "if", "unless", "whereas"})
-TIME_PREPOSITIONS = frozenset({"on", "for", "in", "last", "this", "early", "late", "earlier", "over", "within"})
 AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
-# Words that make an affiliation a government, a state body or a meeting, not an outlet or an institute.
-GOVERNMENT_WORDS = frozenset({"ministry", "department", "kremlin", "pentagon", "embassy", "government", "republic",
-                              "administration", "parliament", "senate", "congress", "treasury", "command", "army",
-                              "navy", "forces", "corps", "guards", "agency", "nations", "commission", "conference",
-                              "forum", "summit",
-                              # acronyms of state and intergovernmental bodies, which read like a think tank's
-                              "iaea", "nsc", "nato", "un", "eu", "irgc", "cia", "fbi", "nsa", "fsb", "svr", "gru",
-                              "mossad", "idf", "opec"})
