@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `rag ask … | head` closed the pipe: nothing left to say (Python's signal docs)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:  # a path that is a file, a folder without permission, a full disk...
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}; check the path and its permissions", file=sys.stderr)
         return 2

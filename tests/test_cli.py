@@ -95,3 +95,12 @@ def test_every_option_of_every_command_says_what_it_does():
     for name, command in commands.items():
         for action in command._actions:
             assert action.help, f"`rag {name}` {action.dest} has no help text"
+
+
+def test_output_cut_short_by_a_pipe_prints_no_error(seed_index):
+    # `rag docs | head -1`: the reader closes the pipe early (here `true`, which reads nothing and exits at
+    # once); the command must not print a traceback or "Broken pipe".
+    command = f"{sys.executable} -m rag.cli docs --index {seed_index} | true; exit ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.stderr == "", result.stderr
+    assert result.returncode in (0, 1)
