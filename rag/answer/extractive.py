@@ -6,8 +6,8 @@ words best match the question's, word by word (`token_match_scores`: each questi
 wordpiece in the sentence, weighted by IDF, as BERTScore's recall); of the best non-redundant others, one is
 quoted only when it adds something (question words the sentences before it match poorly, another article's
 account, a year the question names).
-Before that, a question naming a model number that no article mentions is refused (`terms`): "The articles
-do not mention S-300."
+Before that, a question naming a model number or a rare name that no article mentions is refused (`terms`):
+"The articles do not mention S-300."
 """
 
 from __future__ import annotations

@@ -104,8 +104,10 @@ def spells_out(acronym: str, texts: Iterable[str]) -> bool:
 def missing_names(question: str, piece_counts: dict[str, int], is_known: Callable[[str], bool],
                   passages_with: Callable[[str], Iterable[str]]) -> list[str]:
     """The question's rare names that no article mentions (`is_known(word)`: its stems are in the corpus)."""
-    missing = [name for name in rare_names(question, piece_counts)
-               if not is_known(name) and not spells_out(name, passages_with(question))]
+    unknown = [name for name in rare_names(question, piece_counts) if not is_known(name)]
+    # Only an acronym needs the passages (one search for all of them).
+    texts = list(passages_with(question)) if any(name.isupper() for name in unknown) else []
+    missing = [name for name in unknown if not spells_out(name, texts)]
     # Words of one name are named together ("Masoud Pezeshkian").
     out: list[str] = []
     for name in missing:
