@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ..gazetteer import INSTITUTION_COUNTRIES, place_words
 from ..text import normalize
 
-# A name the model's vocabulary does not hold whole is a rare one (chosen on the development halves).
+# A name the model's vocabulary does not hold whole is a rare one (2 and 3 pieces tied on dev; 2 means exactly that).
 MIN_NAME_PIECES = 2
 
 _WORD_RE = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*")
@@ -79,11 +79,12 @@ def rare_names(question: str, piece_counts: dict[str, int], *, min_pieces: int =
     than places and institutions."""
     places = place_words()
     out = []
-    words = [part for word in _WORD_RE.findall(question) if not _CODE_RE.match(word) for part in re.split(r"[-/]", word)]
+    words = [part for word in _WORD_RE.findall(question) if not _CODE_RE.match(word)
+             for part in re.split(r"[-/]", word)]
     for word in words:
-        lower = word.lower()
-        if (word[:1].isupper() and piece_counts.get(folded(word), 1) >= min_pieces and lower not in places
-                and not {lower, folded(word)} & INSTITUTION_COUNTRIES.keys()):
+        lower, plain = word.lower(), folded(word)
+        if (word[:1].isupper() and piece_counts.get(plain, 1) >= min_pieces and lower not in places
+                and not {lower, plain} & INSTITUTION_COUNTRIES.keys()):
             out.append(word)
     return list(dict.fromkeys(out))
 

@@ -14,13 +14,12 @@ from functools import lru_cache
 from ..gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
                         country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
 from ..text import possessor
-from .words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AREA_NOUNS, AUX_WORDS,
-                    AUXILIARIES, BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS, COMMENTATOR_ROLES, CURRENCY,
-                    DURATION, FACILITY_NOUNS, FOCUS_STOPWORDS, FRACTION_WORDS, FUNCTION_WORDS, GENERIC_ROLES,
-                    IRREGULAR_ACTIONS, IRREGULAR_VERBS, LENGTH, MASS, NAME_PARTICLES,
-                    NUMBER_WORDS, ORGANIZATION_WORDS, PAST_ONLY_WORDS, PEOPLE, PERSON_ROLES, PHRASE_WORDS,
-                    PLACE_PREPOSITIONS, PRESENT_TENSE_VERBS, RESPONSE_NOUNS, ROLE_GROUPS, SHARE, SPEECH_VERBS,
-                    SPEED, WIDE_REGIONS)
+from .words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AREA_NOUNS, AUX_WORDS, AUXILIARIES,
+                    BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS, COMMENTATOR_ROLES, CURRENCY, DURATION,
+                    FACILITY_NOUNS, FOCUS_STOPWORDS, FRACTION_WORDS, FUNCTION_WORDS, GENERIC_ROLES,
+                    IRREGULAR_ACTIONS, IRREGULAR_VERBS, LENGTH, MASS, NAME_PARTICLES, NUMBER_WORDS,
+                    ORGANIZATION_WORDS, PAST_ONLY_WORDS, PEOPLE, PERSON_ROLES, PHRASE_WORDS, PLACE_PREPOSITIONS,
+                    PRESENT_TENSE_VERBS, RESPONSE_NOUNS, ROLE_GROUPS, SHARE, SPEECH_VERBS, SPEED, WIDE_REGIONS)
 
 KINDS = ("time", "count", "money", "measure", "person", "place", "name", "response")
 
@@ -582,8 +581,9 @@ def _speaks_after(lower: list[str], i: int, *, possessive: bool, proper_noun: bo
 def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
     """True when one of `actors` speaks or acts in the sentence: credited with a quote ("…,” said the Kremlin",
     "according to Iranian officials"), the subject of a verb ("Moscow has not commented", "Iran's foreign ministry
-    spokesman Nasser Kanaani called…") or named with its response ("Moscow's reaction"). Not when it is an object ("…missiles to Russia"), inside a
-    quote, or in someone else's reported speech in the same clause ("Blinken said Russia…")."""
+    spokesman Nasser Kanaani called…") or named with its response ("Moscow's reaction"). Not when it is an object
+    ("…missiles to Russia"), inside a quote, or in someone else's reported speech in the same clause ("Blinken
+    said Russia…")."""
     for match in _ATTRIBUTION_RE.finditer(sentence):
         after = tokens(sentence[match.end():])
         low = [possessor(w) for w in after]
