@@ -148,6 +148,14 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(answer_to_dict(answer), indent=2, ensure_ascii=False))
             return 0
         print(answer.explanation if answer.abstained else answer.text)
+        if answer.dispute:
+            print(f"\nViews differ: {answer.dispute_summary}.")
+        if answer.claims:
+            from .answer import byline
+
+            cited = {p.n: p for p in answer.citations}
+            lines = [f"[{c.n}] {byline(c, cited[c.n])}" for c in answer.claims if c.n in cited]
+            print("\nWho says it:\n" + "\n".join(f"  {line}" for line in dict.fromkeys(lines)))
         for note in answer.notes:
             print(f"Note: {note}")
         for claim in answer.dropped:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
+from .answer.chronology import in_time_order
+from .answer.confirmation import with_confirmations
+from .answer.disagreement import show_both_sides
 from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
 from .answer.extractive import answer as extractive_answer
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
@@ -19,7 +22,8 @@ from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest,
                     token_stopwords, write_index)
 from .library import forget, library_dir, store
-from .retrieval import DEFAULT_MMR_LAMBDA, Passage, cover_named_years, search_index
+from .retrieval import DEFAULT_MMR_LAMBDA, Passage, by_date, cover_named_years, in_window_first, search_index
+from .timeframe import TimeFrame, read_timeframe
 
 MAX_QUESTION_CHARS = 2000
 ANSWERERS = ("extractive", "llm")
@@ -179,16 +183,19 @@ class RAG:
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
             date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
             mmr_lambda: float | None = DEFAULT_MMR_LAMBDA, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
-            answerer: str = "extractive", llm=None) -> Answer:
+            answerer: str = "extractive", llm=None, read_time: bool = True) -> Answer:
         """Answer from the articles with cited sentences, or abstain and say why.
 
         `answerer="llm"` writes the answer with an OpenAI-compatible endpoint (`llm`: an LLMSettings, else the
         RAG_LLM_* environment variables) and keeps only the sentences the cited passages support.
+        `read_time` reads the question's time words ("since 2023", "last year", "most recent", "timeline of") as
+        a publication window or a date order, unless `date_from`/`date_to` are given; the answer's `timeframe`
+        says what was read.
         """
         answer = None
         for event in self.ask_stream(question, k, mode=mode, sources=sources, date_from=date_from, date_to=date_to,
                                      fusion=fusion, mmr_lambda=mmr_lambda, abstain_threshold=abstain_threshold,
-                                     answerer=answerer, llm=llm):
+                                     answerer=answerer, llm=llm, read_time=read_time):
             answer = event.answer or answer
         return answer
 
@@ -196,7 +203,7 @@ class RAG:
                    date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
                    mmr_lambda: float | None = DEFAULT_MMR_LAMBDA,
                    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD, answerer: str = "extractive",
-                   llm=None) -> Iterator[AskEvent]:
+                   llm=None, read_time: bool = True) -> Iterator[AskEvent]:
         """`ask` step by step: the passages as soon as retrieval is done, generated text as it streams, the answer."""
         question = check_question(question)
         if answerer not in ANSWERERS:
@@ -211,10 +218,26 @@ class RAG:
         vector, question_tokens = vectors[0], tokens[0]
         passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
                                 date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
-        if not (date_from or date_to):
+        timeframe = read_timeframe(question, index.newest_published()) if read_time else TimeFrame()
+        if date_from or date_to:  # the user's own window wins over the question's words
+            timeframe = dataclasses.replace(timeframe, date_from=None, date_to=None, phrase="")
+        if timeframe.has_window:
+            inside = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
+                                  date_from=timeframe.date_from, date_to=timeframe.date_to, mmr_lambda=mmr_lambda)
+            passages = in_window_first(inside, passages, timeframe.date_from, timeframe.date_to, timeframe.phrase,
+                                       keep_all=timeframe.event)
+        elif not (date_from or date_to):
             passages = cover_named_years(index, question, vector, passages, mode=mode, fusion=fusion, sources=sources,
                                          mmr_lambda=mmr_lambda)
+        if timeframe.order:
+            passages = by_date(passages, newest_first=timeframe.order == "recent")
         yield AskEvent("passages", passages=passages)
+
+        def finish(answer: Answer) -> Answer:
+            if answer.abstain_reason == "no-passages" and timeframe.has_window:
+                answer = dataclasses.replace(answer, abstain_reason=f"out-of-window: {timeframe.describe()}")
+            return in_time_order(with_confirmations(index, show_both_sides(index, answer, vector)), timeframe)
+
         if answerer == "llm":
             from .answer.llm import stream_answer
             from .chunking import count_tokens
@@ -224,17 +247,18 @@ class RAG:
                     if isinstance(piece, str):
                         yield AskEvent("token", text=piece)
                     else:
-                        yield AskEvent("answer", answer=piece)
+                        yield AskEvent("answer", answer=finish(piece))
                 return
             except LLMError as exc:
                 fallback = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
                                              question_tokens=question_tokens)
                 note = f"The language model did not answer ({exc}); these are quoted sentences instead."
+                fallback = finish(fallback)
                 yield AskEvent("answer", answer=dataclasses.replace(fallback, notes=[*fallback.notes, note]))
                 return
-        yield AskEvent("answer", answer=extractive_answer(index, question, vector, passages,
-                                                          abstain_threshold=abstain_threshold,
-                                                          question_tokens=question_tokens))
+        answer = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
+                                   question_tokens=question_tokens)
+        yield AskEvent("answer", answer=finish(answer))
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed articles."""

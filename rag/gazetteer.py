@@ -118,7 +118,8 @@ COUNTRY_ALIASES = {"Britain": "United Kingdom", "Great Britain": "United Kingdom
 EXTRA_DEMONYMS = {"saudi": {"saudi arabia"}, "emirati": {"united arab emirates"}}
 # Institutions news writes for their country ("the Kremlin denied…"), lower case.
 INSTITUTION_COUNTRIES = {"kremlin": "russia", "white house": "united states", "pentagon": "united states",
-                         "state department": "united states", "capitol hill": "united states",
+                         "state department": "united states", "secretary of state": "united states",
+                         "capitol hill": "united states",
                          "foggy bottom": "united states", "downing street": "united kingdom",
                          "number 10": "united kingdom", "whitehall": "united kingdom",
                          "foreign office": "united kingdom", "elysee": "france", "élysée": "france",

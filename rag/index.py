@@ -31,12 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .attribution import OUTLET, Attribution, attribute_documents
 from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document, period_bounds
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
 from .stories import StoryArticle, story_ids
 
-FORMAT_VERSION = 3  # 2: sentence wordpiece vectors (sentence_tokens*.npy); 3: documents grouped into stories
+FORMAT_VERSION = 4  # 2: sentence wordpiece vectors (sentence_tokens*.npy); 3: documents grouped into stories;
+# 4: each sentence's attribution (speaker, side, kind, denial)
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 STORE_FILE = "chunks.sqlite"
@@ -244,7 +246,8 @@ CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEX
 CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector_row INTEGER NOT NULL,
     first_sentence_row INTEGER NOT NULL, last_sentence_row INTEGER NOT NULL);
-CREATE TABLE sentences (row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    speaker TEXT, side TEXT, kind TEXT NOT NULL, denial INTEGER NOT NULL);
 CREATE INDEX chunks_doc ON chunks(doc_id);
 CREATE INDEX sentences_doc ON sentences(doc_id);
 """
@@ -308,6 +311,29 @@ class Index:
     def sentence_spans(self, first_row: int, last_row: int) -> list[tuple[int, int, int]]:
         """(row, start, end) of the sentences in a row range."""
         return self._query('SELECT row, start, "end" FROM sentences WHERE row >= ? AND row < ? ORDER BY row', (first_row, last_row))
+
+    def attributions(self, rows: Sequence[int]) -> dict[int, Attribution]:
+        """The attribution of each sentence row (who says it)."""
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        found = self._query(f"SELECT row, speaker, side, kind, denial FROM sentences WHERE row IN ({marks})",
+                            [int(r) for r in rows])
+        return {row: Attribution(speaker, side, kind, bool(denial)) for row, speaker, side, kind, denial in found}
+
+    def document_sentences(self, doc_id: str) -> list[tuple[int, int, int]]:
+        """(row, start, end) of every sentence of a document, in order."""
+        return self._query('SELECT row, start, "end" FROM sentences WHERE doc_id = ? ORDER BY row', (doc_id,))
+
+    def sentence_row_at(self, doc_id: str, offset: int) -> int | None:
+        """The row of the document's sentence holding a character offset."""
+        found = self._query('SELECT row FROM sentences WHERE doc_id = ? AND start <= ? AND "end" > ? ORDER BY row LIMIT 1',
+                            (doc_id, offset, offset))
+        return found[0][0] if found else None
+
+    def newest_published(self) -> str | None:
+        """The newest article's publication date (what "last year" in a question is read against)."""
+        return self._query("SELECT max(published) FROM documents")[0][0]
 
     def sources(self) -> set[str]:
         """The distinct sources of the indexed documents."""
@@ -499,20 +525,22 @@ class _DocRows:
     sentence_vectors: np.ndarray
     sentence_tokens: SentenceTokens
     old_chunk_ids: list[int] | None  # kept for unchanged documents so ids stay stable
+    attributions: list[Attribution]  # one per sentence (all the outlet's when sentences are not embedded)
 
 
 def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
     rows = old._query('SELECT chunk_id, ordinal, start, "end", text, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE doc_id = ? ORDER BY ordinal', (record.doc_id,))
-    sent_rows = old._query('SELECT row, start, "end" FROM sentences WHERE doc_id = ? ORDER BY row', (record.doc_id,))
+    sent_rows = old._query('SELECT row, start, "end", speaker, side, kind, denial FROM sentences WHERE doc_id = ? '
+                           'ORDER BY row', (record.doc_id,))
     base = sent_rows[0][0] if sent_rows else 0
     chunks = [Chunk(record.doc_id, r[1], r[2], r[3], r[4], 0, r[6] - base, r[7] - base) for r in rows]
-    sentences = [Span(s, e) for _, s, e in sent_rows]
+    sentences = [Span(r[1], r[2]) for r in sent_rows]
     chunk_vectors = np.asarray(old.chunk_vectors[[r[5] for r in rows]], dtype=np.float32)
     sentence_vectors = np.asarray(old.sentence_vectors[[r[0] for r in sent_rows]], dtype=np.float32) if old.settings.embed_sentences else np.zeros((len(sent_rows), 0), np.float32)
     # A document's sentences hold consecutive rows, so its token vectors are one slice.
     tokens = old.sentence_tokens.rows(base, base + len(sent_rows))
     return _DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors,
-                    tokens, [r[0] for r in rows])
+                    tokens, [r[0] for r in rows], [Attribution(r[3], r[4], r[5], bool(r[6])) for r in sent_rows])
 
 
 def token_stopwords() -> frozenset[str]:
@@ -587,14 +615,18 @@ def write_index(
             # Sentences give their wordpiece vectors from the same pass that pools them.
             sent_vecs, sent_tokens = embedder.encode_tokens(sentence_inputs, stopwords=token_stopwords(),
                                                         progress=progress, dtype=np.float16)
+            # Who says each sentence, read once here: parsing at question time would cost more than the search.
+            attributions = (attribute_documents([sentence_texts(doc.text, spans) for doc, _, spans in fresh],
+                                                progress=progress)
+                            if settings.embed_sentences else [[OUTLET] * len(spans) for _, _, spans in fresh])
             ci = si = 0
-            for doc, chunks, spans in fresh:
+            for (doc, chunks, spans), attributed in zip(fresh, attributions, strict=True):
                 n_sent = len(spans) if settings.embed_sentences else 0
                 store = (SentenceTokens.of_sentences(sent_tokens[si:si + n_sent], embedder.dimension) if n_sent
                          else SentenceTokens.empty(len(spans), embedder.dimension))
                 parts.append(_DocRows(_record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
                                       sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32),
-                                      store, None))
+                                      store, None, attributed))
                 ci += len(chunks)
                 si += n_sent
 
@@ -643,8 +675,9 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
             db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                        (rec.doc_id, rec.title, rec.source, rec.author, rec.published, rec.url, rec.path, rec.content_hash,
                         part.text, len(part.chunks), stories[rec.doc_id]))
-            db.executemany('INSERT INTO sentences (row, doc_id, start, "end") VALUES (?,?,?,?)',
-                           [(sentence_row + i, rec.doc_id, s.start, s.end) for i, s in enumerate(part.sentences)])
+            db.executemany('INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?)',
+                           [(sentence_row + i, rec.doc_id, s.start, s.end, a.speaker, a.side, a.kind, int(a.denial))
+                            for i, (s, a) in enumerate(zip(part.sentences, part.attributions, strict=True))])
             for i, chunk in enumerate(part.chunks):
                 if part.old_chunk_ids is not None:
                     cid = part.old_chunk_ids[i]

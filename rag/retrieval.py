@@ -318,3 +318,30 @@ def cover_named_years(index, query: str, query_vector: np.ndarray | None, passag
         extra = search_index(index, query, query_vector, **{**search, "k": 1, "date_from": year, "date_to": year})
         out += [p for p in extra if all(p.chunk_id != q.chunk_id for q in out)]
     return out
+
+
+def names_period(text: str, date_from: str | None, date_to: str | None, phrase: str = "") -> bool:
+    """Whether a passage names a year inside the window, or the words that set it ("the war in Ukraine")."""
+    low, high = int((date_from or "1900")[:4]), int((date_to or "2100")[:4])
+    if any(low <= int(year) <= high for year in _YEAR_RE.findall(text)):
+        return True
+    words = re.sub(r"^(?:before|prior to|until|up to|through|by|since|after|from)\s+(?:the\s+)?", "", phrase.lower())
+    return bool(words) and not words[:1].isdigit() and words in text.lower()
+
+
+def in_window_first(inside: Sequence[Passage], found: Sequence[Passage], date_from: str | None, date_to: str | None,
+                    phrase: str = "", *, keep_all: bool = False) -> list[Passage]:
+    """Passages published in a question's window, then those found outside it that name the period (an article
+    can report earlier events; all of them with `keep_all`), then undated ones: never dropped, ranked after the
+    dated ones."""
+    seen = {p.chunk_id for p in inside}
+    named = [p for p in found if p.chunk_id not in seen and p.published
+             and (keep_all or names_period(p.text, date_from, date_to, phrase))]
+    undated = [p for p in found if p.chunk_id not in seen and not p.published]
+    return [*inside, *named, *undated]
+
+
+def by_date(passages: Sequence[Passage], *, newest_first: bool) -> list[Passage]:
+    """Passages in publication order (stable within a date); undated ones last."""
+    dated = sorted((p for p in passages if p.published), key=lambda p: p.published, reverse=newest_first)
+    return [*dated, *(p for p in passages if not p.published)]

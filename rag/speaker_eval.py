@@ -1,4 +1,4 @@
-"""Speaker precision and recall of `answer.attribution` on a labelled set of article sentences (eval/speakers.jsonl)."""
+"""Speaker precision and recall of `rag.attribution` on a labelled set of article sentences (eval/speakers.jsonl)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,12 @@ def head_word(label: str) -> str:
 
 def speaker_matches(predicted: str, label: str) -> bool:
     """A predicted speaker names the labelled one when it holds the label's head word ("Macron" for "Emmanuel
-    Macron", "the U.K." for "the United Kingdom")."""
-    return head_word(label) in _words(predicted)
+    Macron", "the U.K." for "the United Kingdom"), or is its initials ("AP")."""
+    if head_word(label) in _words(predicted):
+        return True
+    # An outlet's or agency's initials: "AP" for "the Associated Press".
+    initials = "".join(w[0] for w in re.findall(r"[A-Z][\w-]*", label))
+    return predicted.isupper() and len(predicted) > 1 and predicted.replace(".", "") == initials
 
 
 @dataclass(frozen=True)
@@ -76,19 +80,13 @@ def score_speakers(rows: Sequence[dict], predicted: Sequence[str | None]) -> Spe
     return SpeakerScores(correct, given, labelled)
 
 
-def predict_speakers(rows: Sequence[dict], document_text, parser) -> list[str | None]:
-    """The attributed speaker of each labelled sentence, read with its article's other sentences around it."""
-    from .answer.attribution import attribute_sentences
-    from .chunking import split_sentences
-
-    by_doc: dict[str, tuple[list[str], list]] = {}
+def predict_speakers(rows: Sequence[dict], index) -> list[str | None]:
+    """The speaker the index stores for each labelled sentence (read at build time with its article around it)."""
     out = []
     for row in rows:
-        if row["doc_id"] not in by_doc:
-            text = document_text(row["doc_id"])
-            sentences = [text[s.start:s.end] for s in split_sentences(text)]
-            by_doc[row["doc_id"]] = (sentences, attribute_sentences(list(parser.pipe(sentences))))
-        sentences, attributions = by_doc[row["doc_id"]]
-        at = next((i for i, s in enumerate(sentences) if row["sentence"][:60] in s or s[:60] in row["sentence"]), None)
-        out.append(attributions[at].speaker if at is not None else None)
+        text = index.document_text(row["doc_id"]) or ""
+        spans = index.document_sentences(row["doc_id"])
+        at = next((r for r, start, end in spans
+                   if row["sentence"][:60] in text[start:end] or text[start:end][:60] in row["sentence"]), None)
+        out.append(index.attributions([at])[at].speaker if at is not None else None)
     return out

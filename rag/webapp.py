@@ -180,13 +180,22 @@ def render_panel(sections: Sequence[str]) -> str:
 
 
 _CITE_RE = re.compile(r"\[(\d+)\]")
+KIND_TITLES = {"quote": "quoted words of the speaker", "reported": "the speaker's claim, in the outlet's words",
+               "outlet": "the outlet's own statement"}
 
 
 def render_answer(answer: Answer, turn: int) -> str:
     """The chat message for an answer: quoted sentences with clickable [n] links, or an abstention notice."""
+    from .answer import byline
+
+    cited = {p.n: p for p in answer.citations}
     titles = {p.n: p.title for p in answer.citations}
+    parts = _CITE_RE.split(answer.text)
+    # Each claim ends with its one marker, so the k-th marker closes the k-th claim: its byline follows it.
+    bylines = ([byline(c, cited[c.n]) if c.n in cited else "" for c in answer.claims]
+               if len(parts) // 2 == len(answer.claims) else [])
     pieces = []
-    for i, piece in enumerate(_CITE_RE.split(answer.text)):
+    for i, piece in enumerate(parts):
         if i % 2 == 0:
             pieces.append({"text": piece, "n": None})
         elif int(piece) in titles:
@@ -194,9 +203,26 @@ def render_answer(answer: Answer, turn: int) -> str:
             # Quote marks become typographic ones, so the tooltip needs no entity that the chat could escape again.
             pieces.append({"n": n, "anchor": card_id(turn, n),
                            "tooltip": (titles[n] or "").replace('"', "”").replace("'", "’")})
+            k = i // 2
+            if k < len(bylines) and bylines[k]:
+                claim = answer.claims[k]
+                pieces.append({"n": None, "byline": bylines[k], "kind": claim.kind, "denial": claim.denial})
         else:
             pieces.append({"text": f"[{piece}]", "n": None})
+    from .answer.chronology import timeline
+
+    frame = answer.timeframe
+    entries = [{"date": e.date, "undated": not e.published, "source": e.source, "text": e.claim.text, "n": e.claim.n,
+                "anchor": card_id(turn, e.claim.n or 0)} for e in timeline(answer)]
+    dates = {e["date"] for e in entries}
+    chronological = bool(frame and frame.order == "chronological")
     return templates().get_template("answer.html").render(abstained=answer.abstained, explanation=answer.explanation,
+                                                          kind_titles=KIND_TITLES, dispute=answer.dispute_summary,
+                                                          window=frame.describe() if frame else "",
+                                                          phrase=frame.phrase if frame else "",
+                                                          newest_first=bool(frame and frame.order == "recent"),
+                                                          timeline=entries if chronological or len(dates) > 1 else [],
+                                                          timeline_open=chronological,
                                                           pieces=pieces, notes=answer.notes, found=bool(answer.passages))
 
 
@@ -285,6 +311,12 @@ CSS = """
 .src-other { opacity: 0.85; }
 .abstain { border-left: 4px solid var(--border-color-accent); padding-left: 8px; }
 a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
+.byline { font-size: 0.85em; opacity: 0.75; }
+.views-differ { border-left: 3px solid #d97706; padding: 2px 8px; margin-bottom: 6px; }
+.time-window { font-size: 0.9em; opacity: 0.85; margin-bottom: 4px; }
+.timeline ol { margin: 4px 0 0 0; padding-left: 1.2em; }
+.timeline .tl-date { font-weight: 600; margin-right: 4px; }
+.timeline .tl-source { opacity: 0.7; font-size: 0.85em; }
 """
 
 # Clicking [n] in an answer opens and scrolls to its card (also inside collapsed older turns).
@@ -336,7 +368,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     write_lock = threading.Lock()  # uploads and deletes touch the managed folder and the index one at a time
 
     def respond(question, history, turns, k, mode, sources, date_from, date_to, answer_with="quotes",
-                llm_url="", llm_model=""):
+                llm_url="", llm_model="", read_time=True):
         history = list(history or [])
         turns = list(turns or [])
         try:
@@ -352,7 +384,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         sections = [t["closed"] for t in turns]
         answer, written = None, ""
         try:
-            for event in engine.ask_stream(query, **filters.kwargs(), answerer="llm" if llm else "extractive", llm=llm):
+            for event in engine.ask_stream(query, **filters.kwargs(), answerer="llm" if llm else "extractive", llm=llm,
+                                           read_time=bool(read_time)):
                 if event.kind == "passages":  # the sources are there before the answer is written
                     history[-1] = {"role": "assistant", "content": "*Writing the answer…*"}
                     yield gr.skip(), history, render_panel([*sections, render_retrieved(turn, question, event.passages)]), gr.skip(), gr.skip()
@@ -444,7 +477,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
 
     def ask(question: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
             date_from: str | None = None, date_to: str | None = None,
-            previous_questions: list[str] | None = None) -> dict:
+            previous_questions: list[str] | None = None, read_time: bool = True) -> dict:
         """Answer a question from the indexed articles. Returns JSON: question, query (after follow-up
         rewriting against `previous_questions`), answer (sentences with [n] markers), abstained,
         confidence, citations (n, doc_id, title, source, published, url, text, start, end, score) and claims."""
@@ -455,7 +488,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                 if earlier and earlier.strip():
                     previous.append(rewrite_followup(earlier.strip(), previous))
             question, query = plan_query(question or "", previous)
-            answer = engine.ask(query, **filters.kwargs())
+            answer = engine.ask(query, **filters.kwargs(), read_time=bool(read_time))
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         return answer_to_dict(_with_question(answer, question), query)
@@ -486,6 +519,9 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                         with gr.Row():
                             date_from = gr.Textbox(label="Published from", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-from")
                             date_to = gr.Textbox(label="Published to", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-to")
+                        read_time = gr.Checkbox(value=True, elem_id="read-time",
+                                                label="Read dates in the question (“since 2023”, “last year”, "
+                                                      "“most recent”); untick to search all dates")
                         answer_with = gr.Radio([("Quoted sentences", "quotes"), ("Language model (verified)", "llm")],
                                                value="quotes", label="Answer with", elem_id="answer-with")
                         with gr.Row():
@@ -520,7 +556,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                 remove = gr.Button("Delete article", variant="stop", elem_id="delete", scale=1)
             library_status = gr.Markdown(elem_id="library-status")
 
-        ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to, answer_with, llm_url, llm_model]
+        ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to, answer_with, llm_url, llm_model,
+                      read_time]
         ask_outputs = [question, chatbot, panel, turns, status]
         chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
         question.submit(respond, ask_inputs, ask_outputs, **chat_options)

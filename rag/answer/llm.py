@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import LLMError, QueryError
 from ..retrieval import Passage
 from ..text import normalize
-from .model import ABSTAIN_TEXT, Answer, Claim
+from .model import ABSTAIN_TEXT, Answer, Claim, attributed
 from .verify import verify_generated
 from .words import REFUSAL_PHRASES
 
@@ -200,6 +200,7 @@ def verify_reply(index, question: str, reply: str, passages: Sequence[Passage],
         numbers.setdefault(n, len(numbers) + 1)
     claims = [Claim(text, numbers[n], passages[n - 1].doc_id, v.start, v.end, 1.0, generated=True, reason=note)
               for text, n, v, note in kept]
+    claims = attributed(index, claims)
     citations = [dataclasses.replace(passages[n - 1], n=m) for n, m in numbers.items()]
     answer_text = " ".join(f"{c.text} [{c.n}]" for c in claims)
     return Answer(question, answer_text, citations, False, claims=claims, confidence=1.0, passages=list(passages),

