@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.chronology import in_time_order
+from .answer.chronology import TIMELINE_READS, in_time_order, span_the_period
 from .answer.confirmation import with_confirmations
 from .answer.disagreement import show_both_sides
 from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
@@ -22,7 +22,7 @@ from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest,
                     token_stopwords, write_index)
 from .library import forget, library_dir, store
-from .retrieval import DEFAULT_MMR_LAMBDA, Passage, by_date, cover_named_years, in_window_first, search_index
+from .retrieval import DEFAULT_MMR_LAMBDA, MAX_K, Passage, by_date, cover_named_years, in_window_first, search_index
 from .timeframe import TimeFrame, read_timeframe
 
 MAX_QUESTION_CHARS = 2000
@@ -216,9 +216,11 @@ class RAG:
         # One forward pass gives the question's vector and its wordpiece vectors (for choosing the lead sentence).
         vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords(), batch_size=1)
         vector, question_tokens = vectors[0], tokens[0]
-        passages = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
-                                date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         timeframe = read_timeframe(question, index.newest_published()) if read_time else TimeFrame()
+        # A timeline reads more passages, so that more of the articles (and dates) have a say.
+        depth = min(MAX_K, k * TIMELINE_READS) if timeframe.order == "chronological" else k
+        passages = search_index(index, question, vector, k=depth, mode=mode, fusion=fusion, sources=sources,
+                                date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         if date_from or date_to:  # the user's own window wins over the question's words
             timeframe = dataclasses.replace(timeframe, date_from=None, date_to=None, phrase="")
         if timeframe.has_window:
@@ -236,7 +238,9 @@ class RAG:
         def finish(answer: Answer) -> Answer:
             if answer.abstain_reason == "no-passages" and timeframe.has_window:
                 answer = dataclasses.replace(answer, abstain_reason=f"out-of-window: {timeframe.describe()}")
-            return in_time_order(with_confirmations(index, show_both_sides(index, answer, vector)), timeframe)
+            answer = show_both_sides(index, dataclasses.replace(answer, timeframe=timeframe), vector)
+            answer = span_the_period(index, answer, vector)
+            return in_time_order(with_confirmations(index, answer), timeframe)
 
         if answerer == "llm":
             from .answer.llm import stream_answer

@@ -9,7 +9,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
-from .answer.words import CHANGE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
+from .answer.words import CHANGE_VERBS, COMPARE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -27,7 +27,11 @@ _RELATIVE_RE = re.compile(r"\b(?P<which>this|last|past|previous)\s+(?:(?P<n>\d+|
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _RECENCY_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in RECENCY_WORDS) + r")\b", re.I)
 _TIMELINE_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in TIMELINE_PHRASES) + r")", re.I)
-_CHANGE_RE = re.compile(r"^\s*how\b.*\b(?:" + "|".join(CHANGE_VERBS) + r")\b", re.I)
+# "How did X change", "How has X evolved": the question's own verb, not one in a clause ("…it is said to have developed").
+_CHANGE_RE = re.compile(r"^\s*how\s+(?:(?:did|does|do)\s+(?:[\w'’,.-]+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS)
+                        + r")|(?:has|have|had)\s+(?:[\w'’,.-]+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS.values())
+                        + r"))\b", re.I)
+_COMPARE_RE = re.compile(r"\b(?:" + "|".join(COMPARE_VERBS) + r")\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,9 @@ def _full_day(published: str, *, end: bool) -> str:
 def read_timeframe(question: str, newest: str | None) -> TimeFrame:
     """The time frame a question asks for; `newest` is the newest article's publication date (for "last year")."""
     order = ""
-    if _TIMELINE_RE.search(question) or _CHANGE_RE.search(question):
+    dates = list(_DATE_RE.finditer(question))
+    compares = _COMPARE_RE.search(question) and len({_period(d) for d in dates}) > 1
+    if _TIMELINE_RE.search(question) or _CHANGE_RE.search(question) or compares:
         order = "chronological"
     elif _RECENCY_RE.search(question):
         order = "recent"
@@ -108,7 +114,6 @@ def read_timeframe(question: str, newest: str | None) -> TimeFrame:
         if re.fullmatch(_BEFORE, event["rel"], re.I):
             return TimeFrame(None, _shift_day(day, -1), order, event.group(0), event=True)
         return TimeFrame(day, None, order, event.group(0), event=True)
-    dates = list(_DATE_RE.finditer(question))
     if len({_period(d) for d in dates}) > 1 and not re.search(r"\b(?:between|from)\s+" + re.escape(dates[0].group(0)),
                                                                question, re.I):
         return TimeFrame(order=order)  # "in 2011 … and in 2024": two periods, each to be covered, no one window

@@ -1,4 +1,4 @@
-"""Subprocess for the crash tests: loads the model, says READY, then rewrites the index in a loop until killed.
+"""Subprocess for the crash tests: loads the model and the parser, says READY, then rewrites the index in a loop until killed.
 
 Usage: python -m tests.crash_worker build CORPUS INDEX ORIGINAL   (toggle one article, RAG.build)
        python -m tests.crash_worker add CORPUS INDEX ORIGINAL     (upload a file and remove it: engine.add / remove)
@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from rag import RAG
+from rag.attribution import load_parser
 from rag.embedding import Embedder, configure_runtime
 
 TOGGLED = "004_105da86cbff68d84.txt"
@@ -53,6 +54,7 @@ def main() -> None:
     embedder = Embedder.load()
     original = original_path.read_text(encoding="utf-8")
     engine = RAG.load(index, embedder=embedder)
+    load_parser()  # loaded before READY, as the model is, so that random kills land in the writes, not the loading
     if os.environ.get("RAG_CRASH_AT"):
         arm_failpoint(os.environ["RAG_CRASH_AT"])
     print("READY", flush=True)

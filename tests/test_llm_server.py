@@ -43,3 +43,12 @@ def test_llm_settings_come_from_the_environment(engine, smollm2_url, monkeypatch
     answer = engine.ask("What did the Iranian foreign ministry say about the missile claims?", answerer="llm")
     assert answer.answerer == "llm"
     assert answer.abstained or answer.claims
+
+
+def test_a_disputed_yes_or_no_question_gets_both_sides_in_llm_mode(engine, smollm2_url):
+    answer = engine.ask("Did Iran send ballistic missiles to Russia?", answerer="llm",
+                        llm=LLMSettings.resolve(base_url=smollm2_url, max_tokens=96))
+    assert answer.answerer == "llm"
+    if not answer.abstained:  # whatever the small model wrote and the verifier kept, both sides are shown
+        assert answer.dispute == ("United States", "Iran"), answer.text
+        assert {c.side for c in answer.claims} >= {"United States", "Iran"}

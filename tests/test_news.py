@@ -56,16 +56,23 @@ def test_no_dispute_is_claimed_where_the_evidence_holds_none(engine, question):
     assert answer.dispute is None and not answer.text.startswith(ACCOUNTS_DIFFER)
 
 
-def test_an_llm_answer_that_gives_one_side_gets_the_other(engine):
+# Replies as an LLM writes them: the second is Qwen2.5-Coder-1.5B's own reply to b003, recorded in
+# benchmarks/llm_replies_qwen2.5-coder-1.5b.jsonl.
+@pytest.mark.parametrize("reply, anchor, missing_denial", [
+    ("The U.S. and its allies have been warning Iran against transferring ballistic missiles to Russia [{n}].",
+     "have been warning Iran", True),
+    ("The Iranian foreign ministry has denied providing ballistic missiles to Russia, as reported by the "
+     "semiofficial ISNA news agency. [{n}]", "has denied providing", False),
+])
+def test_an_llm_answer_that_gives_one_side_gets_the_other(engine, reply, anchor, missing_denial):
     passages = engine.search(MISSILES, k=5)
-    source = next(i for i, p in enumerate(passages, start=1) if "have been warning Iran" in p.text)
-    reply = f"The U.S. and its allies have been warning Iran against transferring ballistic missiles to Russia [{source}]."
-    one_side = verify_reply(engine.index, MISSILES, reply, passages, engine.embedder.encode)
-    assert not one_side.abstained and not any(c.denial for c in one_side.claims)
+    source = next(i for i, p in enumerate(passages, start=1) if anchor in p.text)
+    one_side = verify_reply(engine.index, MISSILES, reply.format(n=source), passages, engine.embedder.encode)
+    assert not one_side.abstained and len({c.denial for c in one_side.claims}) == 1
     both = show_both_sides(engine.index, one_side, engine.embedder.encode_query(MISSILES))
     assert both.dispute == ("United States", "Iran") and both.answerer == "llm"
-    added = [c for c in both.claims if c.denial]
-    assert added and not added[0].generated and added[0].side == "Iran"  # the denial is quoted from the article
+    added = [c for c in both.claims if c.denial == missing_denial and not c.generated]
+    assert added and added[0].side == ("Iran" if missing_denial else "United States")  # quoted from the article
 
 
 # Pairs written for the purpose: (first statement, second statement, whether they conflict).

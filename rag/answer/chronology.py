@@ -6,8 +6,16 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..timeframe import TimeFrame
 from .model import Answer, Claim, reader_date
+
+# A timeline question reads this many times the passages asked for, and takes the best sentence of each
+# retrieved article it does not cite yet when that sentence is at least SPAN_ON_TOPIC close to the question
+# (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).
+TIMELINE_READS = 2
+SPAN_ON_TOPIC = 0.55
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,41 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
 
         text = f"{ACCOUNTS_DIFFER} {text}"
     return dataclasses.replace(answer, text=text, claims=claims, citations=citations)
+
+
+def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC) -> Answer:
+    """For a timeline question, the answer with the best on-topic sentence of each retrieved dated article it does
+    not cite yet, so the claims span the period the articles cover."""
+    if (answer.abstained or not answer.claims or not answer.timeframe or answer.timeframe.order != "chronological"
+            or index.sentence_vectors.shape[1] == 0):
+        return answer
+    from .extractive import candidate_sentences
+
+    cited_docs = {c.doc_id for c in answer.claims}
+    candidates = [c for c in candidate_sentences(index, answer.passages)
+                  if answer.passages[c.passage_index].published and answer.passages[c.passage_index].doc_id not in cited_docs]
+    if not candidates:
+        return answer
+    relevance = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32) @ question_vector
+    best: dict[str, int] = {}
+    for i, found in enumerate(candidates):
+        doc_id = answer.passages[found.passage_index].doc_id
+        if relevance[i] >= on_topic and (doc_id not in best or relevance[i] > relevance[best[doc_id]]):
+            best[doc_id] = i
+    if not best:
+        return answer
+    claims, citations = list(answer.claims), list(answer.citations)
+    who = index.attributions([candidates[i].row for i in best.values()])
+    for i in best.values():
+        found = candidates[i]
+        passage = answer.passages[found.passage_index]
+        numbers = {(p.doc_id, p.start, p.end): p.n for p in citations}
+        key = (passage.doc_id, passage.start, passage.end)
+        if key not in numbers:
+            numbers[key] = len(citations) + 1
+            citations.append(dataclasses.replace(passage, n=numbers[key]))
+        said = who.get(found.row)
+        claims.append(Claim(found.text, numbers[key], passage.doc_id, found.start, found.end, float(relevance[i]),
+                            **({"speaker": said.speaker, "side": said.side, "kind": said.kind, "denial": said.denial}
+                               if said else {})))
+    return dataclasses.replace(answer, claims=claims, citations=citations)

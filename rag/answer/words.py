@@ -167,8 +167,11 @@ EVENT_DATES = {"invasion of ukraine": "2022-02-24", "war in ukraine": "2022-02-2
                "annexation of crimea": "2014-03-18"}
 # A question that asks for the newest account first.
 RECENCY_WORDS = ("most recent", "latest", "newest", "most recently", "last reported", "current", "currently", "now")
-# A question that asks how something went over time: its claims are ordered by date.
-CHANGE_VERBS = ("change", "changed", "changes", "shift", "shifted", "evolve", "evolved", "develop", "developed",
-                "progress", "progressed", "compare", "grow", "grew", "turn", "turned")
-TIMELINE_PHRASES = ("timeline", "over time", "came first", "come first", "in order", "put in order", "chronolog",
+# A timeline question: its claims are ordered by date.
+# A question that asks how something went over time ("How did X change", "How has X evolved"): each verb with
+# its past participle.
+CHANGE_VERBS = {"change": "changed", "shift": "shifted", "evolve": "evolved", "develop": "developed",
+                "progress": "progressed", "grow": "grown", "turn": "turned"}
+TIMELINE_PHRASES = ("timeline", "over time", "came first", "come first", "put in order", "chronolog",
                     "over the years", "history of", "and then")
+COMPARE_VERBS = ("compare", "compared", "differ", "differed")  # a timeline only between two dates
