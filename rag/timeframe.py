@@ -28,8 +28,8 @@ _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 _RECENCY_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in RECENCY_WORDS) + r")\b", re.I)
 _TIMELINE_RE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in TIMELINE_PHRASES) + r")", re.I)
 # "How did X change", "How has X evolved": the question's own verb, not one in a clause ("…it is said to have developed").
-_CHANGE_RE = re.compile(r"^\s*how\s+(?:(?:did|does|do)\s+(?:[\w'’,.-]+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS)
-                        + r")|(?:has|have|had)\s+(?:[\w'’,.-]+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS.values())
+_CHANGE_RE = re.compile(r"^\s*how\s+(?:(?:did|does|do)\s+(?:\S+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS)
+                        + r")|(?:has|have|had)\s+(?:\S+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS.values())
                         + r"))\b", re.I)
 _COMPARE_RE = re.compile(r"\b(?:" + "|".join(COMPARE_VERBS) + r")\b", re.I)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..timeframe import TimeFrame
-from .model import Answer, Claim, reader_date
+from .model import Answer, Claim, quote_claim, reader_date
 
 # A timeline question reads this many times the passages asked for, and takes the best sentence of each
 # retrieved article it does not cite yet when that sentence is at least SPAN_ON_TOPIC close to the question
@@ -65,7 +65,7 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
 
 def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC) -> Answer:
     """For a timeline question, the answer with the best on-topic sentence of each retrieved dated article it does
-    not cite yet, so the claims span the period the articles cover."""
+    not cite yet (of any article from a year the question names), so the claims span the period asked."""
     if (answer.abstained or not answer.claims or not answer.timeframe or answer.timeframe.order != "chronological"
             or index.sentence_vectors.shape[1] == 0):
         return answer
@@ -77,25 +77,22 @@ def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_to
     if not candidates:
         return answer
     relevance = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32) @ question_vector
+    from ..retrieval import years_named
+
+    # A year the question names is part of the period asked: its article's best sentence counts whatever its score.
+    named = set(years_named(answer.question))
     best: dict[str, int] = {}
     for i, found in enumerate(candidates):
-        doc_id = answer.passages[found.passage_index].doc_id
-        if relevance[i] >= on_topic and (doc_id not in best or relevance[i] > relevance[best[doc_id]]):
-            best[doc_id] = i
+        passage = answer.passages[found.passage_index]
+        asked = relevance[i] >= on_topic or passage.published[:4] in named
+        if asked and (passage.doc_id not in best or relevance[i] > relevance[best[passage.doc_id]]):
+            best[passage.doc_id] = i
     if not best:
         return answer
     claims, citations = list(answer.claims), list(answer.citations)
     who = index.attributions([candidates[i].row for i in best.values()])
     for i in best.values():
         found = candidates[i]
-        passage = answer.passages[found.passage_index]
-        numbers = {(p.doc_id, p.start, p.end): p.n for p in citations}
-        key = (passage.doc_id, passage.start, passage.end)
-        if key not in numbers:
-            numbers[key] = len(citations) + 1
-            citations.append(dataclasses.replace(passage, n=numbers[key]))
-        said = who.get(found.row)
-        claims.append(Claim(found.text, numbers[key], passage.doc_id, found.start, found.end, float(relevance[i]),
-                            **({"speaker": said.speaker, "side": said.side, "kind": said.kind, "denial": said.denial}
-                               if said else {})))
+        claims.append(quote_claim(citations, answer.passages[found.passage_index], found.start, found.end,
+                                  found.text, float(relevance[i]), who.get(found.row)))
     return dataclasses.replace(answer, claims=claims, citations=citations)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital
 from ..text import possessor
-from .model import Answer, Claim
+from .model import Answer, quote_claim
 from .words import AUX_WORDS
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
@@ -85,15 +85,8 @@ def show_both_sides(index, answer: Answer, question_vector: np.ndarray, *, same_
             shown.append(claims[claim_rows.index(rows[j])])
             continue
         found = candidates[j]
-        passage = answer.passages[found.passage_index]
-        numbers = {(p.doc_id, p.start, p.end): p.n for p in citations}
-        key = (passage.doc_id, passage.start, passage.end)
-        if key not in numbers:
-            numbers[key] = len(citations) + 1
-            citations.append(dataclasses.replace(passage, n=numbers[key]))
-        added = who[found.row]
-        new = Claim(found.text, numbers[key], passage.doc_id, found.start, found.end, float(relevance[j]),
-                    speaker=added.speaker, side=added.side, kind=added.kind, denial=added.denial)
+        new = quote_claim(citations, answer.passages[found.passage_index], found.start, found.end, found.text,
+                          float(relevance[j]), who[found.row])
         # After the other side's claim when the answer quotes it, else at the end.
         partner = next((claim_rows.index(rows[k]) for k in pair if k != j and rows[k] in claim_rows), None)
         claims.insert(partner + 1 if partner is not None else len(claims), new)

@@ -89,6 +89,19 @@ def attributed(index, claims: list[Claim]) -> list[Claim]:
     return out
 
 
+def quote_claim(citations: list[Passage], passage: Passage, start: int, end: int, text: str, score: float,
+                who) -> Claim:
+    """A quoted sentence of `passage` as a claim, citing the passage (appended to `citations` when new) and
+    carrying its attribution `who` (an Attribution, or None)."""
+    numbers = {(p.doc_id, p.start, p.end): p.n for p in citations}
+    key = (passage.doc_id, passage.start, passage.end)
+    if key not in numbers:
+        numbers[key] = len(citations) + 1
+        citations.append(dataclasses.replace(passage, n=numbers[key]))
+    said = {"speaker": who.speaker, "side": who.side, "kind": who.kind, "denial": who.denial} if who else {}
+    return Claim(text, numbers[key], passage.doc_id, start, end, score, **said)
+
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
