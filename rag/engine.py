@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.chronology import TIMELINE_READS, in_time_order, span_the_period
-from .answer.confirmation import with_confirmations
-from .answer.disagreement import show_both_sides
 from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
 from .answer.extractive import answer as extractive_answer
+from .answer.news import news_aware
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
@@ -22,7 +20,7 @@ from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest,
                     token_stopwords, write_index)
 from .library import forget, library_dir, store
-from .retrieval import DEFAULT_MMR_LAMBDA, MAX_K, Passage, by_date, cover_named_years, in_window_first, search_index
+from .retrieval import DEFAULT_MMR_LAMBDA, Passage, search_in_time, search_index
 from .timeframe import TimeFrame, read_timeframe
 
 MAX_QUESTION_CHARS = 2000
@@ -217,30 +215,14 @@ class RAG:
         vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords(), batch_size=1)
         vector, question_tokens = vectors[0], tokens[0]
         timeframe = read_timeframe(question, index.newest_published()) if read_time else TimeFrame()
-        # A timeline reads more passages, so that more of the articles (and dates) have a say.
-        depth = min(MAX_K, k * TIMELINE_READS) if timeframe.order == "chronological" else k
-        passages = search_index(index, question, vector, k=depth, mode=mode, fusion=fusion, sources=sources,
-                                date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         if date_from or date_to:  # the user's own window wins over the question's words
             timeframe = dataclasses.replace(timeframe, date_from=None, date_to=None, phrase="")
-        if timeframe.has_window:
-            inside = search_index(index, question, vector, k=k, mode=mode, fusion=fusion, sources=sources,
-                                  date_from=timeframe.date_from, date_to=timeframe.date_to, mmr_lambda=mmr_lambda)
-            passages = in_window_first(inside, passages, timeframe.date_from, timeframe.date_to, timeframe.phrase,
-                                       keep_all=timeframe.event)
-        elif not (date_from or date_to):
-            passages = cover_named_years(index, question, vector, passages, mode=mode, fusion=fusion, sources=sources,
-                                         mmr_lambda=mmr_lambda)
-        if timeframe.order:
-            passages = by_date(passages, newest_first=timeframe.order == "recent")
+        passages = search_in_time(index, question, vector, timeframe, k=k, mode=mode, fusion=fusion, sources=sources,
+                                  date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         yield AskEvent("passages", passages=passages)
 
         def finish(answer: Answer) -> Answer:
-            if answer.abstain_reason == "no-passages" and timeframe.has_window:
-                answer = dataclasses.replace(answer, abstain_reason=f"out-of-window: {timeframe.describe()}")
-            answer = show_both_sides(index, dataclasses.replace(answer, timeframe=timeframe), vector)
-            answer = span_the_period(index, answer, vector)
-            return in_time_order(with_confirmations(index, answer), timeframe)
+            return news_aware(index, answer, vector, timeframe)
 
         if answerer == "llm":
             from .answer.llm import stream_answer

@@ -345,3 +345,25 @@ def by_date(passages: Sequence[Passage], *, newest_first: bool) -> list[Passage]
     """Passages in publication order (stable within a date); undated ones last."""
     dated = sorted((p for p in passages if p.published), key=lambda p: p.published, reverse=newest_first)
     return [*dated, *(p for p in passages if not p.published)]
+
+
+TIMELINE_READS = 2  # a timeline question reads this many times the passages asked for (eval/EXPERIMENTS.md)
+
+
+def search_in_time(index, question: str, question_vector: np.ndarray | None, timeframe, *, k: int = 5,
+                   date_from: str | None = None, date_to: str | None = None, **search) -> list[Passage]:
+    """The passages for a question read with its time frame (rag.timeframe): in its window first, every year it
+    names covered otherwise, in date order when it asks for one; a timeline reads more passages, so that more of
+    the articles (and dates) have a say."""
+    depth = min(MAX_K, k * TIMELINE_READS) if timeframe.order == "chronological" else k
+    passages = search_index(index, question, question_vector, k=depth, date_from=date_from, date_to=date_to, **search)
+    if timeframe.has_window:
+        inside = search_index(index, question, question_vector, k=k, date_from=timeframe.date_from,
+                              date_to=timeframe.date_to, **search)
+        passages = in_window_first(inside, passages, timeframe.date_from, timeframe.date_to, timeframe.phrase,
+                                   keep_all=timeframe.event)
+    elif not (date_from or date_to):
+        passages = cover_named_years(index, question, question_vector, passages, **search)
+    if timeframe.order:
+        passages = by_date(passages, newest_first=timeframe.order == "recent")
+    return passages

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -204,3 +206,12 @@ def test_a_claim_another_outlet_states_in_its_own_words_says_it_is_confirmed(ind
     assert "; confirmed by " in byline(claim, next(p for p in answer.citations if p.n == claim.n))
     other = engine.ask("Which missile system were Russian personnel trained in Iran to operate?")
     assert not any("Kyiv Wire" in c.confirmed_by for c in other.claims if c.confirmed_by)  # a different fact
+
+
+def test_an_inserted_statement_keeps_citations_numbered_by_first_use(engine):
+    answer = engine.ask("Would the planned NATO missile shield secretly target Russia's nuclear deterrent?")
+    assert answer.dispute is not None
+    first_uses = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)))
+    assert first_uses == list(range(1, len(first_uses) + 1))
+    assert [p.n for p in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert all(f"[{c.n}]" in answer.text for c in answer.claims)

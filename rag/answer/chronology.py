@@ -9,12 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..timeframe import TimeFrame
-from .model import Answer, Claim, quote_claim, reader_date
+from .model import Answer, Claim, quote_claim, reader_date, renumbered
 
-# A timeline question reads this many times the passages asked for, and takes the best sentence of each
-# retrieved article it does not cite yet when that sentence is at least SPAN_ON_TOPIC close to the question
-# (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).
-TIMELINE_READS = 2
+# A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at
+# least this close to the question (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).
 SPAN_ON_TOPIC = 0.55
 
 
@@ -49,12 +47,7 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
     dated = [c for c in answer.claims if published.get(c.n)]
     dated.sort(key=lambda c: published[c.n], reverse=timeframe.order == "recent")
     claims = [*dated, *(c for c in answer.claims if not published.get(c.n))]
-    numbers: dict[int, int] = {}
-    for claim in claims:
-        numbers.setdefault(claim.n, len(numbers) + 1)
-    claims = [dataclasses.replace(c, n=numbers[c.n]) for c in claims]
-    citations = sorted((dataclasses.replace(p, n=numbers[p.n]) for p in answer.citations if p.n in numbers),
-                       key=lambda p: p.n)
+    claims, citations = renumbered(claims, answer.citations)
     text = format_answer([c.text for c in claims], [c.n for c in claims])
     if answer.dispute:
         from .disagreement import ACCOUNTS_DIFFER

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital
 from ..text import possessor
-from .model import Answer, quote_claim
+from .model import Answer, quote_claim, renumbered
 from .words import AUX_WORDS
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
@@ -93,6 +93,7 @@ def show_both_sides(index, answer: Answer, question_vector: np.ndarray, *, same_
         claim_rows.insert(partner + 1 if partner is not None else len(claim_rows), found.row)
         shown.append(new)
     denier, claimant = (shown[0], shown[1]) if shown[0].denial else (shown[1], shown[0])
+    claims, citations = renumbered(claims, citations)  # an inserted claim can cite a new passage mid-answer
     text = ACCOUNTS_DIFFER + " " + format_answer([c.text for c in claims], [c.n for c in claims])
     return dataclasses.replace(answer, text=text, claims=claims, citations=citations,
                                dispute=(claimant.side, denier.side))

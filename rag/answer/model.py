@@ -102,6 +102,17 @@ def quote_claim(citations: list[Passage], passage: Passage, start: int, end: int
     return Claim(text, numbers[key], passage.doc_id, start, end, score, **said)
 
 
+def renumbered(claims: list[Claim], citations: list[Passage]) -> tuple[list[Claim], list[Passage]]:
+    """Claims and citations with the citations numbered by first use in the claims' order."""
+    numbers: dict[int, int] = {}
+    for claim in claims:
+        numbers.setdefault(claim.n, len(numbers) + 1)
+    claims = [dataclasses.replace(c, n=numbers[c.n]) for c in claims]
+    citations = sorted((dataclasses.replace(p, n=numbers[p.n]) for p in citations if p.n in numbers),
+                       key=lambda p: p.n)
+    return claims, citations
+
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

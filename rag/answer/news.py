@@ -1,0 +1,23 @@
+"""The news-aware steps every answer passes through, whichever answerer wrote it: both sides of a dispute, a
+timeline spanning its period, other outlets' confirmations, and claims in the order the question asks for."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..timeframe import TimeFrame
+from .chronology import in_time_order, span_the_period
+from .confirmation import with_confirmations
+from .disagreement import show_both_sides
+from .model import Answer
+
+
+def news_aware(index, answer: Answer, question_vector: np.ndarray, timeframe: TimeFrame) -> Answer:
+    """The answer with the question's time frame applied and its disputes and confirmations shown."""
+    if answer.abstain_reason == "no-passages" and timeframe.has_window:
+        answer = dataclasses.replace(answer, abstain_reason=f"out-of-window: {timeframe.describe()}")
+    answer = show_both_sides(index, dataclasses.replace(answer, timeframe=timeframe), question_vector)
+    answer = span_the_period(index, answer, question_vector)
+    return in_time_order(with_confirmations(index, answer), timeframe)
