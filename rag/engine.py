@@ -221,8 +221,16 @@ class RAG:
                                   date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
         yield AskEvent("passages", passages=passages)
 
+        # A date filter leaves undated articles out: say so rather than drop them silently.
+        undated = index.undated_count() if (date_from or date_to) else 0
+
         def finish(answer: Answer) -> Answer:
-            return news_aware(index, answer, vector, timeframe)
+            answer = news_aware(index, answer, vector, timeframe)
+            if undated:
+                note = (f"{undated} undated article{'s are' if undated > 1 else ' is'} not searched with a date "
+                        "filter; clear the dates to include them.")
+                answer = dataclasses.replace(answer, notes=[*answer.notes, note])
+            return answer
 
         if answerer == "llm":
             from .answer.llm import stream_answer

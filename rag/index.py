@@ -331,6 +331,10 @@ class Index:
                             (doc_id, offset, offset))
         return found[0][0] if found else None
 
+    def undated_count(self) -> int:
+        """How many indexed articles have no publication date."""
+        return int(self._query("SELECT count(*) FROM documents WHERE published IS NULL")[0][0])
+
     def newest_published(self) -> str | None:
         """The newest article's publication date (what "last year" in a question is read against)."""
         return self._query("SELECT max(published) FROM documents")[0][0]

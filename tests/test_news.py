@@ -183,6 +183,8 @@ def test_undated_articles_are_kept_ranked_after_dated_ones_and_marked(index_with
         assert timeline(answer)[-1].date == "undated"
     windowed = index_with_undated.ask("Since 2023, what drones has Iran shipped to Russia?")
     assert any(p.published is None for p in windowed.passages)  # a window does not drop undated articles either
+    filtered = index_with_undated.ask("What drones has Iran shipped to Russia?", date_from="2023")
+    assert "1 undated article is not searched with a date filter" in " ".join(filtered.notes)  # said, not silent
 
 
 # ---------------------------------------------------------------- confirmed by several outlets
