@@ -358,11 +358,12 @@ def search_in_time(index, question: str, question_vector: np.ndarray | None, tim
     depth = min(MAX_K, k * TIMELINE_READS) if timeframe.order == "chronological" else k
     passages = search_index(index, question, question_vector, k=depth, date_from=date_from, date_to=date_to, **search)
     if timeframe.has_window:
-        inside = search_index(index, question, question_vector, k=k, date_from=timeframe.date_from,
+        inside = search_index(index, question, question_vector, k=depth, date_from=timeframe.date_from,
                               date_to=timeframe.date_to, **search)
         passages = in_window_first(inside, passages, timeframe.date_from, timeframe.date_to, timeframe.phrase,
                                    keep_all=timeframe.event)
-    elif not (date_from or date_to):
+    # A timeline's window is the span between the years it names: each of them is covered, as without a window.
+    if not (date_from or date_to) and (timeframe.order == "chronological" or not timeframe.has_window):
         passages = cover_named_years(index, question, question_vector, passages, **search)
     if timeframe.order:
         passages = by_date(passages, newest_first=timeframe.order == "recent")

@@ -106,8 +106,12 @@ def read_timeframe(question: str, newest: str | None) -> TimeFrame:
         order = "chronological"
     elif _RECENCY_RE.search(question):
         order = "recent"
-    if order == "chronological":  # "between 2011 and 2024" spans the period; it bounds no search
-        return TimeFrame(order=order)
+    if order == "chronological":  # "between 2011 and 2024": the period the timeline spans, first to last year
+        if not dates:
+            return TimeFrame(order=order)
+        periods = sorted(_period(d) for d in dates)
+        return TimeFrame(periods[0][0], max(end for _, end in periods), order,
+                         question[dates[0].start():dates[-1].end()])
     event = _EVENT_RE.search(question)
     if event:
         day = EVENT_DATES[event["event"].lower()]

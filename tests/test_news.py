@@ -124,7 +124,7 @@ NEWEST = "2024-09-21"
     ("Before 2024, was it confirmed?", (None, "2023-12-31"), ""),
     ("What did the articles from September 2024 report?", ("2024-09-01", "2024-09-30"), ""),
     ("What is the most recent report about missiles?", (None, None), "recent"),
-    ("How did France's role change from 2011 to 2024?", (None, None), "chronological"),
+    ("How did France's role change from 2011 to 2024?", ("2011-01-01", "2024-12-31"), "chronological"),
     ("Give a timeline of Western sanctions.", (None, None), "chronological"),
     ("Who is Nasser Kanaani?", (None, None), ""),
 ])
@@ -156,6 +156,11 @@ def test_a_timeline_question_gets_dated_claims_oldest_first(engine):
     assert [cited[c.n] for c in answer.claims] == sorted(cited[c.n] for c in answer.claims)
     assert dates[0].startswith("2011") and dates[-1].startswith("2024")  # spans the period asked
     assert [c.n for c in answer.claims][0] == 1  # renumbered in reading order
+
+
+def test_a_timeline_of_years_no_article_covers_is_refused(engine):
+    answer = engine.ask("How did Iran's arms deliveries to Russia change between 2012 and 2020?")
+    assert answer.abstained and answer.abstain_reason == "out-of-window: 2012-01-01 to 2020-12-31"
 
 
 @pytest.fixture(scope="module")
