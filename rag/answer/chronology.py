@@ -56,7 +56,8 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
     return dataclasses.replace(answer, text=text, claims=claims, citations=citations)
 
 
-def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC) -> Answer:
+def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC,
+                    candidates: list | None = None) -> Answer:
     """For a timeline question, the answer with the best on-topic sentence of each retrieved dated article it does
     not cite yet (of any article from a year the question names), so the claims span the period asked."""
     if (answer.abstained or not answer.claims or not answer.timeframe or answer.timeframe.order != "chronological"
@@ -65,7 +66,9 @@ def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_to
     from .extractive import candidate_sentences
 
     cited_docs = {c.doc_id for c in answer.claims}
-    candidates = [c for c in candidate_sentences(index, answer.passages)
+    if candidates is None:  # the sentences of the answer's passages (news_aware passes them, read once)
+        candidates = candidate_sentences(index, answer.passages)
+    candidates = [c for c in candidates
                   if answer.passages[c.passage_index].published and answer.passages[c.passage_index].doc_id not in cited_docs]
     if not candidates:
         return answer

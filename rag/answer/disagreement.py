@@ -57,14 +57,16 @@ def asks_yes_or_no(question: str) -> bool:
 
 
 def show_both_sides(index, answer: Answer, question_vector: np.ndarray, *, same_event: float = SAME_EVENT,
-                    on_topic: float = ON_TOPIC, unquoted_on_topic: float = UNQUOTED_ON_TOPIC) -> Answer:
+                    on_topic: float = ON_TOPIC, unquoted_on_topic: float = UNQUOTED_ON_TOPIC,
+                    candidates: list | None = None) -> Answer:
     """The answer with both sides' statements when the evidence shows a claim it quotes disputed, or, for a
     yes-or-no question, when the evidence closest to the question is disputed."""
     if answer.abstained or not answer.claims or index.sentence_vectors.shape[1] == 0:
         return answer
     from .extractive import candidate_sentences, format_answer
 
-    candidates = candidate_sentences(index, answer.passages)
+    if candidates is None:  # the sentences of the answer's passages (news_aware passes them, read once)
+        candidates = candidate_sentences(index, answer.passages)
     if not candidates:
         return answer
     rows = [c.row for c in candidates]

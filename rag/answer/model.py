@@ -77,16 +77,16 @@ class Answer:
         return explain(self.abstain_reason)
 
 
+def said_by(who) -> dict:
+    """A claim's attribution fields from an Attribution (none when `who` is None)."""
+    return {"speaker": who.speaker, "side": who.side, "kind": who.kind, "denial": who.denial} if who else {}
+
+
 def attributed(index, claims: list[Claim]) -> list[Claim]:
     """The claims with the attribution the index stores for the sentence each one quotes or rests on."""
     rows = [index.sentence_row_at(c.doc_id, c.start) for c in claims]
     found = index.attributions([r for r in rows if r is not None])
-    out = []
-    for claim, row in zip(claims, rows):
-        who = found.get(row) if row is not None else None
-        out.append(dataclasses.replace(claim, speaker=who.speaker, side=who.side, kind=who.kind, denial=who.denial)
-                   if who else claim)
-    return out
+    return [dataclasses.replace(claim, **said_by(found.get(row))) for claim, row in zip(claims, rows)]
 
 
 def quote_claim(citations: list[Passage], passage: Passage, start: int, end: int, text: str, score: float,
@@ -98,8 +98,7 @@ def quote_claim(citations: list[Passage], passage: Passage, start: int, end: int
     if key not in numbers:
         numbers[key] = len(citations) + 1
         citations.append(dataclasses.replace(passage, n=numbers[key]))
-    said = {"speaker": who.speaker, "side": who.side, "kind": who.kind, "denial": who.denial} if who else {}
-    return Claim(text, numbers[key], passage.doc_id, start, end, score, **said)
+    return Claim(text, numbers[key], passage.doc_id, start, end, score, **said_by(who))
 
 
 def renumbered(claims: list[Claim], citations: list[Passage]) -> tuple[list[Claim], list[Passage]]:

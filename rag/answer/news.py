@@ -11,6 +11,7 @@ from ..timeframe import TimeFrame
 from .chronology import in_time_order, span_the_period
 from .confirmation import with_confirmations
 from .disagreement import show_both_sides
+from .extractive import candidate_sentences
 from .model import Answer
 
 
@@ -18,6 +19,9 @@ def news_aware(index, answer: Answer, question_vector: np.ndarray, timeframe: Ti
     """The answer with the question's time frame applied and its disputes and confirmations shown."""
     if answer.abstain_reason == "no-passages" and timeframe.has_window:
         answer = dataclasses.replace(answer, abstain_reason=f"out-of-window: {timeframe.describe()}")
-    answer = show_both_sides(index, dataclasses.replace(answer, timeframe=timeframe), question_vector)
-    answer = span_the_period(index, answer, question_vector)
+    answer = dataclasses.replace(answer, timeframe=timeframe)
+    # Both steps read the sentences of the same passages (a step adds claims, never passages): read them once.
+    candidates = candidate_sentences(index, answer.passages) if not answer.abstained and answer.passages else []
+    answer = show_both_sides(index, answer, question_vector, candidates=candidates)
+    answer = span_the_period(index, answer, question_vector, candidates=candidates)
     return in_time_order(with_confirmations(index, answer), timeframe)
