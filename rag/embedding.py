@@ -2,6 +2,8 @@
 
 `encode_tokens` also gives each text's contextual wordpiece vectors from the same forward pass: the answer stage
 matches a question's words against a sentence's words with them (see answer.extractive.token_match_scores).
+`encode_sentences` adds each text's wordpiece sum, from which `pool_groups` makes a chunk's vector out of its
+sentences' (the build encodes each sentence once and no chunk again).
 """
 
 from __future__ import annotations
@@ -48,6 +50,28 @@ class TokenVectors:
     ids: np.ndarray  # int32 (n,)
     pieces: list[str]
     vectors: np.ndarray  # (n, dimension), float32 unless asked otherwise
+
+
+@dataclass(frozen=True)
+class SentenceEncoding:
+    """What one forward pass over sentences gives: their vectors, their content wordpieces, and wordpiece sums."""
+
+    vectors: np.ndarray  # (n, dimension) normalized, as `Embedder.encode`
+    tokens: list[TokenVectors]
+    token_sums: np.ndarray  # (n, dimension) float32: the sum of each text's wordpiece vectors, [CLS] and [SEP] included
+    token_counts: np.ndarray  # (n,) int64: how many wordpieces each sum adds
+
+
+def pool_groups(token_sums: np.ndarray, token_counts: np.ndarray, groups: Sequence[Sequence[int]]) -> np.ndarray:
+    """Normalized mean of the wordpiece vectors of each group of texts, from their sums (the model's own pooling).
+
+    A chunk's vector is pooled this way from its title and sentences, read a sentence at a time, instead of
+    encoding the chunk again: one encoder pass per word of the corpus (issue 19)."""
+    if not groups:
+        return np.zeros((0, token_sums.shape[1]), np.float32)
+    out = np.stack([token_sums[list(g)].sum(axis=0) / max(int(token_counts[list(g)].sum()), 1) for g in groups])
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def content_pieces(pieces: Sequence[str], stopwords: frozenset[str] = frozenset()) -> np.ndarray:
@@ -119,15 +143,23 @@ class Embedder:
 
     def encode_tokens(self, texts: Sequence[str], *, stopwords: frozenset[str] = frozenset(), batch_size: int = 64,
                       progress: bool = False, block: int = 512, dtype=np.float32) -> tuple[np.ndarray, list[TokenVectors]]:
-        """Pooled vectors (as `encode`) and each text's content wordpiece vectors, from one forward pass.
+        """Pooled vectors (as `encode`) and each text's content wordpiece vectors, from one forward pass."""
+        encoded = self.encode_sentences(texts, stopwords=stopwords, batch_size=batch_size, progress=progress,
+                                        block=block, dtype=dtype)
+        return encoded.vectors, encoded.tokens
+
+    def encode_sentences(self, texts: Sequence[str], *, stopwords: frozenset[str] = frozenset(), batch_size: int = 64,
+                         progress: bool = False, block: int = 512, dtype=np.float32) -> SentenceEncoding:
+        """Pooled vectors, content wordpiece vectors and wordpiece sums of texts, from one forward pass.
 
         Texts go through the model `block` at a time, so the full token outputs of a large build are never
-        held at once (only the content pieces are kept, as `dtype`)."""
+        held at once (only the content pieces are kept, as `dtype`, and one sum per text)."""
         if len(texts) == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32), []
+            empty = np.zeros((0, self.dimension), dtype=np.float32)
+            return SentenceEncoding(empty, [], empty, np.zeros(0, np.int64))
         from tqdm.auto import tqdm
 
-        pooled, tokens = [], []
+        pooled, tokens, sums, counts = [], [], [], []
         starts = range(0, len(texts), block)
         for start in tqdm(starts, desc="Sentences", unit="block", disable=not progress or len(starts) < 2):
             with self._lock:
@@ -135,15 +167,19 @@ class Embedder:
                                             show_progress_bar=False, output_value=None)
                 pieces = [self.model.tokenizer.convert_ids_to_tokens(o["input_ids"].tolist()) for o in outputs]
             for out, words in zip(outputs, pieces):
+                every = out["token_embeddings"].float().cpu().numpy()  # the text's own wordpieces, no padding
                 keep = content_pieces(words, stopwords)
-                vectors = out["token_embeddings"].float().cpu().numpy()[keep]
+                vectors = every[keep]
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
                 tokens.append(TokenVectors(out["input_ids"].cpu().numpy()[keep].astype(np.int32),
                                            [w for w, k in zip(words, keep) if k], np.ascontiguousarray(vectors, dtype)))
                 pooled.append(out["sentence_embedding"].float().cpu().numpy())
+                sums.append(every.sum(axis=0))
+                counts.append(len(every))
         vectors = np.stack(pooled)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return np.ascontiguousarray(vectors, dtype=np.float32), tokens
+        return SentenceEncoding(np.ascontiguousarray(vectors, dtype=np.float32), tokens,
+                                np.stack(sums).astype(np.float32), np.asarray(counts, np.int64))
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalized query vector, shape (dimension,), with no progress output."""

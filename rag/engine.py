@@ -106,8 +106,12 @@ class RAG:
     def build(cls, corpus: str | Path | Sequence[str | Path], index_dir: str | Path = "index", *,
               model: str | None = None, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
               overlap_tokens: int = DEFAULT_OVERLAP_TOKENS, embed_sentences: bool = True,
-              rebuild: bool = False, progress: bool = True, embedder: Embedder | None = None) -> RAG:
-        """Build the index for a folder (or list) of articles, re-embedding only new or changed ones."""
+              rebuild: bool = False, progress: bool = True, embedder: Embedder | None = None,
+              ray: str | None = None, ray_workers: int | None = None, pooled_chunks: bool = False) -> RAG:
+        """Build the index for a folder (or list) of articles, re-embedding only new or changed ones.
+
+        `ray` embeds on a Ray cluster (an address, "auto", or "local" for one started here; see rag.distributed).
+        `pooled_chunks` makes chunk vectors from the sentences' pass: a cheaper build, weaker dense retrieval."""
         check_chunk_settings(chunk_tokens, overlap_tokens)  # before the model loads
         paths = list_article_files(corpus) if isinstance(corpus, str | Path) else [Path(p) for p in corpus]
         # The library is the corpus plus what was added from elsewhere (kept in the managed folder), less what a
@@ -124,9 +128,15 @@ class RAG:
             raise RagError(f"no article could be indexed from {corpus}: {detail}")
         embedder = embedder or Embedder.load(model)
         settings = IndexSettings(canonical_model(model if model is not None else embedder.name),
-                                 chunk_tokens, overlap_tokens, embed_sentences=embed_sentences)
+                                 chunk_tokens, overlap_tokens, embed_sentences=embed_sentences,
+                                 pooled_chunks=pooled_chunks)
+        embed = None
+        if ray is not None:
+            from .distributed import ray_embedder
+
+            embed = ray_embedder(None if ray == "local" else ray, workers=ray_workers, model=model)
         report = write_index(index_dir, docs, embedder, settings, reuse=not rebuild, progress=progress,
-                             errors=errors)
+                             errors=errors, embed=embed)
         engine = cls(open_index(index_dir, settings), embedder, index_dir)
         engine.last_report = report
         return engine
@@ -144,7 +154,7 @@ class RAG:
         wanted_model = canonical_model(model) if model is not None else (canonical_model(embedder.name) if embedder else built.model)
         expected = IndexSettings(wanted_model, chunk_tokens if chunk_tokens is not None else built.chunk_tokens,
                                  overlap_tokens if overlap_tokens is not None else built.overlap_tokens,
-                                 embed_sentences=built.embed_sentences)
+                                 embed_sentences=built.embed_sentences, pooled_chunks=built.pooled_chunks)
         index = open_index(index_dir, expected)
         if embedder is not None and embedder.dimension != manifest["dimension"]:
             raise IndexMismatchError(f"model {embedder.name!r} gives {embedder.dimension}-d vectors but the index holds "

@@ -68,6 +68,13 @@ def index_copy(tmp_path, seed_index) -> Path:
     return target
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
 def running_app(root: Path, seed_index: Path, embedder) -> Iterator[tuple[str, Path, Path]]:
     """The chat app on a free loopback port over private copies of the seeds and their index: (url, corpus, index)."""
@@ -78,9 +85,7 @@ def running_app(root: Path, seed_index: Path, embedder) -> Iterator[tuple[str, P
     shutil.copytree(SEEDS, corpus)
     shutil.copytree(seed_index, index)
     app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/", corpus, index

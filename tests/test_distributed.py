@@ -1,0 +1,95 @@
+"""The Ray build (rag.distributed) on a real local Ray cluster: a head and a worker process on 127.0.0.1.
+
+The index it writes must equal a local build of the same articles: the same chunks and sentences, vectors within
+float tolerance, the same attributions, and the same answers to the gold questions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .conftest import REPO, SEEDS, free_port
+
+pytestmark = pytest.mark.slow
+
+RAY = Path(sys.executable).parent / "ray"
+
+
+def _ray(*args: str, env: dict) -> None:
+    done = subprocess.run([str(RAY), *args], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, f"ray {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A head (1 CPU) and one worker node (1 CPU) started with `ray start`, both bound to 127.0.0.1."""
+    port = free_port()
+    # Ray puts unix sockets under its temp dir, whose path must stay short.
+    temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "HF_HUB_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+    address = f"127.0.0.1:{port}"
+    try:
+        _ray("start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=1",
+             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}", env=env)
+        _ray("start", f"--address={address}", "--node-ip-address=127.0.0.1", "--num-cpus=1", env=env)
+        yield address
+    finally:
+        subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _rows(engine):
+    index = engine.index
+    chunks = index._query('SELECT chunk_id, doc_id, ordinal, start, "end", text, first_sentence_row, last_sentence_row '
+                          "FROM chunks ORDER BY chunk_id")
+    sentences = index._query('SELECT row, doc_id, start, "end", speaker, side, kind, denial FROM sentences ORDER BY row')
+    return chunks, sentences
+
+
+def test_a_ray_build_equals_a_local_build(ray_cluster, tmp_path, embedder):
+    import ray
+
+    from rag import RAG
+    from rag.evaluation import load_gold
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    local = RAG.build(corpus, tmp_path / "local", embedder=embedder, progress=False)
+    try:
+        distributed = RAG.build(corpus, tmp_path / "ray", embedder=embedder, progress=False,
+                                ray=ray_cluster, ray_workers=2)
+        nodes = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
+    finally:
+        ray.shutdown()
+    assert len(nodes) == 2  # the build ran on a cluster of a head and a worker
+    assert distributed.last_report.embedded == local.last_report.embedded
+    assert _rows(distributed) == _rows(local)
+    a, b = local.index, distributed.index
+    assert np.allclose(np.asarray(a.chunk_vectors), np.asarray(b.chunk_vectors), atol=1e-5)
+    assert np.allclose(np.asarray(a.sentence_vectors), np.asarray(b.sentence_vectors), atol=1e-5)
+    assert np.array_equal(a.sentence_tokens.offsets, b.sentence_tokens.offsets)
+    assert np.array_equal(a.sentence_tokens.ids, b.sentence_tokens.ids)
+    assert np.allclose(np.asarray(a.sentence_tokens.vectors, np.float32), np.asarray(b.sentence_tokens.vectors, np.float32),
+                       atol=2e-3)  # float16 storage
+    assert {k: v for k, v in a.manifest.items() if k not in ("created", "files")} == \
+           {k: v for k, v in b.manifest.items() if k not in ("created", "files")}
+    questions = load_gold(REPO / "eval" / "gold.jsonl")
+    differ = [q.question for q in questions if local.ask(q.question).text != distributed.ask(q.question).text]
+    assert differ == [], f"{len(differ)} of {len(questions)} gold answers differ, e.g. {differ[:3]}"
+
+
+def test_an_unreachable_cluster_is_a_clear_error(tmp_path, embedder):
+    from rag import RAG
+    from rag.errors import RagError
+
+    with pytest.raises(RagError, match="Ray cluster"):
+        RAG.build(SEEDS, tmp_path / "idx", embedder=embedder, progress=False, ray=f"127.0.0.1:{free_port()}")
+    assert not (tmp_path / "idx" / "CURRENT").exists()
