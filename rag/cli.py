@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--overlap-tokens", type=int, default=None, help="overlap between chunks (default: 32)")
     build.add_argument("--rebuild", action="store_true", help="re-embed everything (also recovers a damaged index)")
     build.add_argument("--pooled-chunks", action="store_true",
-                       help="one encoder pass: chunk vectors pooled from their sentences' (about 0.6x the build "
+                       help="one encoder pass: chunk vectors pooled from their sentences' (an estimated 0.6x the build "
                             "time; weaker dense retrieval, see eval/EXPERIMENTS.md)")
     build.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                        help="chunk and embed on a Ray cluster: ADDRESS of a running one (auto, HOST:PORT), "

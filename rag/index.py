@@ -562,7 +562,7 @@ def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, sett
 
     By default each chunk and each sentence is encoded (two passes over most words). With `pooled_chunks` only
     each title and sentence goes through the model and a chunk's vector is the mean of its title's and its
-    sentences' wordpiece vectors (`pool_groups`): about 0.6x the build time, but dense retrieval on SciFact lost
+    sentences' wordpiece vectors (`pool_groups`): an estimated 0.6x the build time, but dense retrieval on SciFact lost
     0.053 nDCG@10 (hybrid 0.013), so it is a choice for big archives, not the default (eval/EXPERIMENTS.md)."""
     chunk_inputs = [embedding_text(doc.title, c.text) for doc, chunks, _ in fresh for c in chunks]
     if not settings.embed_sentences:
