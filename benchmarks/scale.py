@@ -85,6 +85,16 @@ def synthetic_passages(n: int, rng: np.random.Generator, vocabulary: list[str]) 
     return out
 
 
+def timed_ms(fn, items) -> list[float]:
+    """Milliseconds of fn(item) for each item."""
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
 class _StubEmbedder:
     """Only what the writer reads from an embedder."""
 
@@ -94,10 +104,14 @@ class _StubEmbedder:
 
 def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
     """Write one generation through rag.index; returns seconds."""
+    from rag.attribution import OUTLET
     from rag.chunking import Chunk, Span
+    from rag.segments import SentenceTokens
+    from rag.embedding import DEFAULT_MODEL
     from rag.index import DocumentRecord, IndexSettings, _DocRows, _switch_generation, _write_generation
 
-    settings = IndexSettings("synthetic", 160, 32, embed_sentences=False)
+    # The bundled model's name, so that benchmarks/segments.py can update this index through RAG.add.
+    settings = IndexSettings(DEFAULT_MODEL, 160, 32, embed_sentences=False)
     started = time.perf_counter()
     parts = []
     for d, start in enumerate(range(0, len(passages), PASSAGES_PER_DOC)):
@@ -111,8 +125,9 @@ def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
         record = DocumentRecord(f"syn-{d:05d}", f"Synthetic {d}", f"source-{d % 7}", None, f"20{10 + d % 15}-01-01",
                                 None, "", f"{d:064d}", len(chunks))
         parts.append(_DocRows(record, text, chunks, spans, vectors[start:start + len(block)],
-                              np.zeros((len(block), 0), np.float32), None))
-    gen = _write_generation(root, parts, _StubEmbedder(), settings, None)
+                              np.zeros((len(block), 0), np.float32), SentenceTokens.empty(len(block), DIM), None,
+                              [OUTLET] * len(block)))
+    gen = _write_generation(root, [], parts, _StubEmbedder(), settings, None)
     _switch_generation(root, gen)
     return time.perf_counter() - started
 
@@ -160,28 +175,22 @@ def measure(n: int, queries: int, nprobes: list[int], workdir: Path, seeds: np.n
               "rss_after_open_mb": round(opened, 1), "rss_added_by_open_mb": round(opened - before, 1),
               "exact_flat_search_p50_ms": round(float(np.median(exact_ms)), 3)}
 
-    def timed(fn, items) -> list[float]:
-        out = []
-        for item in items:
-            started = time.perf_counter()
-            fn(item)
-            out.append((time.perf_counter() - started) * 1000)
-        return out
-
-    sweeps = nprobes if index.manifest.get("nprobe") else [None]
+    timed = timed_ms
+    (segment,) = index.segments
+    sweeps = nprobes if segment.nprobe else [None]
     result["dense"] = {}
     for nprobe in sweeps:
         if nprobe:
-            index.manifest["nprobe"] = nprobe
+            segment.nprobe = nprobe
         found = [dense_candidates(index, q, 10) for q in query_vectors]
         recall = float(np.mean([len({i for i, _ in hits} & set(truth[j])) / 10 for j, hits in enumerate(found)]))
         ms = timed(lambda q: dense_candidates(index, q, 10), query_vectors)
         result["dense"][str(nprobe or "exact")] = {"recall@10": round(recall, 4), "p50_ms": round(float(np.median(ms)), 3),
                                                    "p95_ms": round(float(np.percentile(ms, 95)), 3)}
-    if index.manifest.get("nprobe"):
+    if segment.nprobe:
         from rag.index import DEFAULT_NPROBE
 
-        index.manifest["nprobe"] = DEFAULT_NPROBE
+        segment.nprobe = DEFAULT_NPROBE
     ms = timed(lambda t: bm25_candidates(index, t, 40), query_texts)
     result["bm25"] = {"p50_ms": round(float(np.median(ms)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3)}
     pairs = list(zip(query_texts, query_vectors))

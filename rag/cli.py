@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--index", default="index", help="index folder (default: index)")
     remove.add_argument("--json", action="store_true", help="print the build report as JSON")
 
+    merge = sub.add_parser("merge", help="merge the index's segments now",
+                           description="Each add or remove writes a small segment; they are merged in the background "
+                                       "as they pile up (ten of a size into one). This merges now: every segment "
+                                       "with --all, else what the policy finds due.")
+    merge.add_argument("--index", default="index", help="index folder (default: index)")
+    merge.add_argument("--all", action="store_true", help="merge every segment into one")
+
     from .evaluation import add_eval_arguments
 
     add_eval_arguments(sub.add_parser("eval", help="evaluate retrieval and answers (gold set or BEIR)",
@@ -199,6 +206,11 @@ def run(args: argparse.Namespace) -> int:
         return 1 if report.errors and not report.embedded and not report.reused else 0
     if args.command == "remove":
         _print_report(engine.remove(args.doc_ids), args.json)
+        return 0
+    if args.command == "merge":
+        merged = engine.merge([s.name for s in engine.index.segments] if args.all else None)
+        print(f"merged {len(merged)} segments; the index has {len(engine.index.segments)}" if merged
+              else f"nothing to merge; the index has {len(engine.index.segments)} segment(s)")
         return 0
     raise AssertionError(args.command)
 

@@ -17,10 +17,11 @@ from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
-from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, open_index, read_manifest,
-                    token_stopwords, write_index)
+from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
+                    read_manifest, token_stopwords, write_index)
 from .library import forget, library_dir, store
 from .retrieval import DEFAULT_MMR_LAMBDA, Passage, search_in_time, search_index
+from .segments import plan_merge
 from .timeframe import TimeFrame, read_timeframe
 
 MAX_QUESTION_CHARS = 2000
@@ -84,6 +85,8 @@ class RAG:
         self.last_report: BuildReport | None = None
         self._write_lock = threading.Lock()
         self._reopen_lock = threading.Lock()
+        self._merger: threading.Thread | None = None
+        self.auto_merge = True  # add() and remove() start a background merge when the policy finds one due
 
     @property
     def embedder(self) -> Embedder:
@@ -139,6 +142,7 @@ class RAG:
                              errors=errors, embed=embed)
         engine = cls(open_index(index_dir, settings), embedder, index_dir)
         engine.last_report = report
+        engine._merge_when_due()  # a build from the corpus updates in segments too
         return engine
 
     @classmethod
@@ -288,7 +292,31 @@ class RAG:
                                  progress=progress, errors=errors)
             self._index = open_index(self.index_dir, self._index.settings)
         self.last_report = report
+        self._merge_when_due()
         return report
+
+    def merge(self, names: Sequence[str] | None = None) -> list[str]:
+        """Merge index segments now: those the size-tiered policy picks, or `names`; returns the merged ones."""
+        merged = merge_segments(self.index_dir, names)
+        if merged:
+            with self._write_lock:
+                self._index = open_index(self.index_dir, self._index.settings)
+        return merged
+
+    def wait_for_merges(self) -> None:
+        """Block until a background merge started by add() or remove() has finished."""
+        if self._merger is not None:
+            self._merger.join()
+
+    def _merge_when_due(self) -> None:
+        # Merging is the policy's work, not the update's: it runs beside the caller, who already has the update.
+        # The thread is not a daemon, so a command that exits waits for the merge rather than wasting it.
+        if not self.auto_merge or not plan_merge({s.name: s.n_live_chunks for s in self._index.segments}):
+            return
+        if self._merger is not None and self._merger.is_alive():
+            return
+        self._merger = threading.Thread(target=self.merge, name="rag-merge")
+        self._merger.start()
 
     def remove(self, doc_ids: Iterable[str]) -> BuildReport:
         """Drop documents by id; unknown ids are an error naming them."""
@@ -306,5 +334,6 @@ class RAG:
             for doc_id in doc_ids:  # its managed copy, if it had one; a corpus file stays, remembered as removed
                 forget(doc_id, self.library_dir)
         self.last_report = report
+        self._merge_when_due()
         return report
 

@@ -1,14 +1,16 @@
-"""Index: FAISS + bm25s + a SQLite chunk store, written as immutable generations switched atomically.
+"""Index: segments (FAISS, BM25 postings, a SQLite chunk store, vectors) in immutable generations switched atomically.
 
 Layout of an index folder::
 
     index/CURRENT              name of the live generation (replaced atomically)
-    index/gen-<stamp>/manifest.json, chunks.sqlite, dense.faiss, chunk_vectors.npy,
-                     sentence_vectors.npy, sentence_tokens.npy (+ _ids, _offsets: each sentence's
-                     content wordpiece vectors, float16), bm25/ (bm25s files, no pickle)
+    index/gen-<stamp>/manifest.json          segments, the documents deleted from each, settings, file sizes
+    index/gen-<stamp>/segments/seg-<stamp>/  chunks.sqlite, dense.faiss, chunk_vectors.npy, chunk_ids.npy,
+                     sentence_vectors.npy, sentence_tokens.npy (+ _ids, _offsets: each sentence's content
+                     wordpiece vectors, float16), bm25/ (postings, no pickle), signatures.npy (MinHash)
 
-A build writes a new generation beside the live one and then swaps CURRENT, so a crash at any
-moment leaves the previous index intact.
+An update writes a new generation beside the live one: one new segment for what it adds, the unchanged
+segments hard-linked (no bytes copied), deletions recorded in the manifest; then it swaps CURRENT, so a crash
+at any moment leaves the previous index intact. Merges (see segments.plan_merge) are written the same way.
 """
 
 from __future__ import annotations
@@ -36,20 +38,18 @@ from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_docume
 from .documents import Document, period_bounds
 from .embedding import pool_groups
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
-from .stories import StoryArticle, story_ids
+from .bm25 import (average_length, length_norms, live_document_frequency, postings_from_ids, save_postings,
+                   score_segments)
+from .segments import (BM25_DIR, CHUNK_IDS_FILE, CHUNK_VECTORS_FILE, FAISS_FILE, SENTENCE_TOKEN_IDS_FILE,
+                       SENTENCE_TOKEN_OFFSETS_FILE, SENTENCE_TOKENS_FILE, SENTENCE_VECTORS_FILE, SIGNATURES_FILE,
+                       STORE_FILE, RowView, Segment, SegmentTokens, SentenceTokens, open_segment, plan_merge)
+from .stories import group_stories, signature
 
-FORMAT_VERSION = 4  # 2: sentence wordpiece vectors (sentence_tokens*.npy); 3: documents grouped into stories;
-# 4: each sentence's attribution (speaker, side, kind, denial)
+FORMAT_VERSION = 5  # 2: sentence wordpiece vectors (sentence_tokens*.npy); 3: documents grouped into stories;
+# 4: each sentence's attribution (speaker, side, kind, denial); 5: segments with tombstones, BM25 postings
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
-STORE_FILE = "chunks.sqlite"
-FAISS_FILE = "dense.faiss"
-CHUNK_VECTORS_FILE = "chunk_vectors.npy"
-SENTENCE_VECTORS_FILE = "sentence_vectors.npy"
-SENTENCE_TOKENS_FILE = "sentence_tokens.npy"  # float16 (n_tokens, dimension), content wordpieces of every sentence
-SENTENCE_TOKEN_IDS_FILE = "sentence_token_ids.npy"  # int32 (n_tokens,), their vocabulary ids (for IDF weights)
-SENTENCE_TOKEN_OFFSETS_FILE = "sentence_token_offsets.npy"  # int64 (n_sentences + 1,): sentence i is [o[i], o[i+1])
-BM25_DIR = "bm25"
+SEGMENTS_DIR = "segments"
 EXACT_SEARCH_LIMIT = 50_000  # below this many chunks exact search takes ~1 ms (benchmarks/scale.py)
 DEFAULT_NPROBE = 64  # IVF lists searched per query (benchmarks/scale.py: recall@10 vs exact search)
 
@@ -60,65 +60,6 @@ def package_version() -> str:
         return importlib_metadata.version("rag-news")
     except importlib_metadata.PackageNotFoundError:
         return "0+local"
-
-
-@dataclass(frozen=True)
-class SentenceTokens:
-    """Every sentence's content wordpiece vectors, stored flat: sentence row i owns [offsets[i], offsets[i + 1])."""
-
-    vectors: np.ndarray  # float16 (n_tokens, dimension)
-    ids: np.ndarray  # int32 (n_tokens,)
-    offsets: np.ndarray  # int64 (n_sentences + 1,)
-
-    @classmethod
-    def empty(cls, n_sentences: int, dimension: int) -> SentenceTokens:
-        """No token vectors (an index built without sentence vectors)."""
-        return cls(np.zeros((0, dimension), np.float16), np.zeros(0, np.int32), np.zeros(n_sentences + 1, np.int64))
-
-    @classmethod
-    def of_sentences(cls, sentences: Sequence, dimension: int) -> SentenceTokens:
-        """A store of sentences' `embedding.TokenVectors`, in order."""
-        if not sentences:
-            return cls.empty(0, dimension)
-        return cls(np.concatenate([t.vectors for t in sentences]).astype(np.float16),
-                   np.concatenate([t.ids for t in sentences]).astype(np.int32),
-                   np.concatenate([[0], np.cumsum([len(t.ids) for t in sentences])]).astype(np.int64))
-
-    @classmethod
-    def join(cls, parts: Sequence[SentenceTokens], dimension: int) -> SentenceTokens:
-        """One store holding the parts' sentences in order."""
-        if not parts:
-            return cls.empty(0, dimension)
-        counts = np.concatenate([np.diff(p.offsets) for p in parts])
-        return cls(np.concatenate([p.vectors for p in parts]).astype(np.float16),
-                   np.concatenate([p.ids for p in parts]).astype(np.int32),
-                   np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
-
-    def rows(self, first: int, last: int) -> SentenceTokens:
-        """The sentences of rows [first, last) as a store of their own."""
-        start, end = int(self.offsets[first]), int(self.offsets[last])
-        return SentenceTokens(np.asarray(self.vectors[start:end]), np.asarray(self.ids[start:end]),
-                              np.asarray(self.offsets[first:last + 1]) - start)
-
-    def of(self, rows: Sequence[int]) -> list[np.ndarray]:
-        """Each row's token vectors (float32)."""
-        return [np.asarray(self.vectors[self.offsets[r]:self.offsets[r + 1]], dtype=np.float32) for r in rows]
-
-    @functools.cached_property
-    def idf(self) -> np.ndarray:
-        """Inverse sentence frequency of every vocabulary id seen, log((N + 1) / (df + 0.5)); unseen ids read as df 0."""
-        n = len(self.offsets) - 1
-        sentence_of = np.repeat(np.arange(n), np.diff(self.offsets))
-        pairs = np.unique(np.stack([sentence_of, self.ids.astype(np.int64)]), axis=1) if len(self.ids) else np.zeros((2, 0), np.int64)
-        df = np.bincount(pairs[1], minlength=int(self.ids.max()) + 1 if len(self.ids) else 0)
-        return np.log((n + 1) / (df + 0.5)).astype(np.float32)
-
-    def idf_of(self, ids: np.ndarray) -> np.ndarray:
-        """IDF weights of vocabulary ids (an id no sentence holds gets the highest weight)."""
-        n = len(self.offsets) - 1
-        table = self.idf
-        rare = np.float32(np.log((n + 1) / 0.5))
-        return np.array([table[i] if i < len(table) else rare for i in ids], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -243,8 +184,7 @@ def _remove_stale(root: Path, keep: str) -> None:
 
 _SCHEMA = """
 CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, author TEXT,
-    published TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL,
-    story TEXT NOT NULL);
+    published TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL);
 CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector_row INTEGER NOT NULL,
     first_sentence_row INTEGER NOT NULL, last_sentence_row INTEGER NOT NULL);
@@ -257,62 +197,136 @@ CREATE INDEX sentences_doc ON sentences(doc_id);
 _CHUNK_SELECT = """SELECT c.chunk_id, c.doc_id, c.ordinal, c.start, c."end", c.text, c.first_sentence_row,
     c.last_sentence_row, d.title, d.source, d.author, d.published, d.url
     FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"""
+_DOCUMENT_COLUMNS = "doc_id, title, source, author, published, url, path, content_hash, n_chunks"
+
+
+class _LiveTerms:
+    """The stemmed terms some live chunk holds (membership only)."""
+
+    def __init__(self, index: Index):
+        self._index = index
+
+    def __contains__(self, term: str) -> bool:
+        return self._index.has_term(term)
 
 
 class Index:
-    """A read-only view of one index generation; safe to share between threads."""
+    """A read-only view of one index generation (all its segments, deleted articles left out); thread-safe."""
 
-    def __init__(self, root: Path, gen: Path, manifest: dict, dense, chunk_vectors: np.ndarray,
-                 sentence_vectors: np.ndarray, bm25, bm25_chunk_ids: np.ndarray, db: sqlite3.Connection,
-                 sentence_tokens: SentenceTokens):
+    def __init__(self, root: Path, gen: Path, manifest: dict, segments: list[Segment]):
         self.root = root
         self.generation = gen
         self.manifest = manifest
         self.settings = IndexSettings(**manifest["settings"])
-        self.dense = dense
-        self.chunk_vectors = chunk_vectors
-        self.sentence_vectors = sentence_vectors
-        self.sentence_tokens = sentence_tokens
-        self.bm25 = bm25
-        self.bm25_chunk_ids = bm25_chunk_ids
-        self._db = db
-        self._db_lock = threading.Lock()
+        self.segments = segments
+        dim = int(manifest["dimension"])
+        sent_dim = dim if self.settings.embed_sentences else 0
+        self.chunk_vectors = RowView([s.chunk_vectors for s in segments], [s.vector_base for s in segments], dim)
+        self.sentence_vectors = RowView([s.sentence_vectors for s in segments], [s.sentence_base for s in segments], sent_dim)
+        self.sentence_tokens = SegmentTokens(segments)
 
     @property
     def n_chunks(self) -> int:
-        """Number of indexed chunks."""
+        """Number of indexed (live) chunks."""
         return int(self.manifest["n_chunks"])
 
     def _query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
-        with self._db_lock:
-            return self._db.execute(sql, params).fetchall()
+        """A query's rows from every segment, concatenated (ORDER BY holds within a segment only)."""
+        return [row for segment in self.segments for row in segment.query(sql, params)]
+
+    def _query_chunks(self, sql_before_marks: str, chunk_ids: Sequence[int]) -> list[tuple]:
+        """`... IN (ids)` asked only of the segments that hold some of the ids."""
+        ids = np.asarray([int(i) for i in chunk_ids], dtype=np.int64)
+        out = []
+        for segment in self.segments:
+            mine = ids[segment.holds_chunks(ids)]
+            if len(mine):
+                out += segment.query(f"{sql_before_marks} ({','.join('?' * len(mine))})", [int(i) for i in mine])
+        return out
+
+    def _segment_of_sentence(self, row: int) -> Segment:
+        """The segment owning a sentence row (the one with the highest base not above it)."""
+        return max((s for s in self.segments if s.sentence_base <= row), key=lambda s: s.sentence_base, default=self.segments[0])
+
+    # ----- search
+
+    def dense_search(self, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top (chunk id, inner product) over every segment, best first."""
+        import faiss
+
+        if self.n_chunks == 0 or depth <= 0:
+            return []
+        # One query is faster on one thread: waking OpenMP workers cost ~2 ms per search here (benchmarks/scale.py).
+        faiss.omp_set_num_threads(1)
+        query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+        hits = [hit for segment in self.segments for hit in segment.dense_search(query, depth, allowed)]
+        hits.sort(key=lambda hit: -hit[1])
+        return hits[:depth]
+
+    def bm25_search(self, terms: Sequence[str], depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top (chunk id, BM25 score) over every segment for stemmed query terms, best first (score > 0 only)."""
+        segments = [s for s in self.segments if s.postings is not None]
+        if not segments or depth <= 0 or not terms:
+            return []
+        scores = score_segments([s.postings for s in segments], [s.live_mask for s in segments], terms,
+                                [s.bm25_totals for s in segments], self._bm25_norms)
+        hits: list[tuple[int, float]] = []
+        for segment, score in zip(segments, scores, strict=True):
+            if allowed is not None:  # a filter changes which chunks may be found, not the statistics
+                score = np.where(np.isin(segment.chunk_ids, allowed), score, 0)
+            top = np.flatnonzero(score > 0)
+            if len(top) > depth:
+                top = top[np.argpartition(-score[top], depth - 1)[:depth]]
+            hits += [(int(segment.chunk_ids[r]), float(score[r])) for r in top]
+        hits.sort(key=lambda hit: -hit[1])
+        return hits[:depth]
+
+    @functools.cached_property
+    def _bm25_norms(self) -> list[np.ndarray]:
+        """Every BM25 segment's length norms at this generation's average chunk length (worked out once)."""
+        segments = [s for s in self.segments if s.postings is not None]
+        mean = average_length([s.bm25_totals for s in segments])
+        return [length_norms(s.postings.lengths, mean) for s in segments]
+
+    def has_term(self, term: str) -> bool:
+        """Whether any live chunk holds the stemmed term (BM25's vocabulary)."""
+        segments = [s for s in self.segments if s.postings is not None]
+        return live_document_frequency([s.postings for s in segments], [s.live_mask for s in segments], term) > 0
+
+    @property
+    def vocabulary(self) -> _LiveTerms:
+        """BM25's vocabulary as a container: `term in index.vocabulary`."""
+        return _LiveTerms(self)
+
+    @property
+    def has_bm25(self) -> bool:
+        """Whether the index holds any chunk to search by keyword."""
+        return self.n_chunks > 0
+
+    # ----- rows
 
     def chunks(self, chunk_ids: list[int]) -> list[ChunkRecord]:
         """Chunk records for ids, in the order given."""
         if not chunk_ids:
             return []
-        marks = ",".join("?" * len(chunk_ids))
-        rows = self._query(f"{_CHUNK_SELECT} WHERE c.chunk_id IN ({marks})", [int(i) for i in chunk_ids])
-        by_id = {row[0]: ChunkRecord(*row) for row in rows}
+        by_id = {row[0]: ChunkRecord(*row) for row in self._query_chunks(f"{_CHUNK_SELECT} WHERE c.chunk_id IN", chunk_ids)}
         return [by_id[int(i)] for i in chunk_ids if int(i) in by_id]
 
     def chunk_vector_rows(self, chunk_ids: list[int]) -> list[int]:
         """Row of each chunk's vector in chunk_vectors."""
-        marks = ",".join("?" * len(chunk_ids))
-        rows = dict(self._query(f"SELECT chunk_id, vector_row FROM chunks WHERE chunk_id IN ({marks})", [int(i) for i in chunk_ids]))
+        rows = dict(self._query_chunks("SELECT chunk_id, vector_row FROM chunks WHERE chunk_id IN", chunk_ids))
         return [rows[int(i)] for i in chunk_ids]
 
     def vector_and_sentence_rows(self, chunk_ids: list[int]) -> list[tuple[int, int, int]]:
         """(vector row, first sentence row, last sentence row exclusive) of each chunk, in the order given."""
-        marks = ",".join("?" * len(chunk_ids))
-        rows = {row[0]: tuple(row[1:]) for row in self._query(
-            f"SELECT chunk_id, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE chunk_id IN ({marks})",
-            [int(i) for i in chunk_ids])}
+        rows = {row[0]: tuple(row[1:]) for row in self._query_chunks(
+            "SELECT chunk_id, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE chunk_id IN", chunk_ids)}
         return [rows[int(i)] for i in chunk_ids]
 
     def sentence_spans(self, first_row: int, last_row: int) -> list[tuple[int, int, int]]:
-        """(row, start, end) of the sentences in a row range."""
-        return self._query('SELECT row, start, "end" FROM sentences WHERE row >= ? AND row < ? ORDER BY row', (first_row, last_row))
+        """(row, start, end) of the sentences in a row range (one chunk's or one document's)."""
+        return self._segment_of_sentence(first_row).query(
+            'SELECT row, start, "end" FROM sentences WHERE row >= ? AND row < ? ORDER BY row', (first_row, last_row))
 
     def attributions(self, rows: Sequence[int]) -> dict[int, Attribution]:
         """The attribution of each sentence row (who says it)."""
@@ -335,39 +349,44 @@ class Index:
 
     def undated_count(self) -> int:
         """How many indexed articles have no publication date."""
-        return int(self._query("SELECT count(*) FROM documents WHERE published IS NULL")[0][0])
+        return sum(int(n) for (n,) in self._query("SELECT count(*) FROM documents WHERE published IS NULL"))
 
     def newest_published(self) -> str | None:
         """The newest article's publication date (what "last year" in a question is read against)."""
-        return self._query("SELECT max(published) FROM documents")[0][0]
+        dates = [d for (d,) in self._query("SELECT max(published) FROM documents") if d is not None]
+        return max(dates) if dates else None
 
     def sources(self) -> set[str]:
         """The distinct sources of the indexed documents."""
         return {row[0] for row in self._query("SELECT DISTINCT source FROM documents WHERE source IS NOT NULL")}
 
+    def _story_of(self, doc_id: str) -> str | None:
+        entry = self.manifest["documents"].get(doc_id)
+        return entry.get("story") if entry else None
+
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, ordered by id."""
-        rows = self._query("SELECT doc_id, title, source, author, published, url, path, content_hash, n_chunks, story "
-                           "FROM documents ORDER BY doc_id")
-        return [DocumentRecord(*row) for row in rows]
+        rows = sorted(self._query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents"))
+        return [DocumentRecord(*row, self._story_of(row[0])) for row in rows]
 
     def stories(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Each document's story id (see stories)."""
-        marks = ",".join("?" * len(doc_ids))
-        return dict(self._query(f"SELECT doc_id, story FROM documents WHERE doc_id IN ({marks})", list(doc_ids)))
+        return {doc_id: story for doc_id in doc_ids if (story := self._story_of(doc_id)) is not None}
 
     def other_copies(self, doc_ids: Sequence[str]) -> dict[str, list[DocumentRecord]]:
         """For each document, the other articles of its story (same report elsewhere), earliest first."""
-        if not doc_ids:
-            return {}
-        marks = ",".join("?" * len(doc_ids))
-        rows = self._query(
-            "SELECT d.doc_id, o.doc_id, o.title, o.source, o.author, o.published, o.url, o.path, o.content_hash, "
-            f"o.n_chunks, o.story FROM documents d JOIN documents o ON o.story = d.story AND o.doc_id != d.doc_id "
-            f"WHERE d.doc_id IN ({marks}) ORDER BY coalesce(o.published, '9999'), o.doc_id", list(doc_ids))
         out: dict[str, list[DocumentRecord]] = {doc_id: [] for doc_id in doc_ids}
-        for row in rows:
-            out[row[0]].append(DocumentRecord(*row[1:]))
+        wanted = {self._story_of(doc_id) for doc_id in doc_ids} - {None}
+        members = [doc_id for doc_id, entry in self.manifest["documents"].items() if entry.get("story") in wanted]
+        if not members:
+            return out
+        marks = ",".join("?" * len(members))
+        records = [DocumentRecord(*row, self._story_of(row[0]))
+                   for row in self._query(f"SELECT {_DOCUMENT_COLUMNS} FROM documents WHERE doc_id IN ({marks})", members)]
+        records.sort(key=lambda r: (r.published or "9999", r.doc_id))
+        for doc_id in doc_ids:
+            story = self._story_of(doc_id)
+            out[doc_id] = [r for r in records if r.story == story and r.doc_id != doc_id]
         return out
 
     @functools.cached_property
@@ -380,6 +399,10 @@ class Index:
         """The cleaned text a document's spans index into."""
         rows = self._query("SELECT text FROM documents WHERE doc_id = ?", (doc_id,))
         return rows[0][0] if rows else None
+
+    def signature(self, doc_id: str) -> np.ndarray | None:
+        """The stored MinHash signature of a live document (see stories)."""
+        return next((found for segment in self.segments if (found := segment.signature(doc_id)) is not None), None)
 
     def chunk_ids_where(self, sources: list[str] | None, date_from: str | None, date_to: str | None) -> np.ndarray:
         """Chunk ids whose document matches the source list and overlaps the date range."""
@@ -395,12 +418,12 @@ class Index:
         if date_to:
             sql += " AND d.published IS NOT NULL AND substr(d.published || substr('-01-01', length(d.published) - 3), 1, 10) <= ?"
             params.append(period_bounds(date_to)[1])
-        return np.array([row[0] for row in self._query(sql, params)], dtype=np.int64)
+        return np.array(sorted(row[0] for row in self._query(sql, params)), dtype=np.int64)
 
     def close(self) -> None:
-        """Release the chunk store connection."""
-        with self._db_lock:
-            self._db.close()
+        """Release the chunk store connections."""
+        for segment in self.segments:
+            segment.close()
 
 
 def read_manifest(root: str | Path) -> dict:
@@ -432,14 +455,12 @@ def check_settings(manifest: dict, expected: IndexSettings | None, root: Path) -
         )
 
 
-def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index:
-    """Open the live generation, verifying files against the manifest."""
-    import bm25s
-    import faiss
-
+def open_index(root: str | Path, expected: IndexSettings | None = None, *, for_writing: bool = False) -> Index:
+    """Open the live generation, verifying files against the manifest (`for_writing`: to copy rows, not to search)."""
     root = Path(root)
     for attempt in range(3):
         gen = _current_generation(root)
+        segments: list[Segment] = []
         try:
             manifest = read_manifest(root)
             check_settings(manifest, expected, root)
@@ -450,28 +471,25 @@ def open_index(root: str | Path, expected: IndexSettings | None = None) -> Index
                         f"index file {gen / name} is {actual} bytes, the manifest says {size}; "
                         f"run `rag build SEEDS_DIR --rebuild --index {root}` to recover"
                     )
-            dense = faiss.read_index(str(gen / FAISS_FILE))
-            chunk_vectors = np.load(gen / CHUNK_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
-            sentence_vectors = np.load(gen / SENTENCE_VECTORS_FILE, mmap_mode="r", allow_pickle=False)
-            sentence_tokens = SentenceTokens(np.load(gen / SENTENCE_TOKENS_FILE, mmap_mode="r", allow_pickle=False),
-                                             np.load(gen / SENTENCE_TOKEN_IDS_FILE, allow_pickle=False),
-                                             np.load(gen / SENTENCE_TOKEN_OFFSETS_FILE, allow_pickle=False))
-            bm25 = bm25s.BM25.load(str(gen / BM25_DIR), mmap=True, show_progress=False) if manifest["n_chunks"] else None
-            bm25_ids = np.load(gen / BM25_DIR / "chunk_ids.npy", allow_pickle=False)
-            db = sqlite3.connect(f"file:{gen / STORE_FILE}?mode=ro", uri=True, check_same_thread=False)
-            db.execute("SELECT count(*) FROM chunks").fetchone()
+            for meta in manifest["segments"]:
+                segments.append(open_segment(gen / SEGMENTS_DIR / meta["name"], meta, map_dense=for_writing))
         except FileNotFoundError as exc:
+            for segment in segments:
+                segment.close()
             if attempt < 2 and _current_generation(root) != gen:
                 continue  # a writer swapped generations while we opened: read the new one
             raise IndexCorruptError(f"index at {root} is missing {exc.filename}; run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
         except (RuntimeError, ValueError, KeyError, TypeError, sqlite3.DatabaseError) as exc:
+            for segment in segments:
+                segment.close()
             raise IndexCorruptError(f"index at {root} is damaged ({type(exc).__name__}: {exc}); run `rag build SEEDS_DIR --rebuild --index {root}` to recover") from exc
-        if dense.ntotal != manifest["n_chunks"] or len(chunk_vectors) != manifest["n_chunks"]:
-            raise IndexCorruptError(f"index at {root} holds {dense.ntotal} vectors for {manifest['n_chunks']} chunks; run `rag build --rebuild` to recover")
-        if len(sentence_tokens.offsets) != manifest["n_sentences"] + 1:
-            raise IndexCorruptError(f"index at {root} holds token offsets for {len(sentence_tokens.offsets) - 1} sentences, "
-                                    f"the manifest says {manifest['n_sentences']}; run `rag build --rebuild` to recover")
-        return Index(root, gen, manifest, dense, chunk_vectors, sentence_vectors, bm25, bm25_ids, db, sentence_tokens)
+        live = sum(s.n_live_chunks for s in segments)
+        if live != manifest["n_chunks"]:
+            for segment in segments:
+                segment.close()
+            raise IndexCorruptError(f"index at {root} holds {live} live chunks, the manifest says {manifest['n_chunks']}; "
+                                    "run `rag build --rebuild` to recover")
+        return Index(root, gen, manifest, segments)
     raise IndexCorruptError(f"index at {root} kept changing while it was opened; try again")
 
 
@@ -532,6 +550,7 @@ class _DocRows:
     sentence_tokens: SentenceTokens
     old_chunk_ids: list[int] | None  # kept for unchanged documents so ids stay stable
     attributions: list[Attribution]  # one per sentence (all the outlet's when sentences are not embedded)
+    signature: np.ndarray | None = None  # MinHash of the text (stored; computed at write time when None)
 
 
 def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
@@ -546,7 +565,8 @@ def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
     # A document's sentences hold consecutive rows, so its token vectors are one slice.
     tokens = old.sentence_tokens.rows(base, base + len(sent_rows))
     return _DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors,
-                    tokens, [r[0] for r in rows], [Attribution(r[3], r[4], r[5], bool(r[6])) for r in sent_rows])
+                    tokens, [r[0] for r in rows], [Attribution(r[3], r[4], r[5], bool(r[6])) for r in sent_rows],
+                    old.signature(record.doc_id))
 
 
 def token_stopwords() -> frozenset[str]:
@@ -629,11 +649,13 @@ def write_index(
 ) -> BuildReport:
     """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
 
-    Documents whose content hash and settings are unchanged reuse their stored vectors; the others are
-    chunked and embedded. A full corpus build keeps nothing else; `keep_existing=True` keeps every document
-    of the live index except `drop_doc_ids` (incremental add/remove; refused if the live index cannot be
-    read or was built with other settings). `reuse=False` re-embeds everything. `embed` replaces
-    `embed_documents` for the documents that need embedding (`rag.distributed` runs it on a Ray cluster).
+    Documents whose content hash and settings are unchanged stay where they are (their segment is linked into
+    the new generation); new and changed ones are chunked and embedded into one new segment, and the replaced or
+    removed ones are marked deleted in their segments, so an update costs about what its documents cost. A full
+    corpus build keeps nothing else; `keep_existing=True` keeps every document of the live index except
+    `drop_doc_ids` (incremental add/remove; refused if the live index cannot be read or was built with other
+    settings). `reuse=False` re-embeds everything into one fresh segment. `embed` replaces `embed_documents`
+    for the documents that need embedding (`rag.distributed` runs it on a Ray cluster).
 
     The manifest remembers the ids a user removed (`drop_doc_ids`), so a later build from the corpus folder
     does not bring them back; indexing a document again (in `docs`) forgets its removal.
@@ -643,116 +665,224 @@ def write_index(
     with writer_lock(root):
         old: Index | None = None
         if keep_existing:
-            old = open_index(root, settings)  # an unreadable or different index must not be silently replaced
+            old = open_index(root, settings, for_writing=True)  # an unreadable or different index must not be silently replaced
         elif (root / CURRENT_FILE).exists():
             with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
-                old = open_index(root)
+                old = open_index(root, for_writing=True)
         same_settings = reuse and old is not None and old.settings == settings
         old_records = {r.doc_id: r for r in old.documents()} if same_settings else {}
 
-        parts: list[_DocRows] = []
+        in_place: set[str] = set()  # documents left in their segment
+        moved: list[_DocRows] = []  # same content, new path: rows copied into the new segment
         to_embed: list[Document] = []
         reused: list[str] = []
         for doc in docs:
             prior = old_records.get(doc.doc_id)
             if prior is not None and prior.content_hash == doc.content_hash:
-                parts.append(_reuse_rows(old, _record_for(doc, prior.n_chunks)))
                 reused.append(doc.doc_id)
+                if prior.path == doc.path:
+                    in_place.add(doc.doc_id)
+                else:
+                    moved.append(_reuse_rows(old, _record_for(doc, prior.n_chunks)))
             else:
                 to_embed.append(doc)
         given = {d.doc_id for d in docs}
         if keep_existing:
-            for doc_id in sorted(set(old_records) - given - (drop_doc_ids or set())):
-                parts.append(_reuse_rows(old, old_records[doc_id]))
+            in_place |= set(old_records) - given - (drop_doc_ids or set())
 
-        if to_embed:
-            parts.extend((embed or embed_documents)(to_embed, embedder, settings, progress))
-        parts.sort(key=lambda p: p.record.doc_id)
-        removed = sorted({r.doc_id for r in old.documents()} - {p.record.doc_id for p in parts}) if old is not None else []
-        moved = any(old_records[p.record.doc_id].path != p.record.path for p in parts if p.record.doc_id in old_records)
+        new_parts = moved + ((embed or embed_documents)(to_embed, embedder, settings, progress) if to_embed else [])
+        live_before = {r.doc_id for r in old.documents()} if old is not None else set()
+        final = in_place | {p.record.doc_id for p in new_parts}
+        removed = sorted(live_before - final)
         old_removals = set(old.manifest.get("removed_by_user", [])) if old is not None else set()
         removals = (old_removals | (drop_doc_ids or set())) - given
-        if (same_settings and not to_embed and not removed and not moved and len(parts) == len(old_records)
-                and removals == old_removals):
-            pass  # nothing changed: keep the live generation as it is
+        if same_settings and not new_parts and not removed and removals == old_removals:
+            manifest = old.manifest  # nothing changed: keep the live generation as it is
         else:
-            gen = _write_generation(root, parts, embedder, settings, old, removals)
+            kept = _kept_segments(old, in_place) if same_settings else []
+            gen = _write_generation(root, kept, new_parts, embedder, settings, old if same_settings else None, removals)
             _switch_generation(root, gen)
             _remove_stale(root, gen.name)
+            manifest = json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
         if old is not None:
             old.close()
     return BuildReport(
         embedded=[d.doc_id for d in to_embed], reused=reused, removed=removed, errors=[str(e) for e in errors],
-        n_chunks=sum(len(p.chunks) for p in parts), n_sentences=sum(len(p.sentences) for p in parts),
+        n_chunks=int(manifest["n_chunks"]), n_sentences=int(manifest["n_sentences"]),
         seconds=time.perf_counter() - started, failures={e.path: e.reason for e in errors},
     )
 
 
-def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: IndexSettings, old: Index | None,
-                      removals: set[str] = frozenset()) -> Path:
-    import bm25s
+def _kept_segments(old: Index, in_place: set[str]) -> list[dict]:
+    """The live index's segment entries with every document not in `in_place` marked deleted (empty ones dropped)."""
+    kept = []
+    for meta, segment in zip(old.manifest["segments"], old.segments, strict=True):
+        stored = {d for (d,) in segment.query("SELECT doc_id FROM main.documents")}
+        deleted = set(meta["deleted"]) | (stored - in_place)  # once deleted here, always: a newer copy may live elsewhere
+        if deleted != stored:
+            kept.append({**meta, "deleted": sorted(deleted)})
+    return kept
+
+
+def merge_segments(root: str | Path, names: Sequence[str] | None = None) -> list[str]:
+    """Merge segments of the live index into one (those `plan_merge` picks, or `names`): returns the merged names.
+
+    The merged segment drops deleted documents and keeps every chunk id; the switch to the generation holding it
+    is atomic like any update, so a reader or a crash sees the segments before the merge or after it."""
+    root = Path(root)
+    with writer_lock(root):
+        old = open_index(root, for_writing=True)
+        try:
+            sizes = {s.name: s.n_live_chunks for s in old.segments}
+            chosen = list(names) if names is not None else plan_merge(sizes)
+            chosen = [n for n in chosen if n in sizes]
+            if len(chosen) < 2:
+                return []
+            picked = [s for s in old.segments if s.name in chosen]
+            doc_ids = sorted(d for s in picked for (d,) in s.query("SELECT doc_id FROM documents"))
+            records = {r.doc_id: r for r in old.documents()}
+            parts = [_reuse_rows(old, records[d]) for d in doc_ids]
+            kept = [m for m in old.manifest["segments"] if m["name"] not in chosen]
+            shape = _Shape(int(old.manifest["dimension"]), int(old.manifest["max_seq_length"]))
+            gen = _write_generation(root, kept, parts, shape, old.settings, old, set(old.manifest.get("removed_by_user", [])))
+            _switch_generation(root, gen)
+            _remove_stale(root, gen.name)
+            return chosen
+        finally:
+            old.close()
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the writer reads of an embedder when it writes no new vectors (a merge)."""
+
+    dimension: int
+    max_seq_length: int
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard-link every file of an immutable segment folder into a new generation (no bytes copied)."""
+    for path in sorted(source.rglob("*")):
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+        else:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, destination)
+
+
+def _write_segment(folder: Path, parts: list[_DocRows], dim: int, settings: IndexSettings, *, name: str,
+                   vector_base: int, sentence_base: int, next_chunk_id: int) -> tuple[dict, int]:
+    """Write one immutable segment holding `parts`; returns its manifest entry and the next free chunk id."""
     import faiss
 
+    folder.mkdir(parents=True)
+    db = sqlite3.connect(folder / STORE_FILE)
+    db.executescript(_SCHEMA)
+    chunk_ids: list[int] = []
+    bm25_texts: list[str] = []
+    vector_blocks, sentence_blocks = [], []
+    vector_row, sentence_row = vector_base, sentence_base
+    for part in parts:
+        rec = part.record
+        db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   (rec.doc_id, rec.title, rec.source, rec.author, rec.published, rec.url, rec.path, rec.content_hash,
+                    part.text, len(part.chunks)))
+        db.executemany('INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?)',
+                       [(sentence_row + i, rec.doc_id, s.start, s.end, a.speaker, a.side, a.kind, int(a.denial))
+                        for i, (s, a) in enumerate(zip(part.sentences, part.attributions, strict=True))])
+        for i, chunk in enumerate(part.chunks):
+            if part.old_chunk_ids is not None:
+                cid = part.old_chunk_ids[i]
+            else:
+                cid, next_chunk_id = next_chunk_id, next_chunk_id + 1
+            db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
+                       (cid, rec.doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text, vector_row + i,
+                        sentence_row + chunk.first_sentence, sentence_row + chunk.last_sentence))
+            chunk_ids.append(cid)
+            bm25_texts.append(embedding_text(rec.title, chunk.text))
+        vector_blocks.append(part.chunk_vectors)
+        sentence_blocks.append(part.sentence_vectors)
+        vector_row += len(part.chunks)
+        sentence_row += len(part.sentences)
+    db.commit()
+    db.close()
+
+    chunk_vectors = np.concatenate(vector_blocks) if vector_blocks else np.zeros((0, dim), np.float32)
+    sent_dim = dim if settings.embed_sentences else 0
+    sentence_vectors = np.concatenate(sentence_blocks) if sentence_blocks else np.zeros((0, sent_dim), np.float32)
+    np.save(folder / CHUNK_VECTORS_FILE, np.ascontiguousarray(chunk_vectors, dtype=np.float32), allow_pickle=False)
+    np.save(folder / SENTENCE_VECTORS_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
+    tokens = SentenceTokens.join([p.sentence_tokens for p in parts], dim)
+    np.save(folder / SENTENCE_TOKENS_FILE, np.ascontiguousarray(tokens.vectors), allow_pickle=False)
+    np.save(folder / SENTENCE_TOKEN_IDS_FILE, np.ascontiguousarray(tokens.ids), allow_pickle=False)
+    np.save(folder / SENTENCE_TOKEN_OFFSETS_FILE, np.ascontiguousarray(tokens.offsets), allow_pickle=False)
+    np.save(folder / CHUNK_IDS_FILE, np.asarray(chunk_ids, dtype=np.int64), allow_pickle=False)
+    by_id = sorted(parts, key=lambda p: p.record.doc_id)
+    signatures = np.stack([p.signature if p.signature is not None else signature(p.text) for p in by_id]) if by_id \
+        else np.zeros((0, 0), np.uint64)
+    np.save(folder / SIGNATURES_FILE, signatures.astype(np.uint64), allow_pickle=False)
+
+    factory = choose_faiss_factory(len(chunk_ids))
+    dense = build_dense_index(chunk_vectors, np.asarray(chunk_ids, dtype=np.int64), factory)
+    faiss.write_index(dense, str(folder / FAISS_FILE))
+    if bm25_texts:
+        tokenized = bm25_tokenize(bm25_texts, ids=True)
+        save_postings(folder / BM25_DIR, postings_from_ids(tokenized.ids, tokenized.vocab))
+    meta = {"name": name, "n_documents": len(parts), "n_chunks": len(chunk_ids), "n_sentences": int(sentence_row - sentence_base),
+            "vector_base": vector_base, "sentence_base": sentence_base, "faiss_index": factory,
+            "nprobe": DEFAULT_NPROBE if factory.startswith("IVF") else None, "deleted": []}
+    return meta, next_chunk_id
+
+
+def _write_generation(root: Path, kept: list[dict], new_parts: list[_DocRows], embedder, settings: IndexSettings,
+                      old: Index | None, removals: set[str] = frozenset()) -> Path:
+    """Write a generation of the kept segments (linked from `old`, deletions as given) plus one new segment."""
     tmp = root / f".tmp-gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
+    (tmp / SEGMENTS_DIR).mkdir(parents=True)
     try:
-        next_id = 0
-        if old is not None:
-            used = old._query("SELECT max(chunk_id) FROM chunks")[0][0]
-            next_id = (used + 1) if used is not None else 0
-        db = sqlite3.connect(tmp / STORE_FILE)
-        db.executescript(_SCHEMA)
-        stories = story_ids([StoryArticle(p.record.doc_id, p.record.published, p.text) for p in parts])
-        chunk_ids: list[int] = []
-        bm25_texts: list[str] = []
-        vector_blocks, sentence_blocks = [], []
-        vector_row = sentence_row = 0
-        for part in parts:
-            rec = part.record
-            db.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                       (rec.doc_id, rec.title, rec.source, rec.author, rec.published, rec.url, rec.path, rec.content_hash,
-                        part.text, len(part.chunks), stories[rec.doc_id]))
-            db.executemany('INSERT INTO sentences VALUES (?,?,?,?,?,?,?,?)',
-                           [(sentence_row + i, rec.doc_id, s.start, s.end, a.speaker, a.side, a.kind, int(a.denial))
-                            for i, (s, a) in enumerate(zip(part.sentences, part.attributions, strict=True))])
-            for i, chunk in enumerate(part.chunks):
-                if part.old_chunk_ids is not None:
-                    cid = part.old_chunk_ids[i]
-                else:
-                    cid, next_id = next_id, next_id + 1
-                db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?)",
-                           (cid, rec.doc_id, chunk.ordinal, chunk.start, chunk.end, chunk.text, vector_row + i,
-                            sentence_row + chunk.first_sentence, sentence_row + chunk.last_sentence))
-                chunk_ids.append(cid)
-                bm25_texts.append(embedding_text(rec.title, chunk.text))
-            vector_blocks.append(part.chunk_vectors)
-            sentence_blocks.append(part.sentence_vectors)
-            vector_row += len(part.chunks)
-            sentence_row += len(part.sentences)
-        db.commit()
-        db.close()
+        counters = old.manifest["next"] if old is not None else {"chunk_id": 0, "vector_row": 0, "sentence_row": 0}
+        for meta in kept:
+            _link_tree(old.generation / SEGMENTS_DIR / meta["name"], tmp / SEGMENTS_DIR / meta["name"])
+        segments = list(kept)
+        new_parts = sorted(new_parts, key=lambda p: p.record.doc_id)
+        if new_parts:
+            name = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+            meta, next_chunk_id = _write_segment(tmp / SEGMENTS_DIR / name, new_parts, embedder.dimension, settings, name=name,
+                                                 vector_base=counters["vector_row"], sentence_base=counters["sentence_row"],
+                                                 next_chunk_id=counters["chunk_id"])
+            counters = {"chunk_id": next_chunk_id, "vector_row": counters["vector_row"] + meta["n_chunks"],
+                        "sentence_row": counters["sentence_row"] + meta["n_sentences"]}
+            segments.append(meta)
 
-        dim = embedder.dimension
-        chunk_vectors = np.concatenate(vector_blocks) if vector_blocks else np.zeros((0, dim), np.float32)
-        sent_dim = dim if settings.embed_sentences else 0
-        sentence_vectors = np.concatenate(sentence_blocks) if sentence_blocks else np.zeros((0, sent_dim), np.float32)
-        np.save(tmp / CHUNK_VECTORS_FILE, np.ascontiguousarray(chunk_vectors, dtype=np.float32), allow_pickle=False)
-        np.save(tmp / SENTENCE_VECTORS_FILE, np.ascontiguousarray(sentence_vectors, dtype=np.float32), allow_pickle=False)
-        tokens = SentenceTokens.join([p.sentence_tokens for p in parts], dim)
-        np.save(tmp / SENTENCE_TOKENS_FILE, np.ascontiguousarray(tokens.vectors), allow_pickle=False)
-        np.save(tmp / SENTENCE_TOKEN_IDS_FILE, np.ascontiguousarray(tokens.ids), allow_pickle=False)
-        np.save(tmp / SENTENCE_TOKEN_OFFSETS_FILE, np.ascontiguousarray(tokens.offsets), allow_pickle=False)
-
-        factory = choose_faiss_factory(len(chunk_ids))
-        dense = build_dense_index(chunk_vectors, np.asarray(chunk_ids, dtype=np.int64), factory)
-        faiss.write_index(dense, str(tmp / FAISS_FILE))
-
-        (tmp / BM25_DIR).mkdir()
-        if bm25_texts:
-            bm25 = bm25s.BM25()
-            bm25.index(bm25_tokenize(bm25_texts, ids=True), show_progress=False)
-            bm25.save(str(tmp / BM25_DIR), show_progress=False)
-        np.save(tmp / BM25_DIR / "chunk_ids.npy", np.asarray(chunk_ids, dtype=np.int64), allow_pickle=False)
+        # Documents and stories of the whole generation: kept entries from the old manifest, plus the new segment's.
+        documents: dict[str, dict] = {}
+        grouping: list[tuple[str, str | None, np.ndarray]] = []
+        n_chunks = n_sentences = 0
+        by_name = {s.name: s for s in old.segments} if old is not None else {}
+        for meta in kept:
+            segment = by_name[meta["name"]]
+            stored = [d for (d,) in segment.query("SELECT doc_id FROM main.documents ORDER BY doc_id")]
+            signatures = np.load(segment.folder / SIGNATURES_FILE, allow_pickle=False)
+            deleted = set(meta["deleted"])
+            for doc_id, values in zip(stored, signatures, strict=True):
+                if doc_id not in deleted:
+                    entry = old.manifest["documents"][doc_id]
+                    documents[doc_id] = dict(entry)
+                    grouping.append((doc_id, entry.get("published"), values))
+                    n_chunks += entry["n_chunks"]
+                    n_sentences += entry["n_sentences"]
+        if new_parts:
+            for part in new_parts:
+                rec = part.record
+                documents[rec.doc_id] = {"content_hash": rec.content_hash, "n_chunks": len(part.chunks), "path": rec.path,
+                                         "published": rec.published, "n_sentences": len(part.sentences),
+                                         "segment": segments[-1]["name"]}
+                grouping.append((rec.doc_id, rec.published, part.signature if part.signature is not None else signature(part.text)))
+                n_chunks += len(part.chunks)
+                n_sentences += len(part.sentences)
+        for doc_id, story in group_stories(grouping).items():
+            documents[doc_id]["story"] = story
 
         files = {}
         for path in sorted(tmp.rglob("*")):
@@ -763,26 +893,31 @@ def _write_generation(root: Path, parts: list[_DocRows], embedder, settings: Ind
             "package_version": package_version(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "settings": asdict(settings),
-            "dimension": dim,
+            "dimension": embedder.dimension,
             "max_seq_length": embedder.max_seq_length,
-            "faiss_index": factory,
-            "nprobe": DEFAULT_NPROBE if factory.startswith("IVF") else None,
-            "n_documents": len(parts),
-            "n_chunks": len(chunk_ids),
-            "n_sentences": int(sentence_row),
-            "documents": {p.record.doc_id: {"content_hash": p.record.content_hash, "n_chunks": len(p.chunks), "path": p.record.path,
-                                            "story": stories[p.record.doc_id]} for p in parts},
+            "faiss_index": max(segments, key=lambda m: m["n_chunks"])["faiss_index"] if segments else "IDMap2,Flat",
+            "n_documents": len(documents),
+            "n_chunks": n_chunks,
+            "n_sentences": n_sentences,
+            "documents": dict(sorted(documents.items())),
             "removed_by_user": sorted(removals),
+            "segments": segments,
+            "next": counters,
             "files": files,
         }
         with open(tmp / MANIFEST_FILE, "w", encoding="utf-8") as handle:
             json.dump(manifest, handle, indent=2, ensure_ascii=False)
             handle.flush()
             os.fsync(handle.fileno())
-        for path in tmp.rglob("*"):
-            if path.is_file():
-                with open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
+        # Linked files were made durable when their segment was first written; only the new ones need syncing.
+        fresh = tmp / SEGMENTS_DIR / segments[-1]["name"] if new_parts else None
+        if fresh is not None:
+            for path in fresh.rglob("*"):
+                if path.is_file():
+                    with open(path, "rb") as handle:
+                        os.fsync(handle.fileno())
+        for folder in [tmp, *sorted(p for p in tmp.rglob("*") if p.is_dir())]:
+            _fsync_dir(folder)
         gen = root / f"gen-{tmp.name.removeprefix('.tmp-gen-')}"
         os.replace(tmp, gen)
         _fsync_dir(root)

@@ -137,25 +137,9 @@ def best_sentence_scores(sentence_scores: np.ndarray, row_ranges: Sequence[tuple
 
 def dense_candidates(index, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Top chunk ids by inner product with the query vector."""
-    import faiss
-
-    if index.n_chunks == 0 or depth <= 0:
+    if allowed is not None and len(allowed) == 0:
         return []
-    # One query is faster on one thread: waking OpenMP workers cost ~2 ms per search here (benchmarks/scale.py).
-    faiss.omp_set_num_threads(1)
-    query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-    selector = None
-    if allowed is not None:
-        if len(allowed) == 0:
-            return []
-        selector = faiss.IDSelectorBatch(allowed)
-    nprobe = index.manifest.get("nprobe")
-    if nprobe:
-        params = faiss.SearchParametersIVF(sel=selector, nprobe=int(nprobe)) if selector else faiss.SearchParametersIVF(nprobe=int(nprobe))
-    else:
-        params = faiss.SearchParameters(sel=selector) if selector else None
-    scores, ids = index.dense.search(query, min(depth, index.n_chunks), params=params)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    return index.dense_search(query_vector, depth, allowed)
 
 
 def sentence_aware_candidates(index, query_vector: np.ndarray, candidate_ids: Sequence[int]) -> list[tuple[int, float]]:
@@ -184,19 +168,12 @@ def bm25_candidates(index, query: str, depth: int, allowed: np.ndarray | None = 
     """Top chunk ids by BM25 score (only chunks sharing at least one query term)."""
     from .index import bm25_tokenize
 
-    if index.bm25 is None or depth <= 0:
+    if not index.has_bm25 or depth <= 0:
         return []
     tokens = bm25_tokenize([capitals_as_countries(query)], ids=False)[0]
-    tokens = [t for t in tokens if t in index.bm25.vocab_dict]
-    if not tokens:
+    if allowed is not None and len(allowed) == 0:
         return []
-    mask = None
-    if allowed is not None:
-        mask = np.isin(index.bm25_chunk_ids, allowed).astype(np.float32)
-        if not mask.any():
-            return []
-    rows, scores = index.bm25.retrieve([tokens], k=min(depth, index.n_chunks), show_progress=False, weight_mask=mask, n_threads=1)
-    return [(int(index.bm25_chunk_ids[r]), float(s)) for r, s in zip(rows[0], scores[0]) if s > 0]
+    return index.bm25_search(tokens, min(depth, index.n_chunks), allowed)
 
 
 def search_index(

@@ -13,11 +13,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 SHINGLE_WORDS = 5
 # Copies of one article under other chrome or wrapping overlap by 0.8 or more, the seed articles (five stories on
 # one topic) by at most 0.001 (tests/test_stories.py); a rewrite that keeps half its sentences still groups.
 SAME_STORY_JACCARD = 0.5
 NUM_PERM = 128
+MINHASH_SCHEME = "affine32"  # datasketch's default; stored signatures are read back with it
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
@@ -36,20 +39,26 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))} if words else set()
 
 
-def story_ids(articles: Sequence[StoryArticle], *, threshold: float = SAME_STORY_JACCARD,
-              num_perm: int = NUM_PERM) -> dict[str, str]:
-    """Each article's story: the id of the earliest article it carries the same report as (itself when none)."""
-    from datasketch import MinHash, MinHashLSH
+def signature(text: str, num_perm: int = NUM_PERM) -> np.ndarray:
+    """The text's MinHash signature over its shingles (uint64 hash values; stored with the article's segment)."""
+    from datasketch import MinHash
 
-    signatures = {}
-    for article in articles:
-        signature = MinHash(num_perm=num_perm, seed=1)
-        signature.update_batch([s.encode("utf-8") for s in shingles(article.text)])
-        signatures[article.doc_id] = signature
+    minhash = MinHash(num_perm=num_perm, seed=1, scheme=MINHASH_SCHEME)
+    minhash.update_batch([s.encode("utf-8") for s in shingles(text)])
+    return np.asarray(minhash.hashvalues, dtype=np.uint64)
+
+
+def group_stories(articles: Sequence[tuple[str, str | None, np.ndarray]], *, threshold: float = SAME_STORY_JACCARD,
+                  num_perm: int = NUM_PERM) -> dict[str, str]:
+    """Each article's story from (doc_id, published, signature): the id of the earliest article carrying the same
+    report (itself when none). Grouping reads only signatures, so an update need not re-read every article's text."""
+    from datasketch import LeanMinHash, MinHashLSH
+
+    signatures = {doc_id: LeanMinHash(seed=1, hashvalues=values, scheme=MINHASH_SCHEME) for doc_id, _, values in articles}
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    for doc_id, signature in signatures.items():
-        lsh.insert(doc_id, signature)
-    parent = {a.doc_id: a.doc_id for a in articles}
+    for doc_id, minhash in signatures.items():
+        lsh.insert(doc_id, minhash)
+    parent = {doc_id: doc_id for doc_id in signatures}
 
     def root(doc_id: str) -> str:
         while parent[doc_id] != doc_id:
@@ -57,12 +66,19 @@ def story_ids(articles: Sequence[StoryArticle], *, threshold: float = SAME_STORY
             doc_id = parent[doc_id]
         return doc_id
 
-    for doc_id, signature in signatures.items():
-        for other in lsh.query(signature):
-            if other != doc_id and signature.jaccard(signatures[other]) >= threshold:
+    for doc_id, minhash in signatures.items():
+        for other in lsh.query(minhash):
+            if other != doc_id and minhash.jaccard(signatures[other]) >= threshold:
                 parent[root(other)] = root(doc_id)
-    order = {a.doc_id: (a.published or "9999", a.doc_id) for a in articles}  # undated copies come last
+    order = {doc_id: (published or "9999", doc_id) for doc_id, published, _ in articles}  # undated copies come last
     first: dict[str, str] = {}
-    for article in sorted(articles, key=lambda a: order[a.doc_id]):
-        first.setdefault(root(article.doc_id), article.doc_id)
-    return {a.doc_id: first[root(a.doc_id)] for a in articles}
+    for doc_id in sorted(signatures, key=order.__getitem__):
+        first.setdefault(root(doc_id), doc_id)
+    return {doc_id: first[root(doc_id)] for doc_id in signatures}
+
+
+def story_ids(articles: Sequence[StoryArticle], *, threshold: float = SAME_STORY_JACCARD,
+              num_perm: int = NUM_PERM) -> dict[str, str]:
+    """Each article's story: the id of the earliest article it carries the same report as (itself when none)."""
+    return group_stories([(a.doc_id, a.published, signature(a.text, num_perm)) for a in articles],
+                         threshold=threshold, num_perm=num_perm)

@@ -2,9 +2,10 @@
 
 Usage: python -m tests.crash_worker build CORPUS INDEX ORIGINAL   (toggle one article, RAG.build)
        python -m tests.crash_worker add CORPUS INDEX ORIGINAL     (upload a file and remove it: engine.add / remove)
-ORIGINAL holds the toggled article's original text. With RAG_CRASH_AT=FUNCTION:before|after the worker kills
-itself with SIGKILL just before or after its first call of rag.index.FUNCTION (a failpoint the test chooses),
-so a kill lands at that step whatever the timing.
+       python -m tests.crash_worker merge CORPUS INDEX ORIGINAL   (upload, merge every segment, remove)
+ORIGINAL holds the toggled article's original text. With RAG_CRASH_AT=FUNCTION:before|after[:N] the worker kills
+itself with SIGKILL just before or after its Nth (default first) call of rag.index.FUNCTION (a failpoint the test
+chooses), so a kill lands at that step whatever the timing.
 """
 
 from __future__ import annotations
@@ -31,14 +32,18 @@ def toggle(path: Path, original: str) -> None:
 
 
 def arm_failpoint(spec: str) -> None:
-    """Make rag.index.FUNCTION kill this process before or after it runs ("_switch_generation:after")."""
+    """Make rag.index.FUNCTION kill this process before or after its Nth call ("_switch_generation:after:2")."""
     import rag.index as index_module
 
-    name, when = spec.split(":")
+    name, when, *nth = spec.split(":")
     original = getattr(index_module, name)
+    calls = [0]
 
     @functools.wraps(original)
     def crash(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] < int(nth[0] if nth else 1):
+            return original(*args, **kwargs)
         if when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
         result = original(*args, **kwargs)
@@ -65,9 +70,15 @@ def main() -> None:
             toggle(corpus / TOGGLED, original)
             RAG.build(corpus, index, embedder=embedder, progress=False)
             print("WROTE", flush=True)
+        elif mode == "add":
+            upload.write_text(UPLOAD_TEXT, encoding="utf-8")
+            engine.add([upload])
+            print("WROTE", flush=True)
+            engine.remove(["zz_upload"])
         else:
             upload.write_text(UPLOAD_TEXT, encoding="utf-8")
             engine.add([upload])
+            engine.merge(names=[s.name for s in engine.index.segments])
             print("WROTE", flush=True)
             engine.remove(["zz_upload"])
 

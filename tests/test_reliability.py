@@ -68,8 +68,12 @@ def test_edited_manifest_is_detected(index_copy, embedder):
 
 
 # Steps of a write where the worker kills itself (deterministic kills), before the random ones.
-FAILPOINTS = ("_write_generation:before", "_write_generation:after", "_switch_generation:before",
-              "_switch_generation:after", "_remove_stale:before")
+FAILPOINTS = ("_write_generation:before", "_write_segment:after", "_link_tree:after", "_write_generation:after",
+              "_switch_generation:before", "_switch_generation:after", "_remove_stale:before")
+# A merge is the second write of the merge worker's cycle (after the upload): its kills come at the second call.
+MERGE_FAILPOINTS = ("_reuse_rows:after", "_write_generation:before:2", "_write_segment:after:2",
+                    "_write_generation:after:2", "_switch_generation:before:2", "_switch_generation:after:2",
+                    "_remove_stale:before:2")
 
 
 def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path, embedder) -> list[str]:
@@ -83,8 +87,9 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
     rng = random.Random(1234 + len(mode))
     unchanged = {k: v for k, v in _doc_hashes(index).items() if k != "004_105da86cbff68d84"}
     seen = []
+    failpoints = MERGE_FAILPOINTS if mode == "merge" else FAILPOINTS
     for kill in range(kills):
-        failpoint = FAILPOINTS[kill] if kill < len(FAILPOINTS) else None
+        failpoint = failpoints[kill] if kill < len(failpoints) else None
         live_before = (index / "CURRENT").read_text()
         errors = tmp_path / f"worker-{kill}.err"
         with errors.open("w") as sink:
@@ -101,7 +106,7 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
         finally:
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
-        if failpoint:  # before the switch the old generation is live; after it, the one this worker wrote
+        if failpoint and mode != "merge":  # before the switch the old generation is live; after it, the new one
             switched = failpoint in ("_switch_generation:after", "_remove_stale:before")
             assert ((index / "CURRENT").read_text() != live_before) == switched, failpoint
         engine = RAG.load(index, embedder=embedder)  # must open after every kill
@@ -112,6 +117,8 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
         if "zz_upload" in docs:
             state += "+upload"
             assert "Rezonans-NE" in engine.index.document_text("zz_upload")
+        if failpoint and mode == "merge":  # killed inside the merge: the upload is live, merged or not
+            assert state == "A+upload", failpoint
         answer = engine.ask(QUESTION)
         assert answer.citations and answer.citations[0].doc_id == "003_0321a4552254fa38"
         for p in engine.search("drone transfers continued", k=5):  # every passage matches its generation's text
@@ -131,6 +138,12 @@ def test_sigkill_during_builds_never_leaves_a_mixed_index(tmp_path, index_copy, 
 def test_sigkill_during_uploads_never_leaves_a_mixed_index(tmp_path, index_copy, corpus_copy, embedder):
     seen = _kill_loop("add", 15, tmp_path, corpus_copy, index_copy, embedder)
     assert len(seen) == 15 and set(seen) <= {"A", "A+upload"}
+
+
+@pytest.mark.slow
+def test_sigkill_during_merges_never_leaves_a_mixed_index(tmp_path, index_copy, corpus_copy, embedder):
+    seen = _kill_loop("merge", 12, tmp_path, corpus_copy, index_copy, embedder)
+    assert len(seen) == 12 and set(seen) <= {"A", "A+upload"}
 
 
 # ---------------------------------------------------------------- threads

@@ -261,13 +261,13 @@ def unmentioned_terms(index, question: str, question_tokens: TokenVectors | None
     def passages_with(query: str) -> list[str]:
         return [r.text for r in index.chunks([i for i, _ in bm25_candidates(index, query, 20)])]
     codes = missing_model_numbers(question, passages_with)
-    if question_tokens is None or index.bm25 is None:
+    if question_tokens is None or not index.has_bm25:
         return codes, []
-    vocabulary, metadata = index.bm25.vocab_dict, index.metadata_terms
+    metadata = index.metadata_terms
 
     def is_known(word: str) -> bool:
         stems = bm25_tokenize([word], ids=False)[0]
-        return bool(stems) and all(s in vocabulary or s in metadata for s in stems)
+        return bool(stems) and all(s in metadata or index.has_term(s) for s in stems)
     return codes, missing_names(question, word_piece_counts(question_tokens.pieces), is_known, passages_with)
 
 
@@ -319,9 +319,9 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
     chosen = select_sentences(scores, vectors, max_sentences=max_sentences,
                               sources=[passages[c.passage_index].doc_id for c in candidates])
-    vocabulary = index.bm25.vocab_dict if index.bm25 is not None else {}
+    vocabulary = index.vocabulary
     typed = slot is not None
-    if question_tokens is not None and len(index.sentence_tokens.ids):
+    if question_tokens is not None and index.sentence_tokens.has_tokens:
         question_words, weights = question_token_weights(index, question_tokens)
         matches = word_matches(question_words, index.sentence_tokens.of([c.row for c in candidates]))
         lead = best_match(token_match_scores(matches, weights), type_match, typed=typed)
