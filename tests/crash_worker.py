@@ -5,7 +5,8 @@ Usage: python -m tests.crash_worker build CORPUS INDEX ORIGINAL   (toggle one ar
        python -m tests.crash_worker merge CORPUS INDEX ORIGINAL   (upload, merge every segment, remove)
 ORIGINAL holds the toggled article's original text. With RAG_CRASH_AT=FUNCTION:before|after[:N] the worker kills
 itself with SIGKILL just before or after its Nth (default first) call of rag.index.FUNCTION (a failpoint the test
-chooses), so a kill lands at that step whatever the timing.
+chooses), so a kill lands at that step whatever the timing. In merge mode only calls made by the merge count, so the
+kill lands in the merge whether or not the upload was already live when the worker started.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def toggle(path: Path, original: str) -> None:
     path.write_text(original if current != original else original + EXTRA_SENTENCE, encoding="utf-8")
 
 
-def arm_failpoint(spec: str) -> None:
-    """Make rag.index.FUNCTION kill this process before or after its Nth call ("_switch_generation:after:2")."""
+def arm_failpoint(spec: str, armed: list[bool]) -> None:
+    """Make rag.index.FUNCTION kill this process before or after its Nth call made while `armed[0]` is true."""
     import rag.index as index_module
 
     name, when, *nth = spec.split(":")
@@ -41,6 +42,8 @@ def arm_failpoint(spec: str) -> None:
 
     @functools.wraps(original)
     def crash(*args, **kwargs):
+        if not armed[0]:
+            return original(*args, **kwargs)
         calls[0] += 1
         if calls[0] < int(nth[0] if nth else 1):
             return original(*args, **kwargs)
@@ -60,8 +63,9 @@ def main() -> None:
     original = original_path.read_text(encoding="utf-8")
     engine = RAG.load(index, embedder=embedder)
     load_parser()  # loaded before READY, as the model is, so that random kills land in the writes, not the loading
+    armed = [mode != "merge"]
     if os.environ.get("RAG_CRASH_AT"):
-        arm_failpoint(os.environ["RAG_CRASH_AT"])
+        arm_failpoint(os.environ["RAG_CRASH_AT"], armed)
     print("READY", flush=True)
     upload = original_path.parent / "upload" / "zz_upload.txt"
     upload.parent.mkdir(exist_ok=True)
@@ -78,7 +82,9 @@ def main() -> None:
         else:
             upload.write_text(UPLOAD_TEXT, encoding="utf-8")
             engine.add([upload])
+            armed[0] = True
             engine.merge(names=[s.name for s in engine.index.segments])
+            armed[0] = False
             print("WROTE", flush=True)
             engine.remove(["zz_upload"])
 
