@@ -67,7 +67,8 @@ def load_seed_vectors(path: str) -> np.ndarray | None:
     folder = Path(path)
     if folder.is_dir() and (folder / "CURRENT").exists():
         gen = folder / (folder / "CURRENT").read_text().strip()
-        parts = [np.load(gen / name, mmap_mode="r") for name in ("chunk_vectors.npy", "sentence_vectors.npy")]
+        parts = [np.load(f, mmap_mode="r") for name in ("chunk_vectors.npy", "sentence_vectors.npy")
+                 for f in sorted((gen / "segments").glob(f"*/{name}"))]
         return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts if p.ndim == 2 and p.shape[1] == DIM])
     if folder.suffix == ".npy" and folder.exists():
         return np.load(folder).astype(np.float32)

@@ -179,7 +179,7 @@ class RAG:
             with self._reopen_lock:
                 if current != self._index.generation.name:
                     with contextlib.suppress(RagError):  # mid-switch or damaged: keep serving the one we have
-                        self._index = open_index(self.index_dir, self._index.settings)
+                        self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
         return self._index
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
@@ -290,7 +290,7 @@ class RAG:
         with self._write_lock:
             report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_existing=True,
                                  progress=progress, errors=errors)
-            self._index = open_index(self.index_dir, self._index.settings)
+            self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
         self.last_report = report
         self._merge_when_due()
         return report
@@ -300,7 +300,7 @@ class RAG:
         merged = merge_segments(self.index_dir, names)
         if merged:
             with self._write_lock:
-                self._index = open_index(self.index_dir, self._index.settings)
+                self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
         return merged
 
     def wait_for_merges(self) -> None:
@@ -330,7 +330,7 @@ class RAG:
             shape = self._embedder or ModelShape(self._index.manifest["dimension"], self._index.manifest["max_seq_length"])
             report = write_index(self.index_dir, [], shape, self._index.settings, keep_existing=True,
                                  drop_doc_ids=set(doc_ids), progress=False)
-            self._index = open_index(self.index_dir, self._index.settings)
+            self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
             for doc_id in doc_ids:  # its managed copy, if it had one; a corpus file stays, remembered as removed
                 forget(doc_id, self.library_dir)
         self.last_report = report

@@ -455,9 +455,14 @@ def check_settings(manifest: dict, expected: IndexSettings | None, root: Path) -
         )
 
 
-def open_index(root: str | Path, expected: IndexSettings | None = None, *, for_writing: bool = False) -> Index:
-    """Open the live generation, verifying files against the manifest (`for_writing`: to copy rows, not to search)."""
+def open_index(root: str | Path, expected: IndexSettings | None = None, *, for_writing: bool = False,
+               previous: Index | None = None) -> Index:
+    """Open the live generation, verifying files against the manifest (`for_writing`: to copy rows, not to search).
+
+    `previous`: a generation of the same index opened before; segments both hold are shared, not read again, so
+    reopening after an update costs what the update changed."""
     root = Path(root)
+    earlier = {s.name: s for s in previous.segments} if previous is not None else {}
     for attempt in range(3):
         gen = _current_generation(root)
         segments: list[Segment] = []
@@ -472,7 +477,8 @@ def open_index(root: str | Path, expected: IndexSettings | None = None, *, for_w
                         f"run `rag build SEEDS_DIR --rebuild --index {root}` to recover"
                     )
             for meta in manifest["segments"]:
-                segments.append(open_segment(gen / SEGMENTS_DIR / meta["name"], meta, map_dense=for_writing))
+                segments.append(open_segment(gen / SEGMENTS_DIR / meta["name"], meta, map_dense=for_writing,
+                                             opened=earlier.get(meta["name"])))
         except FileNotFoundError as exc:
             for segment in segments:
                 segment.close()

@@ -162,6 +162,15 @@ def test_an_update_links_unchanged_segments_instead_of_copying_them(tmp_path, co
     kept = next(s for s in engine.index.segments if s.name == first.name)
     assert kept.folder != first.folder and os.stat(kept.folder / "chunk_vectors.npy").st_ino == before
     assert [s.n_live_chunks for s in engine.index.segments] == [first.n_live_chunks, 1]
+    # The engine reopened the new generation sharing what it had loaded of the unchanged segment, not reading it again.
+    assert kept.dense is first.dense and kept.postings is first.postings
+    engine.remove([sorted(SEEDS.glob("*.txt"))[0].stem])  # a deletion in the shared segment
+    shared = engine.index.segments[0]
+    assert shared.dense is first.dense and shared.n_live_chunks < first.n_live_chunks
+    reread = RAG.load(tmp_path / "idx", embedder=embedder)
+    assert reread.index.segments[0].dense is not first.dense
+    questions = [q.question for q in load_gold(REPO / "eval" / "gold.jsonl")][:30]
+    _assert_same(_searches(engine, questions), _searches(reread, questions))
 
 
 def test_a_merge_drops_deleted_rows_keeps_chunk_ids_and_answers_the_same(tmp_path, updated_and_fresh, embedder):
