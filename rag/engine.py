@@ -151,14 +151,15 @@ class RAG:
         """Open an index; asking for another model or chunk settings than it was built with is an error."""
         manifest = read_manifest(index_dir)
         try:
-            built = IndexSettings(**manifest["settings"])
+            built = IndexSettings.from_manifest(manifest)
         except (TypeError, KeyError) as exc:
             raise IndexMismatchError(f"index at {index_dir} was written by another version ({exc}); "
                                      f"rebuild it with `rag build SEEDS_DIR --rebuild --index {index_dir}`") from exc
         wanted_model = canonical_model(model) if model is not None else (canonical_model(embedder.name) if embedder else built.model)
         expected = IndexSettings(wanted_model, chunk_tokens if chunk_tokens is not None else built.chunk_tokens,
                                  overlap_tokens if overlap_tokens is not None else built.overlap_tokens,
-                                 embed_sentences=built.embed_sentences, pooled_chunks=built.pooled_chunks)
+                                 embed_sentences=built.embed_sentences, pooled_chunks=built.pooled_chunks,
+                                 attribution=built.attribution)  # an older reading still serves until a rebuild
         index = open_index(index_dir, expected)
         if embedder is not None and embedder.dimension != manifest["dimension"]:
             raise IndexMismatchError(f"model {embedder.name!r} gives {embedder.dimension}-d vectors but the index holds "

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .attribution import OUTLET, Attribution, attribute_documents
+from .attribution import ATTRIBUTION_BEFORE_VERSIONS, ATTRIBUTION_VERSION, OUTLET, Attribution, attribute_documents
 from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document, period_bounds
 from .embedding import pool_groups
@@ -73,6 +73,12 @@ class IndexSettings:
     embed_sentences: bool = True
     chunker: str = CHUNKER_VERSION
     pooled_chunks: bool = False  # chunk vectors pooled from the sentences' pass (one pass; see _embed)
+    attribution: str = ATTRIBUTION_VERSION  # who-says-it reading stored per sentence (rag.attribution)
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> IndexSettings:
+        """The settings a manifest records (an older one, naming no attribution version, had the first)."""
+        return cls(**{"attribution": ATTRIBUTION_BEFORE_VERSIONS, **manifest["settings"]})
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,7 @@ class Index:
         self.root = root
         self.generation = gen
         self.manifest = manifest
-        self.settings = IndexSettings(**manifest["settings"])
+        self.settings = IndexSettings.from_manifest(manifest)
         self.segments = segments
         dim = int(manifest["dimension"])
         sent_dim = dim if self.settings.embed_sentences else 0
@@ -446,7 +452,7 @@ def check_settings(manifest: dict, expected: IndexSettings | None, root: Path) -
         )
     if expected is None:
         return
-    built = IndexSettings(**manifest["settings"])
+    built = IndexSettings.from_manifest(manifest)
     diffs = [f"{k}: index has {v!r}, asked for {asdict(expected)[k]!r}" for k, v in asdict(built).items() if asdict(expected)[k] != v]
     if diffs:
         raise IndexMismatchError(

@@ -25,19 +25,32 @@ def _words(name: str) -> list[str]:
     return [w for w in out if w not in _JOINERS]
 
 
+# Words that end a speaker's noun phrase in a label: what follows qualifies it ("a NATO official in Brussels").
+_PHRASE_ENDS = ("of", "from", "for", "in", "at", "on", "with", "who", "involved")
+
+
 def head_word(label: str) -> str:
-    """The word a labelled speaker is known by: the last one before "of/from/for" ("officials", "Blinken")."""
+    """The word a labelled speaker is known by: the last one before a qualifier ("of", "in", "who"…): "officials",
+    "Blinken", "official" for "a NATO official in Brussels"."""
     words = _words(label)
-    for stop in ("of", "from", "for"):
-        if stop in words[1:]:
-            words = words[:words.index(stop)]
-    return words[-1]
+    ends = [i for i, word in enumerate(words) if word in _PHRASE_ENDS and i > 0]
+    return words[ends[0] - 1] if ends else words[-1]
+
+
+def head_words(label: str) -> set[str]:
+    """A label's head word, and for a name in apposition with a role ("Vytautas Mazeika, a deputy defence minister";
+    one comma: more are a list) each part's head word."""
+    parts = label.split(",")
+    heads = {head_word(label)}
+    if len(parts) == 2 and all(_words(part) for part in parts):
+        heads |= {head_word(part) for part in parts}
+    return heads
 
 
 def speaker_matches(predicted: str, label: str) -> bool:
     """A predicted speaker names the labelled one when it holds the label's head word ("Macron" for "Emmanuel
-    Macron", "the U.K." for "the United Kingdom"), or is its initials ("AP")."""
-    if head_word(label) in _words(predicted):
+    Macron", "the U.K." for "the United Kingdom", either part of a name in apposition), or is its initials ("AP")."""
+    if head_words(label) & set(_words(predicted)):
         return True
     # An outlet's or agency's initials: "AP" for "the Associated Press".
     initials = "".join(w[0] for w in re.findall(r"[A-Z][\w-]*", label))
@@ -80,13 +93,39 @@ def score_speakers(rows: Sequence[dict], predicted: Sequence[str | None]) -> Spe
     return SpeakerScores(correct, given, labelled)
 
 
+def _matching_sentence(row: dict, sentences: Sequence[tuple[int, str]]) -> int | None:
+    """The key of the sentence a labelled row copies (its first 60 characters, either way round)."""
+    return next((key for key, text in sentences if row["sentence"][:60] in text or text[:60] in row["sentence"]), None)
+
+
 def predict_speakers(rows: Sequence[dict], index) -> list[str | None]:
     """The speaker the index stores for each labelled sentence (read at build time with its article around it)."""
     out = []
     for row in rows:
         text = index.document_text(row["doc_id"]) or ""
-        spans = index.document_sentences(row["doc_id"])
-        at = next((r for r, start, end in spans
-                   if row["sentence"][:60] in text[start:end] or text[start:end][:60] in row["sentence"]), None)
+        at = _matching_sentence(row, [(r, text[start:end]) for r, start, end in index.document_sentences(row["doc_id"])])
         out.append(index.attributions([at])[at].speaker if at is not None else None)
+    return out
+
+
+def predict_speakers_from_articles(rows: Sequence[dict], folder: str | Path) -> list[str | None]:
+    """The speaker `rag.attribution` reads for each labelled sentence of the article files in a folder, parsed
+    here as a build would (the articles' own sentence split), with no index."""
+    from .attribution import attribute_documents
+    from .chunking import chunk_document, sentence_texts
+    from .documents import list_article_files, read_document
+
+    docs = {doc.doc_id: doc for doc in map(read_document, list_article_files(folder))}
+    wanted = sorted({row["doc_id"] for row in rows})
+    missing = [doc_id for doc_id in wanted if doc_id not in docs]
+    if missing:
+        from .errors import RagError
+
+        raise RagError(f"labelled articles {missing} are not in {folder}; pass the folder that holds them")
+    texts = {doc_id: sentence_texts(docs[doc_id].text, chunk_document(docs[doc_id])[1]) for doc_id in wanted}
+    read = dict(zip(wanted, attribute_documents([texts[doc_id] for doc_id in wanted]), strict=True))
+    out = []
+    for row in rows:
+        at = _matching_sentence(row, list(enumerate(texts[row["doc_id"]])))
+        out.append(read[row["doc_id"]][at].speaker if at is not None else None)
     return out

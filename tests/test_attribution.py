@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 
 from rag.attribution import attribute_sentences, load_parser
-from rag.speaker_eval import load_speaker_rows, predict_speakers, score_speakers, speaker_matches
+from rag.speaker_eval import (load_speaker_rows, predict_speakers, predict_speakers_from_articles, score_speakers,
+                              speaker_matches)
 
 LABELS = Path(__file__).resolve().parent.parent / "eval" / "speakers.jsonl"
+BLIND_LABELS = LABELS.with_name("speakers_blind.jsonl")
 
 
 @pytest.fixture(scope="module")
@@ -55,23 +57,76 @@ def test_the_subject_nearest_the_verb_not_a_heading_run_into_the_sentence(parser
     assert found.speaker == "U.S., U.K., and France" and "Iran" not in (found.side or "")
 
 
+def test_a_speech_participle_speaks_for_its_clauses_subject_and_a_subordinate_denial_does_not(parser):
+    telling, talks, subordinate = read(
+        parser, "Britain's minister for Europe, Catherine Ashdown, went further, telling Parliament that the ships were "
+        "run by Russian intelligence.", "Talks went on for months, emphasizing the need for a joint approach.",
+        "Even as Iranian officials deny the shipments, new sanctions were issued in November.")
+    assert speaker_matches(telling.speaker, "Britain's minister for Europe, Catherine Ashdown"), telling
+    assert talks.speaker is None  # talks cannot speak
+    # The main clause is the outlet's report; reading it as Iran's denial set up disputes with unrelated sanctions.
+    assert subordinate.speaker is None
+
+
+def test_a_pronoun_subject_of_a_stance_adjective_carries_the_speaker(parser):
+    said, wary, plain = read(parser, "British officials said the missiles had arrived.",
+                             "They are also wary of attacks by proxies in the region.",
+                             "The region is rich in oil.")
+    assert wary.speaker == "British officials"
+    assert plain.speaker is None  # "rich" is no stance
+
+
+def test_a_released_document_speaks_for_whoever_released_it(parser):
+    released, shown = read(parser, "The Pentagon released intelligence indicating that drones had been shipped.",
+                           "A convoy released smoke showing that the engines had failed.")
+    assert released.speaker == "Pentagon"
+    assert shown.speaker is None  # a convoy cannot speak
+
+
+def test_a_relay_outlet_yields_to_the_speaker_inside_what_it_reports(parser):
+    inner, relay = read(parser, "The foreign ministry reaffirmed its position that talks must go on, Reuters reported.",
+                        "Iran on Thursday stepped up its objection to the radar station, Reuters reported.")
+    assert inner.speaker == "foreign ministry"
+    assert relay.speaker == "Reuters"
+
+
+def test_a_document_speaks_for_the_body_the_article_says_issued_it(parser):
+    _, passive = read(parser, "On Friday an advisory was released by the Treasury and the State Department.",
+                      "The advisory warned that firms must check their suppliers.")
+    assert (passive.speaker, passive.side) == ("Treasury and the State Department", "United States")
+    _, active = read(parser, "On Friday the Treasury issued an advisory to banks.",
+                     "The advisory warned that firms must check their suppliers.")
+    assert active.speaker == "Treasury"
+
+
 def test_speaker_match_reads_aliases_and_head_words():
     assert speaker_matches("U.S. and U.K.", "the United States and the United Kingdom")
     assert speaker_matches("Macron", "Emmanuel Macron")
     assert speaker_matches("AP", "the Associated Press")
     assert not speaker_matches("Daily Caller", "the White House") and not speaker_matches("AP", "the White House")
+    assert speaker_matches("NATO official", "a NATO official in Brussels")  # a qualifier after the head word
+    assert speaker_matches("Vytautas Mazeika", "Vytautas Mazeika, a deputy defence minister")  # apposition
+    assert not speaker_matches("Commerce", "the Departments of Commerce, Justice, State, and Treasury")  # a list
 
 
 def test_speaker_figures_on_the_labelled_sentences(seed_index):
-    # Measured with the speakers stored at build time: dev 0.923 / 0.774, held out 0.829 / 0.763 (eval/EXPERIMENTS.md);
-    # the issue's targets (0.9 / 0.8) are not all met, so this guards the figures reached, a sentence below them.
+    # Measured with the speakers stored at build time: dev 1.000 / 0.935, held out 0.857 / 0.789 (eval/EXPERIMENTS.md);
+    # the held-out half is below the issue's targets (0.9 / 0.8), so this guards the figures reached, a sentence below.
     from rag.index import open_index
 
     index = open_index(seed_index)
-    for split, precision, recall in (("dev", 0.88, 0.74), ("test", 0.8, 0.73)):
+    for split, precision, recall in (("dev", 0.96, 0.9), ("test", 0.83, 0.76)):
         rows = load_speaker_rows(LABELS, split)
         scores = score_speakers(rows, predict_speakers(rows, index))
         assert scores.precision >= precision and scores.recall >= recall, (split, scores)
+
+
+def test_speaker_figures_on_the_blind_articles_meet_the_targets():
+    # Six articles written for the tests by a helper who read no code (eval/speaker_blind): measured 0.931 / 0.947.
+    rows = load_speaker_rows(BLIND_LABELS)
+    scores = score_speakers(rows, predict_speakers_from_articles(rows, BLIND_LABELS.with_name("speaker_blind")))
+    assert scores.labelled >= 80  # the issue asks for at least 80 quoted or reported sentences
+    assert scores.precision >= 0.9 and scores.recall >= 0.8, scores
 
 
 def test_only_sentences_with_a_cue_are_parsed_and_nothing_is_lost_by_it(parser):

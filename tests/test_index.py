@@ -42,6 +42,25 @@ def test_rebuilding_an_unchanged_corpus_embeds_nothing(tmp_path, corpus_copy, em
     assert again.last_report.embedded == [] and len(again.last_report.reused) == 5
 
 
+def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_speakers_again(tmp_path, corpus_copy,
+                                                                                           embedder):
+    import json
+
+    from rag.index import CURRENT_FILE, MANIFEST_FILE
+
+    index_dir = tmp_path / "idx"
+    RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
+    manifest_path = index_dir / (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip() / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert manifest["settings"].pop("attribution") == "parse-2"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")  # as an index built before the field existed
+
+    assert RAG.load(index_dir, embedder=embedder).search("drones", k=1)  # still serves
+    again = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
+    assert len(again.last_report.embedded) == 5 and again.last_report.reused == []
+    assert again.index.settings.attribution == "parse-2"
+
+
 def test_incremental_update_reembeds_only_the_changed_document(tmp_path, corpus_copy, embedder):
     index_dir = tmp_path / "idx"
     engine = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)

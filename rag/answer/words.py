@@ -145,7 +145,18 @@ STANCE_LEMMAS = ("express", "push", "offer", "agree", "threaten", "accuse", "rea
                  "believe", "hope", "expect", "allege", "advocate", "urge", "demand", "vow", "pledge", "criticize",
                  "condemn", "praise", "welcome", "propose", "warn", "concern", "fear", "refute", "maintain", "blame",
                  "insist", "recommend", "signal", "voice", "highlight", "assess", "estimate", "conclude", "stress")
-ATTRIBUTION_LEMMAS = frozenset(SPEECH_LEMMAS) | frozenset(STANCE_LEMMAS)
+# Verbs whose subject is a speaker whatever noun it is ("Ukrainian engineers say", "the air force said"); other
+# verbs of saying and stance need a subject known to speak (SPEAKER_NOUNS, a name).
+SAYING_LEMMAS = frozenset({"say", "tell", "state", "add", "declare", "announce", "write", "insist", "deny",
+                           "acknowledge", "admit", "claim", "assert"})
+# Adjectives that put a stance on record when a speaker is their subject ("They are wary of…").
+STANCE_ADJECTIVES = ("wary", "concerned", "worried", "skeptical", "sceptical", "confident", "optimistic", "adamant")
+ATTRIBUTION_LEMMAS = frozenset(SPEECH_LEMMAS) | frozenset(STANCE_LEMMAS) | frozenset(STANCE_ADJECTIVES)
+# Documents that speak for whoever issued them ("the advisory warned…" is the issuing departments' statement).
+DOCUMENT_NOUNS = frozenset({"advisory", "report", "statement", "assessment", "memo", "memorandum", "letter",
+                            "communique", "declaration", "document", "dossier", "bulletin", "notice", "guidance"})
+# Participles by which a released document speaks for whoever released it ("released intelligence indicating…").
+CONTENT_PARTICIPLES = frozenset({"indicate", "show", "suggest", "say", "state", "warn", "claim", "allege", "detail"})
 # A speaker who rejects a claim: by the verb ("denied"), or by what the statement calls it ("propaganda").
 DENIAL_LEMMAS = frozenset({"deny", "dismiss", "reject", "refute", "rebuff", "contest", "dispute", "disavow"})
 DENIAL_WORDS = frozenset({"propaganda", "unfounded", "baseless", "false", "groundless", "fabricated", "fabrication",
