@@ -7,6 +7,7 @@ float tolerance, the same attributions, and the same answers to the gold questio
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,13 @@ def ray_cluster():
     port = free_port()
     # Ray puts unix sockets under its temp dir, whose path must stay short.
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
+    # Token authentication with a token of the test's own, for the head, the worker and this process (the driver):
+    # left unset, a `ray start --head` turns it on from a ~/.ray/auth_token an earlier `ray.init()` left, while a
+    # joining worker does not, and is refused ("InvalidAuthToken").
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
+    saved = {name: os.environ.get(name) for name in [*auth, "RAY_AUTH_TOKEN_PATH"]}
+    os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    os.environ.update(auth)
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "HF_HUB_OFFLINE": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     address = f"127.0.0.1:{port}"
     try:
@@ -44,6 +52,11 @@ def ray_cluster():
     finally:
         subprocess.run([str(RAY), "stop", "--force"], env=env, capture_output=True, timeout=120)
         shutil.rmtree(temp, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _rows(engine):
