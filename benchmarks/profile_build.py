@@ -16,7 +16,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scifact", default="../shared/bench/scifact")
     parser.add_argument("--docs", type=int, default=300)
-    parser.add_argument("--pooled", action="store_true", help="profile the one-pass build (--pooled-chunks)")
+    parser.add_argument("--encode-chunks", action="store_true", help="profile the two-pass build (rag build --encode-chunks)")
     parser.add_argument("--out", default="benchmarks/results/profile_build.txt")
     args = parser.parse_args()
 
@@ -29,7 +29,7 @@ def main() -> None:
     embedder = Embedder.load()
     embedder.encode(["warm up"] * 32)
     docs = beir_documents(load_beir(args.scifact)[0][: args.docs])
-    settings = IndexSettings("all-MiniLM-L6-v2 (bundled)", 160, 32, pooled_chunks=args.pooled)
+    settings = IndexSettings("all-MiniLM-L6-v2 (bundled)", 160, 32, pooled_chunks=not args.encode_chunks)
     profiler = Profiler(interval=0.005)
     with profiler:
         write_index(Path(tempfile.mkdtemp()), docs, embedder, settings, progress=False)

@@ -110,11 +110,12 @@ class RAG:
               model: str | None = None, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
               overlap_tokens: int = DEFAULT_OVERLAP_TOKENS, embed_sentences: bool = True,
               rebuild: bool = False, progress: bool = True, embedder: Embedder | None = None,
-              ray: str | None = None, ray_workers: int | None = None, pooled_chunks: bool = False) -> RAG:
+              ray: str | None = None, ray_workers: int | None = None, pooled_chunks: bool = True) -> RAG:
         """Build the index for a folder (or list) of articles, re-embedding only new or changed ones.
 
         `ray` embeds on a Ray cluster (an address, "auto", or "local" for one started here; see rag.distributed).
-        `pooled_chunks` makes chunk vectors from the sentences' pass: a cheaper build, weaker dense retrieval."""
+        `pooled_chunks` (the default) makes each chunk's vector from its title's and sentences' vectors, so each word
+        goes through the model once; False encodes every chunk as well (two passes)."""
         check_chunk_settings(chunk_tokens, overlap_tokens)  # before the model loads
         paths = list_article_files(corpus) if isinstance(corpus, str | Path) else [Path(p) for p in corpus]
         # The library is the corpus plus what was added from elsewhere (kept in the managed folder), less what a

@@ -228,7 +228,8 @@ def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25"
     corpus, queries, qrels = load_beir(folder, limit=limit)
     embedder = embedder or Embedder.load()
     index_dir = Path(cache) / f"beir-{Path(folder).name}-{limit or 'all'}-{chunk_tokens}-{overlap_tokens}"
-    settings = IndexSettings(canonical_model(embedder.name), chunk_tokens, overlap_tokens, embed_sentences=False)
+    settings = IndexSettings(canonical_model(embedder.name), chunk_tokens, overlap_tokens, embed_sentences=False,
+                             pooled_chunks=False)  # no sentences: the chunks themselves are encoded
     started = time.perf_counter()
     report = write_index(index_dir, beir_documents(corpus), embedder, settings, progress=progress)
     build_seconds = time.perf_counter() - started

@@ -36,7 +36,7 @@ import numpy as np
 from .attribution import ATTRIBUTION_BEFORE_VERSIONS, ATTRIBUTION_VERSION, OUTLET, Attribution, attribute_documents
 from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document, period_bounds
-from .embedding import pool_groups
+from .embedding import pool_vectors
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
 from .bm25 import (average_length, length_norms, live_document_frequency, postings_from_ids, save_postings,
                    score_segments)
@@ -72,7 +72,7 @@ class IndexSettings:
     tokenizer: str = TOKENIZER_NAME
     embed_sentences: bool = True
     chunker: str = CHUNKER_VERSION
-    pooled_chunks: bool = False  # chunk vectors pooled from the sentences' pass (one pass; see _embed)
+    pooled_chunks: bool = True  # chunk vectors pooled from the sentences' pass (one pass; see _embed)
     attribution: str = ATTRIBUTION_VERSION  # who-says-it reading stored per sentence (rag.attribution)
 
     @classmethod
@@ -592,10 +592,10 @@ def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, sett
            progress: bool) -> tuple[np.ndarray, np.ndarray, list]:
     """Chunk vectors, sentence vectors and sentence wordpieces of freshly chunked documents.
 
-    By default each chunk and each sentence is encoded (two passes over most words). With `pooled_chunks` only
-    each title and sentence goes through the model and a chunk's vector is the mean of its title's and its
-    sentences' wordpiece vectors (`pool_groups`): an estimated 0.6x the build time, but dense retrieval on SciFact lost
-    0.053 nDCG@10 (hybrid 0.013), so it is a choice for big archives, not the default (eval/EXPERIMENTS.md)."""
+    By default (`pooled_chunks`) only each title and sentence goes through the model, and a chunk's vector is the
+    mean of its title's and sentences' vectors (`pool_vectors`): one pass over the words. Answers on the question
+    sets were as with each chunk encoded too (two passes), within one question on dev; SciFact dense nDCG@10 with
+    the best-sentence blend fell 0.0025 (eval/EXPERIMENTS.md). An index without sentences encodes its chunks."""
     chunk_inputs = [embedding_text(doc.title, c.text) for doc, chunks, _ in fresh for c in chunks]
     if not settings.embed_sentences:
         return embedder.encode(chunk_inputs, progress=progress), np.zeros((0, 0), np.float32), []
@@ -605,8 +605,8 @@ def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, sett
                                                           dtype=np.float16)
         return embedder.encode(chunk_inputs, progress=progress), sentence_vectors, tokens
     titles = [doc.title for doc, _, _ in fresh]
-    encoded = embedder.encode_sentences(titles + sentences, stopwords=token_stopwords(), progress=progress,
-                                        dtype=np.float16)
+    vectors, tokens = embedder.encode_tokens(titles + sentences, stopwords=token_stopwords(), progress=progress,
+                                             dtype=np.float16)
     groups, first_row = [], len(titles)
     for d, (doc, chunks, spans) in enumerate(fresh):
         for chunk in chunks:
@@ -614,8 +614,7 @@ def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, sett
             # The same words `embedding_text` gives the chunk: its title unless the text opens with it.
             groups.append(own if embedding_text(doc.title, chunk.text) == chunk.text else [d, *own])
         first_row += len(spans)
-    chunk_vectors = pool_groups(encoded.token_sums, encoded.token_counts, groups)
-    return chunk_vectors, encoded.vectors[len(titles):], encoded.tokens[len(titles):]
+    return pool_vectors(vectors, groups), vectors[len(titles):], tokens[len(titles):]
 
 
 def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings, progress: bool = False) -> list[_DocRows]:
