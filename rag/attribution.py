@@ -131,16 +131,16 @@ def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
     """A speaker named only by role ("Ukrainian Energy Minister Says", "the spokesperson observed") is the person
     the article names with that role ("Energy Minister Taras Hordiienko"): the nearest other speaker whose phrase
     holds the role word and ends in a name."""
-    def words(speaker: str) -> list[str]:
-        return [possessor(w) for w in re.findall(r"[\w’'-]+", speaker.lower())]
+    def words(speaker: str | None) -> list[str]:
+        return [possessor(w) for w in re.findall(r"[\w’'-]+", (speaker or "").lower())]
 
     out = list(attributions)
     for i, found in enumerate(attributions):
-        role = words(found.speaker)[-1] if found.speaker else None
+        role = (words(found.speaker) or [None])[-1]
         if role not in PERSON_ROLES:
             continue
-        named = sorted((j for j, other in enumerate(attributions) if other.speaker and role in words(other.speaker)
-                        and words(other.speaker)[-1] not in PERSON_ROLES and j != i),
+        named = sorted((j for j, other in enumerate(attributions) if j != i and role in words(other.speaker)
+                        and words(other.speaker)[-1] not in PERSON_ROLES),
                        key=lambda j: (abs(j - i), j < i))
         if named:
             other = attributions[named[0]]
@@ -154,7 +154,7 @@ def _with_issuers(parsed: Sequence, attributions: list[Attribution]) -> list[Att
     released by X")."""
     out = list(attributions)
     for i, found in enumerate(attributions):
-        noun = found.speaker.split()[-1].lower() if found.speaker else None
+        noun = next(iter((found.speaker or "").lower().split()[-1:]), None)
         if noun not in DOCUMENT_NOUNS:
             continue
         for doc in reversed([d for d in parsed[:i] if d is not None]):
