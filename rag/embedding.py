@@ -165,13 +165,14 @@ class Embedder:
     def _vocabulary(self, stopwords: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every wordpiece of the model's vocabulary by id, and which are content pieces (`content_pieces`), worked
         out once per stopword set: a build reads them per id instead of per piece of every text."""
-        cache = self._vocabularies
-        if stopwords not in cache:
+        key = frozenset(stopwords)
+        if key not in self._vocabularies:
             with self._lock:
                 tokenizer = self.model.tokenizer
-                pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-            cache[stopwords] = (np.array(pieces, dtype=object), content_pieces(pieces, stopwords))
-        return cache[stopwords]
+                # An id the tokenizer has no piece for (a gap in an added vocabulary) is no content.
+                pieces = [piece or "" for piece in tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))]
+            self._vocabularies[key] = (np.array(pieces, dtype=object), content_pieces(pieces, key))
+        return self._vocabularies[key]
 
     def encode_query(self, text: str) -> np.ndarray:
         """One normalized query vector, shape (dimension,), with no progress output."""

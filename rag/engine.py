@@ -181,8 +181,19 @@ class RAG:
             with self._reopen_lock:
                 if current != self._index.generation.name:
                     with contextlib.suppress(RagError):  # mid-switch or damaged: keep serving the one we have
-                        self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
+                        self._index = open_index(self.index_dir, self._reopen_settings(), previous=self._index)
         return self._index
+
+    def _reopen_settings(self) -> IndexSettings:
+        """What a new generation must have been built with to be served here: the same model and chunking; how its
+        speakers were read and its chunk vectors made may change under a running server (a rebuild by a newer
+        version re-reads speakers, and pools chunk vectors by default)."""
+        try:
+            built = IndexSettings.from_manifest(read_manifest(self.index_dir))
+        except (KeyError, TypeError):  # another version's manifest: open_index says so, and the old one serves on
+            return self._index.settings
+        return dataclasses.replace(self._index.settings, attribution=built.attribution,
+                                   pooled_chunks=built.pooled_chunks)
 
     def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
                date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",

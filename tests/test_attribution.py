@@ -99,6 +99,23 @@ def test_a_document_speaks_for_the_body_the_article_says_issued_it(parser):
     assert active.speaker == "Treasury"
 
 
+def test_what_the_new_rules_must_not_read_as_speech(parser):
+    # Found in review: each was read wrongly by a first version of the rules above.
+    rejected, report = read(parser, "Iran denied the report.", "The report said the drones came from Iran.")
+    assert report.speaker != "Iran"  # denying a report is not issuing it
+    assert all(a.speaker is None for a in read(parser, "The flood claimed 20 lives.",
+                                               "U.S. sanctions deny Iranian banks access to dollars."))  # no words said
+    _, other = read(parser, "Senior Iranian official Ali Bagheri said talks would go on.",
+                    "A senior U.S. official said they would not.")
+    assert "Bagheri" not in other.speaker and other.side == "United States"  # a role on another side is not him
+    _, by = read(parser, "The Pentagon released a report on Monday.",
+                 "A report by the United Nations said the drones were Iranian.")
+    assert by.speaker == "United Nations"
+    headline, _ = read(parser, "Drones Struck Three Power Plants Overnight, Ukrainian Energy Minister Says",
+                       "Energy Minister Taras Hordiienko said on Monday that three plants were hit.")
+    assert headline.speaker == "Energy Minister Taras Hordiienko"
+
+
 def test_speaker_match_reads_aliases_and_head_words():
     assert speaker_matches("U.S. and U.K.", "the United States and the United Kingdom")
     assert speaker_matches("Macron", "Emmanuel Macron")
@@ -122,7 +139,7 @@ def test_speaker_figures_on_the_labelled_sentences(seed_index):
 
 
 def test_speaker_figures_on_the_blind_articles_meet_the_targets():
-    # Six articles written for the tests by a helper who read no code (eval/speaker_blind): measured 0.931 / 0.947.
+    # Six articles written for the tests by a helper who read no code (eval/speaker_blind): measured 0.939 / 0.947.
     rows = load_speaker_rows(BLIND_LABELS)
     scores = score_speakers(rows, predict_speakers_from_articles(rows, BLIND_LABELS.with_name("speaker_blind")))
     assert scores.labelled >= 80  # the issue asks for at least 80 quoted or reported sentences

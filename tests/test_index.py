@@ -61,6 +61,16 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
     assert again.index.settings.attribution == "parse-2"
 
 
+def test_a_running_engine_serves_an_index_rebuilt_with_the_new_defaults(tmp_path, corpus_copy, embedder):
+    index_dir = tmp_path / "idx"
+    RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False, pooled_chunks=False)  # as built before
+    serving = RAG.load(index_dir, embedder=embedder)
+    before = serving.index.generation.name
+    RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)  # another process rebuilds: pooled chunks
+    assert serving.index.generation.name != before and serving.index.settings.pooled_chunks
+    assert serving.search("drones", k=1)
+
+
 def test_incremental_update_reembeds_only_the_changed_document(tmp_path, corpus_copy, embedder):
     index_dir = tmp_path / "idx"
     engine = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)

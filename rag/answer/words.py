@@ -155,6 +155,9 @@ ATTRIBUTION_LEMMAS = frozenset(SPEECH_LEMMAS) | frozenset(STANCE_LEMMAS) | froze
 # Documents that speak for whoever issued them ("the advisory warned…" is the issuing departments' statement).
 DOCUMENT_NOUNS = frozenset({"advisory", "report", "statement", "assessment", "memo", "memorandum", "letter",
                             "communique", "declaration", "document", "dossier", "bulletin", "notice", "guidance"})
+# Verbs by which a body puts a document out ("the Treasury issued an advisory"): its subject speaks through it.
+ISSUING_LEMMAS = frozenset({"issue", "release", "publish", "send", "file", "sign", "circulate", "distribute",
+                            "submit", "unveil", "present", "prepare", "produce", "draft", "put"})
 # Participles by which a released document speaks for whoever released it ("released intelligence indicating…").
 CONTENT_PARTICIPLES = frozenset({"indicate", "show", "suggest", "say", "state", "warn", "claim", "allege", "detail"})
 # A speaker who rejects a claim: by the verb ("denied"), or by what the statement calls it ("propaganda").
