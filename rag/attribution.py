@@ -131,26 +131,15 @@ def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
     """A speaker named only by role ("Ukrainian Energy Minister Says", "the spokesperson observed") is the person
     the article names with that role ("Energy Minister Taras Hordiienko"): the nearest other speaker whose phrase
     ends in a name and holds the role phrase's words, on the same side where both have one."""
-    def words(speaker: str | None) -> list[str]:
-        return [possessor(w) for w in re.findall(r"[\w’'-]+", (speaker or "").lower())]
-
-    def describes(role_phrase: list[str], named: list[str]) -> bool:
-        """Every word of the role phrase but determiners and country words is in the named one's phrase."""
-        countries, i, rest = demonym_countries(), 0, []
-        while i < len(role_phrase):
-            country, n = country_span(role_phrase, i)
-            if not country and role_phrase[i] not in countries and role_phrase[i] not in ("the", "a", "an"):
-                rest.append(role_phrase[i])
-            i += n or 1
-        return set(rest) <= set(named)
-
+    spoken = [[possessor(w) for w in re.findall(r"[\w’'-]+", (a.speaker or "").lower())] for a in attributions]
     out = list(attributions)
     for i, found in enumerate(attributions):
-        phrase = words(found.speaker)
-        if not phrase or phrase[-1] not in PERSON_ROLES:
+        if not spoken[i] or spoken[i][-1] not in PERSON_ROLES:
             continue
-        named = sorted((j for j, other in enumerate(attributions) if j != i and words(other.speaker)
-                        and words(other.speaker)[-1] not in PERSON_ROLES and describes(phrase, words(other.speaker))
+        # Every word of the role phrase but determiners and country words must be in the named one's phrase.
+        role_words = {w for w in _country_words(spoken[i])[1] if w not in ("the", "a", "an")}
+        named = sorted((j for j, other in enumerate(attributions) if j != i and spoken[j]
+                        and spoken[j][-1] not in PERSON_ROLES and role_words <= set(spoken[j])
                         and (not found.side or not other.side or found.side == other.side)),
                        key=lambda j: (abs(j - i), j > i))  # the nearer; on a tie the earlier (an antecedent)
         if named:
@@ -243,14 +232,19 @@ def _attribution_verbs(doc) -> list:
     """Verbs of saying or stance, nearest the root first (a main clause's verb before a subordinate one's)."""
     verbs = [t for t in doc if t.pos_ in ("VERB", "AUX", "ADJ") and t.lemma_.lower() in ATTRIBUTION_LEMMAS
              and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")
-             # a speech participle ("…, telling Parliament that…") speaks for its clause's subject (see _subject)
-             or t.dep_ == "advcl" and t.tag_ == "VBG" and t.lemma_.lower() in SPEECH_LEMMAS]
+             or _is_speech_participle(t)]
     # A relay ("…, Xinhua reported") yields to a speaker inside what it reports: the outlet is the channel.
     def relays(verb) -> bool:
         return verb.lemma_.lower() == "report" and any(
             other is not verb and other in verb.subtree and _subject(other) is not None for other in verbs)
 
     return sorted(verbs, key=lambda verb: (relays(verb), _depth(verb)))
+
+
+def _is_speech_participle(token) -> bool:
+    """A verb of saying as an adverbial participle ("…, telling Parliament that…"): it speaks for its clause's
+    subject."""
+    return token.dep_ == "advcl" and token.tag_ == "VBG" and token.lemma_.lower() in SPEECH_LEMMAS
 
 
 def _released_content(doc):
@@ -289,9 +283,8 @@ def _subject(verb):
     for child in verb.children:
         if child.dep_ == "agent":
             return next((g for g in child.children if g.dep_ == "pobj"), None)
-    # A speech participle with no subject of its own ("…, telling Parliament that…") speaks for its clause's subject.
-    participle = verb.tag_ == "VBG" and verb.dep_ == "advcl" and verb.lemma_.lower() in SPEECH_LEMMAS
-    if (verb.dep_ in ("conj", "xcomp", "acomp") or participle) and verb.head.i != verb.i:  # "They are wary": the copula's subject
+    # "They are wary": the copula's subject; "…, telling Parliament that…": the clause's.
+    if (verb.dep_ in ("conj", "xcomp", "acomp") or _is_speech_participle(verb)) and verb.head.i != verb.i:
         return _subject(verb.head)
     return None
 
@@ -383,20 +376,27 @@ def side_of(head) -> str | None:
     for institution, country in INSTITUTION_COUNTRIES.items():
         if institution in text:
             return country.title()
-    demonyms, found = demonym_countries(), []
-    lower = [possessor(t.text) for t in tokens]
-    i = 0
-    while i < len(lower):
-        country, n = country_span(lower, i)
-        if not country and lower[i] in demonyms:
-            country = min(demonyms[lower[i]], key=len)  # "french" -> france, not french guiana
-        if country and country.title() not in found:
-            found.append(country.title())
-        i += n or 1
+    found = _country_words([possessor(t.text) for t in tokens])[0]
     if found:
         return " and ".join(found)
     orgs = [ent.text for ent in head.doc.ents if ent.label_ == "ORG" and ent.start <= head.i < ent.end]
     return orgs[0].removeprefix("the ") if orgs else None
+
+
+def _country_words(words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The countries lower-case words name, by name or demonym ("iran's", "french"; title case, each once), and the
+    words that name none."""
+    demonyms, countries, rest, i = demonym_countries(), [], [], 0
+    while i < len(words):
+        country, n = country_span(words, i)
+        if not country and words[i] in demonyms:
+            country = min(demonyms[words[i]], key=len)  # "french" -> france, not french guiana
+        if country and country.title() not in countries:
+            countries.append(country.title())
+        if not country:
+            rest.append(words[i])
+        i += n or 1
+    return countries, rest
 
 
 def _denies(doc, verb) -> bool:

@@ -155,7 +155,8 @@ class Embedder:
                 keep = content[ids]
                 vectors = out["token_embeddings"].float().cpu().numpy()[keep]  # the text's own wordpieces, no padding
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-                tokens.append(TokenVectors(ids[keep].astype(np.int32), vocabulary[ids[keep]].tolist(),
+                kept = ids[keep]
+                tokens.append(TokenVectors(kept.astype(np.int32), vocabulary[kept].tolist(),
                                            np.ascontiguousarray(vectors, dtype)))
                 pooled.append(out["sentence_embedding"].float().cpu().numpy())
         vectors = np.stack(pooled)

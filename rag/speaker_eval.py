@@ -109,8 +109,9 @@ def predict_speakers(rows: Sequence[dict], index) -> list[str | None]:
 
 
 def predict_speakers_from_articles(rows: Sequence[dict], folder: str | Path) -> list[str | None]:
-    """The speaker `rag.attribution` reads for each labelled sentence of the article files in a folder, parsed
-    here as a build would (the articles' own sentence split), with no index."""
+    """The speaker `rag.attribution` reads for each labelled sentence of the article files in a folder, with no
+    index: the articles are split into sentences as a build splits them, except that an over-long sentence is not
+    cut to the embedding model's limit (a build's chunker does that; none is over it in the labelled articles)."""
     from .attribution import attribute_documents
     from .chunking import chunk_document, sentence_texts
     from .documents import list_article_files, read_document
