@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .text import possessor
-from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, CONTENT_PARTICIPLES, DENIAL_LEMMAS, DENIAL_WORDS,
+from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
 
@@ -91,7 +91,7 @@ def _cue_words() -> frozenset[str]:
     """Every form of the verbs of saying, stance and denial (base, -s, past, -ing, doubled, irregular), plus
     "according" and the carry-on words: a sentence with none of them, and no quote mark, has no speaker."""
     forms = set(CARRY_ON_WORDS) | {"according"} | DOCUMENT_NOUNS
-    for lemma in ATTRIBUTION_LEMMAS | DENIAL_LEMMAS | CONTENT_PARTICIPLES:
+    for lemma in ATTRIBUTION_LEMMAS | DENIAL_LEMMAS:
         stem = lemma[:-1] if lemma.endswith("e") else lemma
         forms |= {lemma, *verb_forms(lemma), stem + "ing", lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing",
                   lemma[:-1] + "ied" if lemma.endswith("y") else lemma, lemma + "ed"}
@@ -217,9 +217,6 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
             return "carry"
         if _can_speak(subject, verb) or subject.lower_ in names:
             return _make(doc, subject, verb)
-    released = _released_content(doc)
-    if released is not None:
-        return _make(doc, *released)
     according = _according_to(doc)
     if according is not None:
         return _make(doc, according, None)
@@ -245,22 +242,6 @@ def _is_speech_participle(token) -> bool:
     """A verb of saying as an adverbial participle ("…, telling Parliament that…"): it speaks for its clause's
     subject."""
     return token.dep_ == "advcl" and token.tag_ == "VBG" and token.lemma_.lower() in SPEECH_LEMMAS
-
-
-def _released_content(doc):
-    """(speaker, verb) where a document speaks for whoever put it out: "X released intelligence indicating that…",
-    "X issued a statement saying…" (the participle's clause is the statement, the releasing verb's subject its
-    speaker)."""
-    for token in doc:
-        if token.tag_ != "VBG" or token.lemma_.lower() not in CONTENT_PARTICIPLES or token.dep_ not in ("acl", "dobj"):
-            continue
-        verb = token.head if token.dep_ == "dobj" else token.head.head
-        if token.dep_ == "acl" and token.head.dep_ != "dobj" or verb.pos_ != "VERB":
-            continue
-        subject = _subject(verb)
-        if subject is not None and _can_speak(subject):
-            return subject, verb
-    return None
 
 
 def _depth(token) -> int:

@@ -76,13 +76,6 @@ def test_a_pronoun_subject_of_a_stance_adjective_carries_the_speaker(parser):
     assert plain.speaker is None  # "rich" is no stance
 
 
-def test_a_released_document_speaks_for_whoever_released_it(parser):
-    released, shown = read(parser, "The Pentagon released intelligence indicating that drones had been shipped.",
-                           "A convoy released smoke showing that the engines had failed.")
-    assert released.speaker == "Pentagon"
-    assert shown.speaker is None  # a convoy cannot speak
-
-
 def test_a_relay_outlet_yields_to_the_speaker_inside_what_it_reports(parser):
     inner, relay = read(parser, "The foreign ministry reaffirmed its position that talks must go on, Reuters reported.",
                         "Iran on Thursday stepped up its objection to the radar station, Reuters reported.")
@@ -127,7 +120,7 @@ def test_speaker_match_reads_aliases_and_head_words():
 
 
 def test_speaker_figures_on_the_labelled_sentences(seed_index):
-    # Measured with the speakers stored at build time: dev 1.000 / 0.935, held out 0.857 / 0.789 (eval/EXPERIMENTS.md);
+    # Measured with the speakers stored at build time: dev 1.000 / 0.903, held out 0.857 / 0.789 (eval/EXPERIMENTS.md);
     # the held-out half is below the targets (0.9 / 0.8), so this guards the figures reached, a sentence below.
     from rag.index import open_index
 

@@ -158,8 +158,6 @@ DOCUMENT_NOUNS = frozenset({"advisory", "report", "statement", "assessment", "me
 # Verbs by which a body puts a document out ("the Treasury issued an advisory"): its subject speaks through it.
 ISSUING_LEMMAS = frozenset({"issue", "release", "publish", "send", "file", "sign", "circulate", "distribute",
                             "submit", "unveil", "present", "prepare", "produce", "draft", "put"})
-# Participles by which a released document speaks for whoever released it ("released intelligence indicating…").
-CONTENT_PARTICIPLES = frozenset({"indicate", "show", "suggest", "say", "state", "warn", "claim", "allege", "detail"})
 # A speaker who rejects a claim: by the verb ("denied"), or by what the statement calls it ("propaganda").
 DENIAL_LEMMAS = frozenset({"deny", "dismiss", "reject", "refute", "rebuff", "contest", "dispute", "disavow"})
 DENIAL_WORDS = frozenset({"propaganda", "unfounded", "baseless", "false", "groundless", "fabricated", "fabrication",
