@@ -2,11 +2,16 @@
 retrieval with pooled chunk vectors against chunk vectors encoded on their own.
 
 Run: .venv/bin/python benchmarks/one_pass.py [--scifact ../shared/bench/scifact] [--queries 100] [--seeds-repeats 3]
+     [--scifact-repeats 1]
 (the profile needs `pip install pyinstrument`; without it the breakdown is left out).
 
-Per corpus, in one run: chunk once (untimed) to get the chunk texts a build gives the model, time a bare
-`model.encode` of exactly those texts (the cost the issue measures against), then time full builds. One more build
-runs under pyinstrument and is split into phases (model, sentence splitting, attribution, BM25, writing).
+Per corpus, in one run: chunk once (untimed) to get the chunk texts a build gives the model, then, interleaved per
+repeat, time encoding exactly those texts two ways (sentence-transformers' own `encode` at its default batch size,
+as LlamaIndex, Haystack and txtai call it, and `Embedder.encode`, the faster batching a build uses) and a full
+build. Each stage of a build is then timed alone, one after another (chunking, the model's pass over titles and
+sentences, speakers, MinHash signatures): a build overlaps chunking and speakers with the model, so these say what
+each costs, not what it adds. One more build runs under pyinstrument (main thread: the model, waits for the helper
+thread, writing).
 On SciFact (the judged documents of the first --queries test queries plus 20 others per query), the two-pass
 build (--encode-chunks) is timed too, and the built index is searched as built (chunk vectors pooled from the
 sentences' vectors) and again with each chunk vector replaced by the bare encode of its chunk text (what a two-pass
@@ -28,6 +33,7 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 PHASES = [  # (function, a piece of its file path, phase); the outermost match on a call path takes the time
+    ("result", "concurrent/futures", "waiting for the helper thread (chunking, speakers)"),
     ("encode_tokens", "rag/embedding", "model (sentences and titles)"),
     ("encode", "rag/embedding", "model (chunks, two-pass build only)"),
     ("split_sentences", "rag/chunking", "sentence splitting (pysbd)"),
@@ -84,8 +90,11 @@ def measure_build(name: str, docs, embedder, settings, repeats: int, keep: Path 
 
     docs = sorted(docs, key=lambda d: d.doc_id)  # the order a build stores chunks in
     texts = chunk_texts(docs, embedder, settings)
-    encode_s, build_s = [], []
+    st_s, encode_s, build_s = [], [], []
     for _ in range(repeats):
+        started = time.perf_counter()
+        embedder.model.encode(texts)
+        st_s.append(time.perf_counter() - started)
         started = time.perf_counter()
         vectors = embedder.encode(texts)
         encode_s.append(time.perf_counter() - started)
@@ -95,9 +104,12 @@ def measure_build(name: str, docs, embedder, settings, repeats: int, keep: Path 
         build_s.append(time.perf_counter() - started)
         shutil.rmtree(target, ignore_errors=True)
     result = {"corpus": name, "documents": len(docs), "chunks": len(texts),
+              "st_chunk_encode_s": round(statistics.median(st_s), 2),
               "bare_chunk_encode_s": round(statistics.median(encode_s), 2), "build_s": round(statistics.median(build_s), 2),
+              "st_encode_runs_s": [round(x, 2) for x in st_s],
               "encode_runs_s": [round(x, 2) for x in encode_s], "build_runs_s": [round(x, 2) for x in build_s]}
     result["ratio"] = round(result["build_s"] / result["bare_chunk_encode_s"], 3)
+    result["ratio_to_st_encode"] = round(result["build_s"] / result["st_chunk_encode_s"], 3)
     if not profile:
         print(json.dumps(result), flush=True)
         return result, vectors
@@ -105,6 +117,7 @@ def measure_build(name: str, docs, embedder, settings, repeats: int, keep: Path 
         from pyinstrument import Profiler
     except ImportError:
         Profiler = None
+    result["stages_s"] = stages(docs, embedder, settings)
     target = keep or Path(tempfile.mkdtemp(prefix="one-pass-"))
     shutil.rmtree(target, ignore_errors=True)
     if Profiler is not None:
@@ -120,6 +133,34 @@ def measure_build(name: str, docs, embedder, settings, repeats: int, keep: Path 
         shutil.rmtree(target, ignore_errors=True)
     print(json.dumps(result), flush=True)
     return result, vectors
+
+
+def stages(docs, embedder, settings) -> dict[str, float]:
+    """Seconds each stage of a build takes alone (no overlap): what it costs in CPU, not what it adds to a build."""
+    from rag.attribution import attribute_documents, load_parser
+    from rag.chunking import chunk_document, embedding_text, sentence_texts
+    from rag.index import token_stopwords
+    from rag.stories import signature
+
+    load_parser()  # loaded once per process, as in a build
+    out = {}
+    started = time.perf_counter()
+    fresh = [(doc, *chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                                   fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece))))
+             for doc in docs]
+    out["chunking (pysbd, tiktoken windows, model limit)"] = time.perf_counter() - started
+    sentences = [sentence_texts(doc.text, spans) for doc, _, spans in fresh]
+    started = time.perf_counter()
+    embedder.encode_tokens([doc.title for doc in docs] + [t for s in sentences for t in s], stopwords=token_stopwords())
+    out["model (titles and sentences, token outputs)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    attribute_documents(sentences)
+    out["speakers (spaCy)"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for doc in docs:
+        signature(doc.text)
+    out["story signatures (MinHash)"] = time.perf_counter() - started
+    return {k: round(v, 2) for k, v in out.items()}
 
 
 def with_chunk_vectors(index_dir: Path, vectors, out_dir: Path) -> None:
@@ -172,6 +213,7 @@ def main() -> None:
     parser.add_argument("--scifact", default="../shared/bench/scifact")
     parser.add_argument("--queries", type=int, default=100, help="SciFact test queries (their judged documents are kept)")
     parser.add_argument("--seeds-repeats", type=int, default=3)
+    parser.add_argument("--scifact-repeats", type=int, default=1, help="interleaved repeats on SciFact (medians)")
     parser.add_argument("--out", default="benchmarks/results/one_pass.json")
     args = parser.parse_args()
 
@@ -192,8 +234,8 @@ def main() -> None:
         corpus, queries, qrels = load_beir(args.scifact, limit=args.queries)
         docs = beir_documents(corpus)
         work = Path(tempfile.mkdtemp(prefix="one-pass-scifact-"))
-        results["scifact"], bare = measure_build(f"scifact ({len(docs)} documents)", docs, embedder, settings, 1,
-                                                 work / "pooled")
+        results["scifact"], bare = measure_build(f"scifact ({len(docs)} documents)", docs, embedder, settings,
+                                                 args.scifact_repeats, work / "pooled")
         results["scifact_two_pass"], _ = measure_build(f"scifact ({len(docs)} documents), --encode-chunks", docs,
                                                        embedder, two_pass, 1, None, profile=False)
         with_chunk_vectors(work / "pooled", bare, work / "encoded")

@@ -48,6 +48,7 @@ def pack_rows(parts: Sequence) -> dict[str, list]:
         "token_vectors": [_array_bytes(p.sentence_tokens.vectors) for p in parts],
         "token_ids": [_array_bytes(p.sentence_tokens.ids) for p in parts],
         "token_offsets": [_array_bytes(p.sentence_tokens.offsets) for p in parts],
+        "signature": [_array_bytes(p.signature) for p in parts],
     }
 
 
@@ -60,7 +61,7 @@ def unpack_row(row: dict, doc: Document):
     tokens = SentenceTokens(_array(row["token_vectors"]), _array(row["token_ids"]), _array(row["token_offsets"]))
     return _DocRows(_record_for(doc, len(chunks)), doc.text, chunks, [Span(**s) for s in layout["spans"]],
                     _array(row["chunk_vectors"]), _array(row["sentence_vectors"]), tokens, None,
-                    [Attribution(**a) for a in layout["attributions"]])
+                    [Attribution(**a) for a in layout["attributions"]], _array(row["signature"]))
 
 
 class EmbedActor:

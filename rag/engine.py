@@ -239,7 +239,7 @@ class RAG:
             llm = llm if llm is not None else LLMSettings.resolve()
         index = self.index
         # One forward pass gives the question's vector and its wordpiece vectors (for choosing the lead sentence).
-        vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords(), batch_size=1)
+        vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords())
         vector, question_tokens = vectors[0], tokens[0]
         timeframe = read_timeframe(question, index.newest_published()) if read_time else TimeFrame()
         if date_from or date_to:  # the user's own window wins over the question's words

@@ -67,8 +67,8 @@ class SentenceTokens:
         if not parts:
             return cls.empty(0, dimension)
         counts = np.concatenate([np.diff(p.offsets) for p in parts])
-        return cls(np.concatenate([p.vectors for p in parts]).astype(np.float16),
-                   np.concatenate([p.ids for p in parts]).astype(np.int32),
+        return cls(np.concatenate([p.vectors for p in parts]).astype(np.float16, copy=False),
+                   np.concatenate([p.ids for p in parts]).astype(np.int32, copy=False),
                    np.concatenate([[0], np.cumsum(counts)]).astype(np.int64))
 
     def rows(self, first: int, last: int) -> SentenceTokens:

@@ -250,13 +250,13 @@ def test_a_build_encodes_each_sentence_once_and_no_chunk_again(tmp_path, corpus_
     from rag.chunking import embedding_text
 
     seen: list[str] = []
-    real = embedder.model.encode
+    real = embedder.model.preprocess  # every text the model reads is tokenized once, here
 
     def counting(texts, *args, **kwargs):
         seen.extend(texts)
         return real(texts, *args, **kwargs)
 
-    monkeypatch.setattr(embedder.model, "encode", counting)
+    monkeypatch.setattr(embedder.model, "preprocess", counting)
     engine = RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False)
     monkeypatch.undo()
     index = engine.index
@@ -279,3 +279,88 @@ def test_a_build_encodes_each_sentence_once_and_no_chunk_again(tmp_path, corpus_
     assert not RAG.load(tmp_path / "two-pass", embedder=embedder).index.settings.pooled_chunks
 
 
+
+
+def _reference_vectors(embedder, texts):
+    """sentence-transformers' own encode: pooled vectors, and each text's content wordpiece vectors."""
+    from rag.embedding import content_pieces
+    from rag.index import token_stopwords
+
+    pooled = embedder.model.encode(texts, normalize_embeddings=True)
+    per_text = embedder.model.encode(texts, output_value="token_embeddings")
+    tokens = []
+    for text, vectors in zip(texts, per_text, strict=True):
+        ids = embedder.model.tokenizer(text, truncation=True, max_length=embedder.max_seq_length)["input_ids"]
+        keep = content_pieces(embedder.model.tokenizer.convert_ids_to_tokens(ids), token_stopwords())
+        kept = vectors.numpy()[: len(ids)][keep]
+        tokens.append((np.asarray(ids)[keep], kept / np.linalg.norm(kept, axis=1, keepdims=True)))
+    return pooled, tokens
+
+
+@pytest.mark.parametrize("retokenize", [False, True])
+def test_batching_by_wordpieces_gives_the_vectors_sentence_transformers_gives(embedder, monkeypatch, retokenize):
+    import torch
+
+    import rag.embedding as embedding
+    from rag.index import token_stopwords
+
+    texts = ["", "!!!", "Iran denied it.", "Russia and Iran signed a treaty on Friday, officials in Moscow said.",
+             " ".join(["The drones were delivered to Russia by sea and by air in several shipments."] * 30),  # over 256
+             "Why?", "A short one.", "The Kremlin said the partnership was not aimed at any third country."]
+    # Small blocks and batches, so texts are split across several of each.
+    monkeypatch.setattr(embedding, "BLOCK_TEXTS", 3)
+    monkeypatch.setattr(embedding, "TOKENS_PER_BATCH", 40)
+    if retokenize:  # a tensor that cannot be cut per batch: each batch is tokenized on its own
+        real = embedder.model.preprocess
+        monkeypatch.setattr(embedder.model, "preprocess",
+                            lambda batch, *a, **k: {**real(batch, *a, **k), "extra": torch.zeros(len(batch))})
+    pooled, tokens = _reference_vectors(embedder, texts)
+    assert np.allclose(embedder.encode(texts), pooled, atol=1e-5)
+    vectors, pieces = embedder.encode_tokens(texts, stopwords=token_stopwords())
+    assert np.allclose(vectors, pooled, atol=1e-5)
+    for got, (ids, expected) in zip(pieces, tokens, strict=True):
+        assert got.ids.tolist() == ids.tolist() and np.allclose(got.vectors, expected, atol=1e-4)
+    assert embedder.encode([]).shape == (0, embedder.dimension)
+
+
+def test_a_build_in_blocks_gives_what_one_pass_over_all_documents_gives(tmp_path, corpus_copy, embedder, monkeypatch):
+    import rag.index as index_module
+
+    one = RAG.build(corpus_copy, tmp_path / "one", embedder=embedder, progress=False).index
+    monkeypatch.setattr(index_module, "FIRST_BLOCK_DOCUMENTS", 1)
+    monkeypatch.setattr(index_module, "DOCUMENTS_PER_BLOCK", 2)  # 5 articles: blocks of 1, 2 and 2
+    blocks = RAG.build(corpus_copy, tmp_path / "blocks", embedder=embedder, progress=False).index
+    assert one.manifest["documents"].keys() == blocks.manifest["documents"].keys()
+    assert [d["story"] for d in one.manifest["documents"].values()] == [d["story"] for d in blocks.manifest["documents"].values()]
+    for doc_id in one.manifest["documents"]:
+        assert one.document_sentences(doc_id) == blocks.document_sentences(doc_id)
+        assert np.array_equal(one.signature(doc_id), blocks.signature(doc_id))
+    ids = sorted(int(i) for s in one.segments for i in s.chunk_ids)
+    assert [(c.doc_id, c.text) for c in one.chunks(ids)] == [(c.doc_id, c.text) for c in blocks.chunks(ids)]
+    assert np.allclose(one.chunk_vectors[one.chunk_vector_rows(ids)], blocks.chunk_vectors[blocks.chunk_vector_rows(ids)],
+                       atol=1e-5)
+    assert one._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row") == \
+        blocks._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row")
+
+
+def test_an_error_while_chunking_in_the_helper_thread_fails_the_build_and_keeps_the_old_index(
+        tmp_path, corpus_copy, embedder, monkeypatch):
+    import rag.index as index_module
+
+    engine = RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False)
+    before = (tmp_path / "idx" / "CURRENT").read_text()
+    monkeypatch.setattr(index_module, "FIRST_BLOCK_DOCUMENTS", 1)
+    monkeypatch.setattr(index_module, "DOCUMENTS_PER_BLOCK", 1)
+    real = index_module.chunk_document
+
+    def failing(doc, **kwargs):
+        if doc.doc_id.startswith("003"):
+            raise RuntimeError("chunking failed on 003")
+        return real(doc, **kwargs)
+
+    monkeypatch.setattr(index_module, "chunk_document", failing)
+    with pytest.raises(RuntimeError, match="003"):
+        RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False, rebuild=True)
+    assert (tmp_path / "idx" / "CURRENT").read_text() == before
+    assert not list((tmp_path / "idx").glob(".tmp-*"))
+    assert RAG.load(tmp_path / "idx", embedder=embedder).search("drones", k=3)
