@@ -154,7 +154,7 @@ class Embedder:
 
         sentence-transformers' own `encode` pads batches of a fixed count of texts ordered by character length;
         ordering by wordpieces and filling each batch to a wordpiece budget made the same vectors (within 2e-7)
-        in 0.7x its time on SciFact chunks and 0.6x on sentences (eval/EXPERIMENTS.md)."""
+        in 0.72x its time on SciFact chunks and 0.63x on sentences (eval/EXPERIMENTS.md)."""
         import torch
         from tqdm.auto import tqdm
 
