@@ -710,7 +710,9 @@ def write_index(
     removed ones are marked deleted in their segments, so an update costs about what its documents cost. A full
     corpus build keeps nothing else; `keep_existing=True` keeps every document of the live index except
     `drop_doc_ids` (incremental add/remove; refused if the live index cannot be read or was built with other
-    settings). `reuse=False` re-embeds everything into one fresh segment. `embed` replaces `embed_documents`
+    settings). An index whose settings differ only in the attribution reading keeps every unchanged document's
+    chunks and vectors (copied into the new segment) and reads its speakers again; nothing is re-encoded.
+    `reuse=False` re-embeds everything into one fresh segment. `embed` replaces `embed_documents`
     for the documents that need embedding (`rag.distributed` runs it on a Ray cluster).
 
     The manifest remembers the ids a user removed (`drop_doc_ids`), so a later build from the corpus folder
@@ -726,7 +728,10 @@ def write_index(
             with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
                 old = open_index(root, for_writing=True)
         same_settings = reuse and old is not None and old.settings == settings
-        old_records = {r.doc_id: r for r in old.documents()} if same_settings else {}
+        # An index that differs only in its attribution reading keeps its chunks and vectors: only speakers are re-read.
+        reread = (reuse and old is not None and not same_settings
+                  and dataclasses.replace(old.settings, attribution=settings.attribution) == settings)
+        old_records = {r.doc_id: r for r in old.documents()} if same_settings or reread else {}
 
         in_place: set[str] = set()  # documents left in their segment
         moved: list[_DocRows] = []  # same content, new path: rows copied into the new segment
@@ -736,7 +741,7 @@ def write_index(
             prior = old_records.get(doc.doc_id)
             if prior is not None and prior.content_hash == doc.content_hash:
                 reused.append(doc.doc_id)
-                if prior.path == doc.path:
+                if prior.path == doc.path and same_settings:
                     in_place.add(doc.doc_id)
                 else:
                     moved.append(_reuse_rows(old, _record_for(doc, prior.n_chunks)))
@@ -745,6 +750,9 @@ def write_index(
         given = {d.doc_id for d in docs}
         if keep_existing:
             in_place |= set(old_records) - given - (drop_doc_ids or set())
+        if reread and moved and settings.embed_sentences:
+            speakers = attribute_documents([sentence_texts(p.text, p.sentences) for p in moved], progress=progress)
+            moved = [dataclasses.replace(p, attributions=a) for p, a in zip(moved, speakers, strict=True)]
 
         new_parts = moved + ((embed or embed_documents)(to_embed, embedder, settings, progress) if to_embed else [])
         live_before = {r.doc_id for r in old.documents()} if old is not None else set()
@@ -756,7 +764,8 @@ def write_index(
             manifest = old.manifest  # nothing changed: keep the live generation as it is
         else:
             kept = _kept_segments(old, in_place) if same_settings else []
-            gen = _write_generation(root, kept, new_parts, embedder, settings, old if same_settings else None, removals)
+            gen = _write_generation(root, kept, new_parts, embedder, settings, old if same_settings or reread else None,
+                                    removals)
             _switch_generation(root, gen)
             _remove_stale(root, gen.name)
             manifest = json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -55,10 +56,25 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
     assert manifest["settings"].pop("attribution") == "parse-2"
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")  # as an index built before the field existed
 
-    assert RAG.load(index_dir, embedder=embedder).search("drones", k=1)  # still serves
+    old = RAG.load(index_dir, embedder=embedder)
+    assert old.search("drones", k=1)  # still serves
+    speakers = old.index._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row")
+    ids = sorted(int(i) for s in old.index.segments for i in s.chunk_ids)
+    vectors = np.asarray(old.index.chunk_vectors[old.index.chunk_vector_rows(ids)])
+    (segment,) = old.index.segments
+    from rag.segments import STORE_FILE
+
+    with sqlite3.connect(segment.folder / STORE_FILE) as db:  # as the older reading left them: nobody speaks
+        db.execute("UPDATE sentences SET speaker = NULL, side = NULL, kind = 'outlet', denial = 0")
+
     again = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
-    assert len(again.last_report.embedded) == 5 and again.last_report.reused == []
+    # Nothing is embedded again: the chunks and vectors are kept, and only the speakers are read again.
+    assert again.last_report.embedded == [] and len(again.last_report.reused) == 5
     assert again.index.settings.attribution == "parse-2"
+    assert again.index._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row") == speakers
+    assert any(row[0] for row in speakers)
+    assert sorted(int(i) for s in again.index.segments for i in s.chunk_ids) == ids
+    assert np.array_equal(np.asarray(again.index.chunk_vectors[again.index.chunk_vector_rows(ids)]), vectors)
 
 
 def test_a_running_engine_serves_an_index_rebuilt_with_the_new_defaults(tmp_path, corpus_copy, embedder):
