@@ -56,14 +56,11 @@ PHASES = [  # (function, a piece of its file path, phase); the outermost match o
 
 def chunk_texts(docs, embedder, settings) -> list[str]:
     """The chunk texts (title included) that a build of docs has; encoding them alone is the yardstick."""
-    from rag.chunking import chunk_document, embedding_text
+    from rag.chunking import embedding_text
+    from rag.index import chunk_documents
 
-    out = []
-    for doc in docs:
-        chunks, _ = chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                                   fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece)))
-        out += [embedding_text(doc.title, c.text) for c in chunks]
-    return out
+    return [embedding_text(doc.title, c.text) for doc, chunks, _ in chunk_documents(docs, embedder, settings)
+            for c in chunks]
 
 
 def phases(session) -> dict[str, float]:
@@ -138,16 +135,14 @@ def measure_build(name: str, docs, embedder, settings, repeats: int, keep: Path 
 def stages(docs, embedder, settings) -> dict[str, float]:
     """Seconds each stage of a build takes alone (no overlap): what it costs in CPU, not what it adds to a build."""
     from rag.attribution import attribute_documents, load_parser
-    from rag.chunking import chunk_document, embedding_text, sentence_texts
-    from rag.index import token_stopwords
+    from rag.chunking import sentence_texts
+    from rag.index import chunk_documents, token_stopwords
     from rag.stories import signature
 
     load_parser()  # loaded once per process, as in a build
     out = {}
     started = time.perf_counter()
-    fresh = [(doc, *chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                                   fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece))))
-             for doc in docs]
+    fresh = chunk_documents(docs, embedder, settings)
     out["chunking (pysbd, tiktoken windows, model limit)"] = time.perf_counter() - started
     sentences = [sentence_texts(doc.text, spans) for doc, _, spans in fresh]
     started = time.perf_counter()

@@ -63,9 +63,7 @@ def pool_vectors(vectors: np.ndarray, groups: Sequence[Sequence[int]]) -> np.nda
     loses 0.01 (eval/EXPERIMENTS.md)."""
     if not groups:
         return np.zeros((0, vectors.shape[1]), np.float32)
-    out = np.stack([vectors[list(g)].sum(axis=0) for g in groups]).astype(np.float32)
-    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-    return np.ascontiguousarray(out, dtype=np.float32)
+    return _normalized(np.stack([vectors[list(g)].sum(axis=0) for g in groups]))
 
 
 def content_pieces(pieces: Sequence[str], stopwords: frozenset[str] = frozenset()) -> np.ndarray:
@@ -85,6 +83,7 @@ class Embedder:
         # Hugging Face fast tokenizers fail ("Already borrowed") when one instance is used by two threads.
         self._lock = threading.Lock()
         self._vocabularies: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = {}
+        model.eval()  # inference only (no dropout): `_batches` calls the model's forward itself
 
     @classmethod
     def load(cls, name: str | None = None, device: str | None = None) -> "Embedder":
@@ -158,7 +157,6 @@ class Embedder:
         import torch
         from tqdm.auto import tqdm
 
-        self.model.eval()
         bar = tqdm(total=len(texts), desc=desc, unit="text", disable=not progress or len(texts) < BLOCK_TEXTS)
         for block_start in range(0, len(texts), BLOCK_TEXTS):
             block = list(texts[block_start:block_start + BLOCK_TEXTS])

@@ -562,7 +562,7 @@ class _DocRows:
     sentence_tokens: SentenceTokens
     old_chunk_ids: list[int] | None  # kept for unchanged documents so ids stay stable
     attributions: list[Attribution]  # one per sentence (all the outlet's when sentences are not embedded)
-    signature: np.ndarray | None = None  # MinHash of the text (stored; computed at write time when None)
+    signature: np.ndarray | None = None  # MinHash of the text (stored; computed once at write time when None)
 
 
 def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
@@ -617,6 +617,13 @@ def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, sett
     return pool_vectors(vectors, groups), vectors[len(titles):], tokens[len(titles):]
 
 
+def chunk_documents(docs: Sequence[Document], embedder, settings: IndexSettings) -> list[tuple[Document, list[Chunk], list[Span]]]:
+    """Each document with its chunks and sentence spans, as a build cuts them (within the model's own limit)."""
+    return [(doc, *chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
+                                  fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece))))
+            for doc in docs]
+
+
 DOCUMENTS_PER_BLOCK = 128  # documents chunked, encoded and parsed together in a build
 FIRST_BLOCK_DOCUMENTS = 8  # a small first block: the model starts after chunking 8 documents, not 128
 
@@ -632,15 +639,6 @@ def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings,
 
     from tqdm.auto import tqdm
 
-    def chunk_block(block: Sequence[Document]) -> list[tuple[Document, list[Chunk], list[Span]]]:
-        out = []
-        for doc in block:
-            chunks, spans = chunk_document(
-                doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece)))
-            out.append((doc, chunks, spans))
-        return out
-
     def read_speakers(fresh) -> tuple[list[list[Attribution]], list[np.ndarray]]:
         # Who says each sentence, read once here: parsing at question time would cost more than the search.
         if not settings.embed_sentences:
@@ -655,7 +653,7 @@ def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings,
     parts: list[_DocRows] = []
     try:
         # One worker runs its tasks in order: every block is chunked before any speakers are parsed.
-        chunked = [helper.submit(chunk_block, block) for block in blocks]
+        chunked = [helper.submit(chunk_documents, block, embedder, settings) for block in blocks]
         embedded = []
         with tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not progress) as bar:
             for future in chunked:
@@ -884,7 +882,7 @@ def _write_segment(folder: Path, parts: list[_DocRows], dim: int, settings: Inde
     np.save(folder / SENTENCE_TOKEN_OFFSETS_FILE, np.ascontiguousarray(tokens.offsets), allow_pickle=False)
     np.save(folder / CHUNK_IDS_FILE, np.asarray(chunk_ids, dtype=np.int64), allow_pickle=False)
     by_id = sorted(parts, key=lambda p: p.record.doc_id)
-    signatures = np.stack([p.signature if p.signature is not None else signature(p.text) for p in by_id]) if by_id \
+    signatures = np.stack([p.signature for p in by_id]) if by_id \
         else np.zeros((0, 0), np.uint64)
     np.save(folder / SIGNATURES_FILE, signatures.astype(np.uint64), allow_pickle=False)
 
@@ -910,7 +908,9 @@ def _write_generation(root: Path, kept: list[dict], new_parts: list[_DocRows], e
         for meta in kept:
             _link_tree(old.generation / SEGMENTS_DIR / meta["name"], tmp / SEGMENTS_DIR / meta["name"])
         segments = list(kept)
-        new_parts = sorted(new_parts, key=lambda p: p.record.doc_id)
+        # A part without its signature (rows of an index that stored none) gets it once, for the segment and stories.
+        new_parts = sorted((p if p.signature is not None else dataclasses.replace(p, signature=signature(p.text))
+                            for p in new_parts), key=lambda p: p.record.doc_id)
         if new_parts:
             name = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
             meta, next_chunk_id = _write_segment(tmp / SEGMENTS_DIR / name, new_parts, embedder.dimension, settings, name=name,
@@ -943,7 +943,7 @@ def _write_generation(root: Path, kept: list[dict], new_parts: list[_DocRows], e
                 documents[rec.doc_id] = {"content_hash": rec.content_hash, "n_chunks": len(part.chunks), "path": rec.path,
                                          "published": rec.published, "n_sentences": len(part.sentences),
                                          "segment": segments[-1]["name"]}
-                grouping.append((rec.doc_id, rec.published, part.signature if part.signature is not None else signature(part.text)))
+                grouping.append((rec.doc_id, rec.published, part.signature))
                 n_chunks += len(part.chunks)
                 n_sentences += len(part.sentences)
         for doc_id, story in group_stories(grouping).items():
