@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast browser bench clean
+.PHONY: run test test-fast browser bench reader clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,11 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/latency.py
+
+# Train the reader again (about an hour on 2 CPU cores) from ../shared/train into rag/reader_model/; `make` never
+# trains: the weights ship in the repository.
+reader: $(STAMP)
+	$(PY) training/reader.py
 
 clean:
 	rm -rf $(VENV) index .pytest_cache

@@ -81,6 +81,7 @@ class RAG:
         self._embedder = embedder
         self._model = model  # loaded on first use: listing or removing articles needs no model
         self._model_lock = threading.Lock()
+        self._reader = None
         self.index_dir = Path(index_dir)
         self.last_report: BuildReport | None = None
         self._write_lock = threading.Lock()
@@ -102,6 +103,17 @@ class RAG:
                             f"{dimension}-d; rebuild with `rag build --rebuild --model ...`")
                     self._embedder = embedder
         return self._embedder
+
+    @property
+    def reader(self):
+        """The cross-encoder that reads (question, sentence) and (premise, hypothesis) pairs, loaded on first use."""
+        if self._reader is None:
+            with self._model_lock:
+                if self._reader is None:
+                    from .answer.reader import Reader
+
+                    self._reader = Reader.load()
+        return self._reader
 
     # ------------------------------------------------------------ construction
 
@@ -251,6 +263,8 @@ class RAG:
         # A date filter leaves undated articles out: say so rather than drop them silently.
         undated = index.undated_count() if (date_from or date_to) else 0
 
+        read = self.reader.answer_scores
+
         def finish(answer: Answer) -> Answer:
             answer = news_aware(index, answer, vector, timeframe)
             if undated:
@@ -258,6 +272,11 @@ class RAG:
                         "filter; clear the dates to include them.")
                 answer = dataclasses.replace(answer, notes=[*answer.notes, note])
             return answer
+
+        def quoted(note: str) -> Answer:
+            fallback = finish(extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
+                                                question_tokens=question_tokens, read=read))
+            return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
         if answerer == "llm":
             from .answer.llm import stream_answer
@@ -267,18 +286,20 @@ class RAG:
                 for piece in stream_answer(index, question, passages, llm, self.embedder.encode, count_tokens):
                     if isinstance(piece, str):
                         yield AskEvent("token", text=piece)
+                    elif piece.abstain_reason == "llm-unsupported":
+                        # No generated sentence survived the check: the quoted answer, with what was dropped.
+                        answer = quoted("No sentence the language model wrote is supported by the passages; "
+                                        "these are quoted sentences instead.")
+                        yield AskEvent("answer", answer=dataclasses.replace(answer, dropped=piece.dropped))
                     else:
                         yield AskEvent("answer", answer=finish(piece))
                 return
             except LLMError as exc:
-                fallback = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
-                                             question_tokens=question_tokens)
-                note = f"The language model did not answer ({exc}); these are quoted sentences instead."
-                fallback = finish(fallback)
-                yield AskEvent("answer", answer=dataclasses.replace(fallback, notes=[*fallback.notes, note]))
+                yield AskEvent("answer", answer=quoted(f"The language model did not answer ({exc}); these are "
+                                                       "quoted sentences instead."))
                 return
         answer = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
-                                   question_tokens=question_tokens)
+                                   question_tokens=question_tokens, read=read)
         yield AskEvent("answer", answer=finish(answer))
 
     def documents(self) -> list[DocumentRecord]:

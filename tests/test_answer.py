@@ -147,3 +147,42 @@ def test_an_index_with_every_article_removed_abstains(index_copy, embedder):
     engine.remove([d.doc_id for d in engine.documents()])
     assert engine.documents() == [] and engine.search("missile") == []
     assert engine.ask("Which missile system were Russian personnel trained in Iran to operate?").abstained
+
+
+# ---------------------------------------------------------------- the reader decides (issue 29's questions)
+
+
+# Issue 29's acceptance questions that the shipped reader does not yet get right: each is a strict xfail, so the
+# day one passes the marker must go (eval/EXPERIMENTS.md, "Issue 29", says what was measured).
+@pytest.mark.xfail(strict=True, reason="the lead is still the best word match: the drones sentence; the reader "
+                                       "choosing the lead measured worse on dev (lead 0.415 against 0.488)")
+def test_the_missiles_question_is_answered_with_the_missiles_not_the_drones(engine):
+    answer = engine.ask("What missiles did Iran send to Russia?")
+    assert not answer.abstained
+    assert "ballistic missiles" in answer.claims[0].text and "drones" not in answer.claims[0].text
+    assert any("Fath-360" in c.text for c in answer.claims)
+
+
+@pytest.mark.xfail(strict=True, reason="refused as 'wrong-kind: a response by the one asked about' (answer/types.py)")
+def test_what_iran_said_about_the_2011_radar_quotes_mehmanparast(engine):
+    answer = engine.ask("What did Iran say about the NATO radar in Turkey in 2011?")
+    assert not answer.abstained
+    assert any(c.speaker and "Mehmanparast" in c.speaker for c in answer.claims)
+
+
+@pytest.mark.xfail(strict=True, reason="answered: the reader's answer probability does not separate these from "
+                                       "answered questions on dev (refusing below it raised false refusals faster)")
+@pytest.mark.parametrize("question", ["What did Vladimir Putin say about the Iranian missiles?",
+                                      "What was agreed when Biden met Keir Starmer at the White House?"])
+def test_questions_the_articles_only_touch_are_refused_in_plain_words(engine, question):
+    answer = engine.ask(question)
+    assert answer.abstained and answer.citations == []
+    # The refusal says what the articles come closest to, quoted with its source, instead of a bare "no".
+    assert answer.explanation.startswith("No sentence of the articles answers this. The closest they come: “")
+
+
+@pytest.mark.xfail(strict=True, reason="the reader's NLI checking a why-question's premise refused true premises on "
+                                       "dev and blind (eval/EXPERIMENTS.md): not shipped")
+def test_a_question_whose_premise_the_articles_contradict_says_what_they_report(engine):
+    answer = engine.ask("Why did Turkey refuse to host the NATO radar?")
+    assert answer.abstained and "Turkey to host" in answer.explanation

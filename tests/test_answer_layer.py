@@ -212,6 +212,19 @@ def test_a_failing_endpoint_falls_back_to_quoted_sentences(engine):
     assert answer.notes and "did not answer" in answer.notes[0]
 
 
+def test_an_llm_reply_with_no_supported_sentence_gives_the_quoted_answer(engine, monkeypatch):
+    from rag.answer import llm
+
+    # The endpoint is stood in for: what matters is what the engine does once the verifier drops everything.
+    monkeypatch.setattr(llm, "stream_chat", lambda settings, messages: iter(["Putin flew to Paris [1]. ",
+                                                                             "It rained all week [2]."]))
+    answer = engine.ask("Which missile system were Russian personnel trained in Iran to operate?", answerer="llm",
+                        llm=llm.LLMSettings.resolve(base_url="http://127.0.0.1:9/v1"))
+    assert not answer.abstained and answer.answerer == "extractive" and "Fath-360" in answer.text
+    assert [c.text for c in answer.dropped] == ["Putin flew to Paris.", "It rained all week."]
+    assert "quoted sentences instead" in answer.notes[-1]
+
+
 def test_a_question_partly_about_an_unmentioned_model_answers_the_rest_and_says_so(engine):
     answer = engine.ask("What is the range of the Fath-360 compared with the S-300?")
     assert not answer.abstained and "75 miles" in answer.text

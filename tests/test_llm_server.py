@@ -26,6 +26,9 @@ def test_llm_answer_streams_then_every_kept_sentence_is_verified(engine, smollm2
     assert kinds[0] == "passages" and kinds[-1] == "answer"
     assert kinds.count("token") >= 2  # the reply arrived in pieces
     answer = events[-1].answer
+    if answer.answerer == "extractive":  # nothing the model wrote was supported: quoted sentences, with a note
+        assert answer.dropped and "quoted sentences instead" in answer.notes[-1]
+        return
     assert answer.answerer == "llm"
     streamed = "".join(e.text for e in events if e.kind == "token")
     assert streamed.strip()
@@ -41,14 +44,14 @@ def test_llm_settings_come_from_the_environment(engine, smollm2_url, monkeypatch
     monkeypatch.setenv("RAG_LLM_BASE_URL", smollm2_url)
     monkeypatch.setenv("RAG_LLM_MODEL", "smollm2")
     answer = engine.ask("What did the Iranian foreign ministry say about the missile claims?", answerer="llm")
-    assert answer.answerer == "llm"
+    assert answer.answerer == "llm" or answer.dropped  # the model answered, or all it wrote was dropped
     assert answer.abstained or answer.claims
 
 
 def test_a_disputed_yes_or_no_question_gets_both_sides_in_llm_mode(engine, smollm2_url):
     answer = engine.ask("Did Iran send ballistic missiles to Russia?", answerer="llm",
                         llm=LLMSettings.resolve(base_url=smollm2_url, max_tokens=96))
-    assert answer.answerer == "llm"
+    assert answer.answerer == "llm" or answer.dropped
     if not answer.abstained:  # whatever the small model wrote and the verifier kept, both sides are shown
         assert answer.dispute == ("United States", "Iran"), answer.text
         assert {c.side for c in answer.claims} >= {"United States", "Iran"}

@@ -5,7 +5,7 @@ match, see `types`); that score decides whether to answer. The lead, the sentenc
 words best match the question's, word by word (`token_match_scores`: each question word's closest contextual
 wordpiece in the sentence, weighted by IDF, as BERTScore's recall); of the best non-redundant others, one is
 quoted only when it adds something (question words the sentences before it match poorly, another article's
-account, a year the question names).
+account, a year the question names) and the reader (`reader`, a trained cross-encoder) finds it answering.
 Before that, a question naming a model number or a rare name that no article mentions is refused (`terms`):
 "The articles do not mention S-300."
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,12 @@ SELECTION_MARGIN = 0.2
 # chosen on dev, where it kept key facts (0.634) and raised claim precision 0.442 -> 0.478 (eval/EXPERIMENTS.md).
 MIN_GAIN = 0.02
 REDUNDANT_COSINE = 0.85
+# The reader (rag/answer/reader.py) decides which of the near-best sentences join the lead: each must be found
+# answering with this probability. Chosen on dev (eval/EXPERIMENTS.md, "Issue 29"); there the reader also chose
+# the lead and decided refusals, and both measured worse than the word match and the confidence below.
+FURTHER_PROBABILITY = 0.2
+# Ablation switch for eval/reader_sweep.py: the rare-name/model-number refusals.
+REFUSE_UNMENTIONED = 1
 
 
 @dataclass(frozen=True)
@@ -281,6 +287,7 @@ class RankedSentences:
     unknown_rate: float
     slot_filled: bool  # one of the best chosen sentences holds the kind of answer asked (a number for "How many…")
     quoted: list[int] = dataclasses.field(default_factory=list)  # of `chosen`, the ones the answer quotes
+    lead: int = 0  # the candidate the answer starts with (what a refusal points to as the closest)
 
     @property
     def best_score(self) -> float:
@@ -298,8 +305,12 @@ def question_token_weights(index, question_tokens: TokenVectors) -> tuple[np.nda
 
 
 def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
-                   max_sentences: int = MAX_SENTENCES, question_tokens: TokenVectors | None = None) -> RankedSentences:
-    """Score every sentence of the passages against the question and choose the answer sentences."""
+                   max_sentences: int = MAX_SENTENCES, question_tokens: TokenVectors | None = None,
+                   read: Callable[[str, list[str]], np.ndarray] | None = None) -> RankedSentences:
+    """Score every sentence of the passages against the question and choose the answer sentences.
+
+    With `read(question, sentences)` (the reader's probability that each sentence answers), the near-best
+    sentences are read and only those found answering join the lead."""
     from ..index import bm25_tokenize
 
     candidates = candidate_sentences(index, passages)
@@ -330,12 +341,30 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
         matches = np.array([[term in set(t) for term in question_terms] for t in tokenized[2:]], dtype=np.float32)
         weights = np.ones(len(question_terms), dtype=np.float32)
         lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
-    quoted = lean_claims(chosen, type_match, matches, weights, [passages[c.passage_index].doc_id for c in candidates],
-                         typed=typed, lead=lead)
+    articles = [passages[c.passage_index].doc_id for c in candidates]
+    quoted = lean_claims(chosen, type_match, matches, weights, articles, typed=typed, lead=lead)
+    if read is not None:
+        # Only the sentences the word match would add are read (~10 ms each). One the reader finds not answering
+        # leaves the pool and the choice is made again: a sentence not chosen leaves no trace in lean_claims, so
+        # this quotes what reading every near-best sentence first would, with fewer read.
+        found: dict[int, float] = {}
+        while unread := [i for i in quoted[1:] if i not in found]:
+            found.update(zip(unread, map(float, read(question, [candidates[i].text for i in unread]))))
+            pool = [i for i in chosen if found.get(i, 1.0) >= FURTHER_PROBABILITY]
+            quoted = lean_claims(pool, type_match, matches, weights, articles, typed=typed, lead=lead)
     quoted = with_named_years(quoted, scores, [passages[c.passage_index].published for c in candidates],
                               years_named(question))
     return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
-                           slot_filled=any(type_match[i] for i in chosen[:TYPED_SENTENCES]), quoted=quoted)
+                           slot_filled=any(type_match[i] for i in chosen[:TYPED_SENTENCES]), quoted=quoted,
+                           lead=lead)
+
+
+def quoted_sentence(candidate: Candidate, passages: Sequence[Passage]) -> str:
+    """A candidate as a refusal quotes it: “text” (source, date)."""
+    from .model import reader_date
+
+    passage = passages[candidate.passage_index]
+    return f"“{candidate.text}” ({passage.source or 'source unknown'}, {reader_date(passage.published)})"
 
 
 # What each answer slot asks for, as a reader would say it ("The passages found do not state a number.").
@@ -353,11 +382,12 @@ def answer(
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
     max_sentences: int = MAX_SENTENCES,
     question_tokens: TokenVectors | None = None,
+    read: Callable[[str, list[str]], np.ndarray] | None = None,
 ) -> Answer:
     """Quote the sentences of `passages` that best answer the question, or abstain when none does."""
     if not passages:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="no-passages")
-    missing, names = unmentioned_terms(index, question, question_tokens)
+    missing, names = unmentioned_terms(index, question, question_tokens) if REFUSE_UNMENTIONED else ([], [])
     notes = []
     if names:  # the question is about someone or something the articles never name
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
@@ -369,13 +399,14 @@ def answer(
         # The question names other model numbers the articles do mention: answer that part, say what is not.
         notes.append(explain("not-mentioned: " + ", ".join(missing)))
     ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences,
-                            question_tokens=question_tokens)
+                            question_tokens=question_tokens, read=read)
     if not ranked.chosen:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="low-score")
     confidence = answer_confidence(ranked.best_score, ranked.unknown_rate)
     if confidence < abstain_threshold:
+        # Say what the articles do report closest to the question, so a refusal is not a dead end.
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
-                      abstain_reason="low-score")
+                      abstain_reason="not-answered: " + quoted_sentence(ranked.candidates[ranked.lead], passages))
     if not ranked.slot_filled:
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
                       abstain_reason="wrong-kind: " + SLOT_PHRASES.get(expected_slot(question).kind, "what it asks"))

@@ -162,6 +162,8 @@ def explain(reason: str) -> str:
         return f"The passages found do not state {detail}."
     if kind == "out-of-window" and detail:
         return f"No article is published {detail} or mentions that time; untick “Read dates in the question” to search all dates."
+    if kind == "not-answered" and detail:
+        return f"No sentence of the articles answers this. The closest they come: {detail}."
     if kind == "llm-refused":
         return "The language model found no answer in the passages."
     if kind == "no-passages":
