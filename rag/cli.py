@@ -162,6 +162,7 @@ def _serve_llm(args) -> int:
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; returns the exit code."""
     from . import RAG
+    from .answer import UNKNOWN_SOURCE
 
     if args.command == "build":
         from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
@@ -199,7 +200,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         print(answer.explanation if answer.abstained else answer.text)
         if answer.dispute:
-            print(f"\nViews differ: {answer.dispute_summary}.")
+            print(f"\n{answer.dispute_summary}.")  # the answer opened "Accounts differ." already
         if answer.claims:
             from .answer import byline
 
@@ -213,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
         if answer.citations:
             print("\nSources:")
             for p in answer.citations:
-                print(f"[{p.n}] {p.title} — {p.source or 'source not given'}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
+                print(f"[{p.n}] {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
                       + (f"\n    {p.url}" if p.url else ""))
         return 0
     if args.command == "search":
@@ -222,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps([asdict(p) for p in hits], indent=2, ensure_ascii=False))
             return 0
         for rank, p in enumerate(hits, start=1):
-            print(f"{rank}. {p.title} — {p.source or 'source not given'}, {_date(p)}  [score {p.score:.4f}]")
+            print(f"{rank}. {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)}  [score {p.score:.4f}]")
             print("   " + " ".join(p.text.split())[:300] + "\n")
         return 0
     if args.command == "docs":
@@ -231,7 +232,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps([asdict(d) for d in docs], indent=2, ensure_ascii=False))
             return 0
         for d in docs:
-            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or 'source not given'}  ({d.n_chunks} chunks)\n    {d.title}")
+            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or UNKNOWN_SOURCE}  ({d.n_chunks} chunks)\n    {d.title}")
         return 0
     if args.command == "add":
         report = engine.add(args.files, progress=not args.json)

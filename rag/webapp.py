@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answer import Answer, Claim, answer_to_dict
+from .answer import UNKNOWN_SOURCE, Answer, Claim, answer_to_dict
 from .conversation import rewrite_followup
 from .documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, normalize_date
 from .engine import MAX_QUESTION_CHARS, check_question
@@ -111,6 +111,7 @@ def templates():
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["safe_url"] = safe_url
     env.filters["chat"] = lambda text: Markup(escape(text))
+    env.globals["unknown_source"] = UNKNOWN_SOURCE
     return env
 
 

@@ -22,7 +22,21 @@ def test_claims_carry_speaker_side_and_kind_and_the_byline_names_outlet_and_date
     claim = answer.claims[0]
     assert (claim.speaker, claim.side, claim.kind) == ("Ned Price", "United States", "quote")
     passage = next(p for p in answer.citations if p.n == claim.n)
-    assert byline(claim, passage) == "Ned Price (United States), via source not given, Dec 2022"
+    assert byline(claim, passage) == "Ned Price (United States), source unknown, Dec 2022"
+
+
+def test_a_byline_names_an_outlet_once_and_says_when_the_source_is_unknown():
+    import dataclasses
+
+    from rag.answer import Answer, Claim
+    from rag.retrieval import Passage
+
+    passage = Passage("d", "t", "The Washington Post", "2024-09-10", None, "text", 0, 4, 1.0, n=1)
+    claim = Claim("It said so.", 1, "d", 0, 11, 1.0, speaker="Washington Post", side="The Washington Post")
+    assert byline(claim, passage) == "Washington Post, via The Washington Post, 10 Sep 2024"
+    assert byline(claim, dataclasses.replace(passage, source=None)) == "Washington Post, source unknown, 10 Sep 2024"
+    both = Answer("q", "t", [], False, dispute=("United States", "Russia and Iran"))
+    assert both.dispute_summary == "Russia and Iran deny what United States says"
 
 
 def test_the_outlets_own_statement_is_bylined_with_the_outlet(engine):

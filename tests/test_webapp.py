@@ -59,7 +59,7 @@ def test_card_links_http_urls_and_shows_metadata():
     assert 'href="https://example.org/a"' in html and 'rel="noopener noreferrer nofollow"' in html
     assert "[1]" in html and "A title" in html and "Wire" in html and "2024-09-10" in html
     undated = render_card(passage(source=None, published=None, url=None), [], turn=1)
-    assert "source not given" in undated and "undated" in undated and "href" not in undated
+    assert "source unknown" in undated and "undated" in undated and "href" not in undated
 
 
 @pytest.mark.parametrize("url, ok", [("https://a.org/x?y=1", True), ("http://a.org", True), ("javascript:alert(1)", False),
@@ -115,7 +115,7 @@ def test_tooltips_need_no_entities_and_cards_show_the_title_once():
 def test_a_source_that_is_not_given_says_so():
     from rag.webapp import render_meta
 
-    assert render_meta(dataclasses.replace(passage(), source=None)).startswith("source not given")
+    assert render_meta(dataclasses.replace(passage(), source=None)).startswith("source unknown")
 
 
 def test_abstention_is_a_notice_in_plain_words_not_a_score():

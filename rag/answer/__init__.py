@@ -4,6 +4,6 @@
 - `llm`: asks an OpenAI-compatible chat endpoint, then verifies every sentence against the passage it cites.
 """
 
-from .model import ABSTAIN_TEXT, Answer, Claim, answer_to_dict, byline, explain
+from .model import ABSTAIN_TEXT, UNKNOWN_SOURCE, Answer, Claim, answer_to_dict, byline, explain
 
-__all__ = ["ABSTAIN_TEXT", "Answer", "Claim", "answer_to_dict", "byline", "explain"]
+__all__ = ["ABSTAIN_TEXT", "UNKNOWN_SOURCE", "Answer", "Claim", "answer_to_dict", "byline", "explain"]

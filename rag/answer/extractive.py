@@ -361,10 +361,10 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
 
 def quoted_sentence(candidate: Candidate, passages: Sequence[Passage]) -> str:
     """A candidate as a refusal quotes it: “text” (source, date)."""
-    from .model import reader_date
+    from .model import UNKNOWN_SOURCE, reader_date
 
     passage = passages[candidate.passage_index]
-    return f"“{candidate.text}” ({passage.source or 'source unknown'}, {reader_date(passage.published)})"
+    return f"“{candidate.text}” ({passage.source or UNKNOWN_SOURCE}, {reader_date(passage.published)})"
 
 
 # What each answer slot asks for, as a reader would say it ("The passages found do not state a number.").

@@ -9,6 +9,7 @@ from ..retrieval import Passage
 from ..timeframe import TimeFrame
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
+UNKNOWN_SOURCE = "source unknown"  # what a passage of an article without a named outlet is credited to
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class Answer:
         if not self.dispute:
             return ""
         claimant, denier = self.dispute
-        return f"{denier} denies what {claimant} says"
+        return f"{denier} {'deny' if ' and ' in denier else 'denies'} what {claimant} says"
 
     @property
     def explanation(self) -> str:
@@ -126,14 +127,21 @@ def reader_date(published: str | None) -> str:
     return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
 
 
+def _bare(name: str) -> str:
+    """A name for comparison: lower case, without a leading "the"."""
+    name = name.lower().strip()
+    return name[4:] if name.startswith("the ") else name
+
+
 def byline(claim: Claim, passage: Passage) -> str:
     """Who says a claim, where and when: "Nasser Kanaani (Iran), via AP, 10 Sep 2024", or "AP, 10 Sep 2024" for
     the outlet's own statement."""
-    source, date = passage.source or "source not given", reader_date(passage.published)
+    date = reader_date(passage.published)
     who = claim.speaker or ""
-    if claim.side and claim.side.lower() not in who.lower():
+    if claim.side and _bare(claim.side) not in _bare(who):  # not "Washington Post (The Washington Post)"
         who += f" ({claim.side})"
-    line = f"{who}, via {source}, {date}" if claim.speaker else f"{source}, {date}"
+    where = f"via {passage.source}" if passage.source else UNKNOWN_SOURCE
+    line = f"{who}, {where}, {date}" if claim.speaker else f"{passage.source or UNKNOWN_SOURCE}, {date}"
     if claim.confirmed_by:
         line += "; confirmed by " + ", ".join(claim.confirmed_by)
     return line
