@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "against the passage it cites (endpoint from --llm-url or RAG_LLM_BASE_URL)")
     ask.add_argument("--llm-url", help="OpenAI-compatible base URL, e.g. http://127.0.0.1:8080/v1")
     ask.add_argument("--llm-model", help="model name at that endpoint (default: RAG_LLM_MODEL or 'default')")
+    ask.add_argument("--no-dates", action="store_true",
+                     help="do not read the question's time words (\"since 2023\", \"last year\") as a publication "
+                          "window or order: search all dates (the app's \"Read dates in the question\" unticked)")
 
     search = sub.add_parser("search", help="show the passages that match a query")
     search.add_argument("query", help="words or a question to match passages against")
@@ -86,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("files", nargs="+", help="article files; a file that cannot be read is reported and skipped")
     add.add_argument("--index", default="index", help="index folder (default: index)")
     add.add_argument("--json", action="store_true", help="print the build report as JSON")
+    for field, what in (("title", "the headline"), ("source", "the outlet"), ("author", "who wrote it"),
+                        ("date", "published: YYYY, YYYY-MM or YYYY-MM-DD"), ("url", "where it was published")):
+        add.add_argument(f"--{field}", help=f"{what} (one file only; written as its NAME.meta.json and wins over "
+                                            "what the file says)")
 
     remove = sub.add_parser("remove", help="drop articles from the index by document id",
                             description="Drop articles by document id (see `rag docs`); a removal is remembered, so "
@@ -141,6 +148,32 @@ def _filters(args) -> dict:
             "mmr_lambda": args.mmr_lambda}
 
 
+def _what_changed(engine, added) -> str:
+    """ "added 1 article (2 chunks); the index now holds 40 chunks" """
+    chunks = sum(d.n_chunks for d in added)
+    return (f"added {len(added)} article{'s' if len(added) != 1 else ''} ({chunks} chunk{'s' if chunks != 1 else ''});"
+            f" the index now holds {engine.index.n_chunks} chunks")
+
+
+def _add_with_metadata(engine, args, form: dict) -> int:
+    """`rag add FILE --title …`: the file with a sidecar of those fields, checked as the app's upload form is."""
+    from .errors import QueryError
+    from .library import ingest_uploads
+
+    if len(args.files) != 1:
+        raise QueryError(f"--title, --source, --author, --date and --url describe one article; got "
+                         f"{len(args.files)} files: add them one at a time")
+    before = {d.doc_id for d in engine.documents()}
+    result = ingest_uploads(engine, engine.library_dir, args.files, metadata=[form])
+    for name, reason in result.failed:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"indexed": [name for name, _ in result.indexed], "failed": dict(result.failed)}, indent=2))
+    elif result.indexed:
+        print(_what_changed(engine, [d for d in engine.documents() if d.doc_id not in before]))
+    return 0 if result.indexed else 1
+
+
 def _serve_llm(args) -> int:
     import time
     from pathlib import Path
@@ -192,7 +225,8 @@ def run(args: argparse.Namespace) -> int:
             from .answer.llm import LLMSettings
 
             llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model)
-        answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm)
+        answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm,
+                            read_time=not args.no_dates)
         if args.json:
             from .answer import answer_to_dict
 
@@ -235,8 +269,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or UNKNOWN_SOURCE}  ({d.n_chunks} chunks)\n    {d.title}")
         return 0
     if args.command == "add":
+        form = {"title": args.title, "source": args.source, "author": args.author, "published": args.date,
+                "url": args.url}
+        if any(form.values()):
+            return _add_with_metadata(engine, args, form)
         report = engine.add(args.files, progress=not args.json)
-        _print_report(report, args.json)
+        if args.json:
+            _print_report(report, True)
+        else:
+            for error in report.errors:
+                print(f"skipped {error}", file=sys.stderr)
+            print(_what_changed(engine, [d for d in engine.documents() if d.doc_id in set(report.embedded)]))
         return 1 if report.errors and not report.embedded and not report.reused else 0
     if args.command == "remove":
         _print_report(engine.remove(args.doc_ids), args.json)

@@ -153,7 +153,7 @@ def _sidecar_for(metadata: dict | None) -> dict[str, str]:
         try:
             normalize_date(out["published"])
         except ValueError as exc:  # name the form's field, not the sidecar file the user never sees
-            raise IngestError("published", f"{exc}; correct the Published field") from exc
+            raise IngestError("published", f"{exc}; correct the Published date (--date for `rag add`)") from exc
     return out
 
 

@@ -104,3 +104,39 @@ def test_output_cut_short_by_a_pipe_prints_no_error(seed_index):
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
     assert result.stderr == "", result.stderr
     assert result.returncode in (0, 1)
+
+
+def test_add_with_metadata_writes_the_sidecar_and_says_what_changed(index_copy, tmp_path, capsys):
+    article = tmp_path / "pact.txt"
+    article.write_text("Iran and Russia signed a pact.\n\nThe two countries agreed to hold joint drills in the Caspian "
+                       "Sea next spring, officials said.\n", encoding="utf-8")
+    chunks_before = sum(d["n_chunks"] for d in _docs(index_copy, capsys))
+    code = main(["add", str(article), "--title", "Pact signed", "--source", "Test Wire", "--date", "2025-02-03",
+                 "--author", "A. Writer", "--index", str(index_copy)])
+    out = capsys.readouterr().out
+    assert code == 0
+    added = next(d for d in _docs(index_copy, capsys) if d["doc_id"] == "pact")
+    assert (added["title"], added["source"], added["published"]) == ("Pact signed", "Test Wire", "2025-02-03")
+    assert out.strip() == (f"added 1 article ({added['n_chunks']} chunk{'s' if added['n_chunks'] != 1 else ''}); "
+                           f"the index now holds {chunks_before + added['n_chunks']} chunks")
+    sidecar = json.loads((index_copy / "library" / "pact.meta.json").read_text(encoding="utf-8"))
+    assert sidecar["author"] == "A. Writer"
+    # a bad date is refused as the upload form refuses it, naming the option, and nothing is added
+    assert main(["add", str(article), "--date", "Feb 31", "--index", str(index_copy)]) == 1
+    assert "--date" in capsys.readouterr().err
+    assert len(_docs(index_copy, capsys)) == 6
+
+
+def _docs(index, capsys) -> list[dict]:
+    assert main(["docs", "--index", str(index), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_ask_no_dates_searches_all_dates(seed_index, capsys):
+    question = "What did Iran say about the radar since 2023?"
+    assert main(["ask", question, "--index", str(seed_index), "--json"]) == 0
+    read = json.loads(capsys.readouterr().out)
+    assert main(["ask", question, "--index", str(seed_index), "--json", "--no-dates"]) == 0
+    unread = json.loads(capsys.readouterr().out)
+    assert read["timeframe"] and read["timeframe"]["date_from"]
+    assert not (unread["timeframe"] or {}).get("date_from")

@@ -459,7 +459,7 @@ def test_a_bad_date_in_the_form_names_the_field_not_a_file(live, tmp_path):
                     encoding="utf-8")
     result = ingest_uploads(live, live.library_dir, [note], metadata=[{"published": "April 2, 2025"}])
     reason = result.failed[0][1]
-    assert "Published field" in reason and ".meta.json" not in reason
+    assert "Published date" in reason and ".meta.json" not in reason
 
 
 def test_the_package_ships_its_subpackages_and_templates(tmp_path):
