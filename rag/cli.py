@@ -148,6 +148,19 @@ def _filters(args) -> dict:
             "mmr_lambda": args.mmr_lambda}
 
 
+def _ask_running_app(args) -> dict | None:
+    """The answer of an app serving this index (`rag serve`), when one runs: no model to load here."""
+    from .engine import check_question
+    from .remote import ask_app, running_app
+
+    check_question(args.question)  # refused here, as without an app, before anything is asked or loaded
+    url = running_app(args.index)
+    if url is None:
+        return None
+    return ask_app(url, args.question, k=args.k, mode=args.mode, sources=args.sources, date_from=args.date_from,
+                   date_to=args.date_to, read_time=not args.no_dates)
+
+
 def _what_changed(engine, added) -> str:
     """ "added 1 article (2 chunks); the index now holds 40 chunks" """
     chunks = sum(d.n_chunks for d in added)
@@ -225,12 +238,20 @@ def run(args: argparse.Namespace) -> int:
             from .answer.llm import LLMSettings
 
             llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model)
-        answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm,
-                            read_time=not args.no_dates)
+        data = None if llm else _ask_running_app(args)
+        if data is not None:
+            from .answer import answer_from_dict
+
+            answer = answer_from_dict(data)
+        else:
+            print("loading the model (a running `rag serve` on this index answers without it) …", file=sys.stderr,
+                  flush=True)
+            answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm,
+                                read_time=not args.no_dates)
         if args.json:
             from .answer import answer_to_dict
 
-            print(json.dumps(answer_to_dict(answer), indent=2, ensure_ascii=False))
+            print(json.dumps(data if data is not None else answer_to_dict(answer), indent=2, ensure_ascii=False))
             return 0
         print(answer.explanation if answer.abstained else answer.text)
         if answer.dispute:

@@ -665,6 +665,11 @@ def serve(args: argparse.Namespace) -> int:
                       "Answer with", flush=True)
             app = create_app(engine, args.corpus)
             print(f"Starting the app on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
+            from .remote import announced
+
+            # `rag ask` on this index asks the app instead of loading the model itself
+            local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+            stack.enter_context(announced(args.index, f"http://{local}:{args.port}"))
             launch(app, host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -140,3 +140,24 @@ def test_ask_no_dates_searches_all_dates(seed_index, capsys):
     unread = json.loads(capsys.readouterr().out)
     assert read["timeframe"] and read["timeframe"]["date_from"]
     assert not (unread["timeframe"] or {}).get("date_from")
+
+
+def test_ask_is_answered_by_a_running_app_without_loading_the_model(tmp_path, seed_index, embedder):
+    from rag.remote import announced
+
+    from .conftest import running_app
+
+    question = "Which missile system were Russian personnel trained in Iran to operate?"
+    with running_app(tmp_path, seed_index, embedder) as (url, _, index):
+        alone = subprocess.run([sys.executable, "-m", "rag.cli", "ask", question, "--index", str(index)],
+                               capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert "loading the model" in alone.stderr  # no app announced: it says so once, then answers itself
+        with announced(index, url.rstrip("/")):
+            script = MODEL_MODULES.format(argv=["ask", question, "--index", str(index)])
+            asked = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
+                                   timeout=300)
+        assert asked.stdout.strip().endswith("NO MODEL 0"), asked.stdout + asked.stderr
+        assert "loading the model" not in asked.stderr
+        # the same answer, sources and bylines as answering alone
+        assert asked.stdout.rsplit("NO MODEL", 1)[0].strip() == alone.stdout.strip()
+    assert not (index / "app.json").exists()  # removed when the app stopped announcing

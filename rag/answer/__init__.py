@@ -4,6 +4,7 @@
 - `llm`: asks an OpenAI-compatible chat endpoint, then verifies every sentence against the passage it cites.
 """
 
-from .model import ABSTAIN_TEXT, UNKNOWN_SOURCE, Answer, Claim, answer_to_dict, byline, explain
+from .model import ABSTAIN_TEXT, UNKNOWN_SOURCE, Answer, Claim, answer_from_dict, answer_to_dict, byline, explain
 
-__all__ = ["ABSTAIN_TEXT", "UNKNOWN_SOURCE", "Answer", "Claim", "answer_to_dict", "byline", "explain"]
+__all__ = ["ABSTAIN_TEXT", "UNKNOWN_SOURCE", "Answer", "Claim", "answer_from_dict", "answer_to_dict", "byline",
+           "explain"]

@@ -160,6 +160,24 @@ def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
     return data
 
 
+def answer_from_dict(data: dict) -> Answer:
+    """The Answer `answer_to_dict` made (what `rag ask` rebuilds from a running app's /ask reply)."""
+    from ..timeframe import TimeFrame
+
+    def claim(fields: dict) -> Claim:
+        return Claim(**{**fields, "confirmed_by": tuple(fields.get("confirmed_by") or ())})
+
+    def passage(fields: dict) -> Passage:
+        return Passage(**{**fields, "also_reported_by": tuple(fields.get("also_reported_by") or ())})
+
+    return Answer(data["question"], data["answer"], [passage(p) for p in data["citations"]], data["abstained"],
+                  claims=[claim(c) for c in data["claims"]], confidence=data["confidence"],
+                  abstain_reason=data["abstain_reason"], notes=list(data["notes"]), answerer=data["answerer"],
+                  dropped=[claim(c) for c in data["dropped"]],
+                  dispute=tuple(data["dispute"]) if data["dispute"] else None,
+                  timeframe=TimeFrame(**data["timeframe"]) if data["timeframe"] else None)
+
+
 def explain(reason: str) -> str:
     """A reader's sentence for an abstention reason."""
     kind, _, detail = reason.partition(":")

@@ -1,0 +1,73 @@
+"""A running app answers the command line: `rag ask` without loading the model (it takes 15 s; the app has it).
+
+The app (`rag serve`, `python app.py`) writes INDEX/app.json with its address while it serves that index and
+removes it when it stops. `rag ask` reads it and asks the app's `/ask` endpoint over HTTP (Gradio's REST call);
+when there is no app, or it does not answer, the command line answers by itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+APP_FILE = "app.json"
+
+
+@contextlib.contextmanager
+def announced(index_dir: str | Path, url: str) -> Iterator[Path]:
+    """INDEX/app.json naming `url` and this process while the block runs (written atomically, removed after)."""
+    path = Path(index_dir) / APP_FILE
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".app-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump({"url": url, "pid": os.getpid()}, handle)
+    os.replace(tmp, path)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():  # not a newer app's
+                path.unlink()
+
+
+def running_app(index_dir: str | Path) -> str | None:
+    """The address of the app serving this index, if one is running."""
+    try:
+        found = json.loads((Path(index_dir) / APP_FILE).read_text(encoding="utf-8"))
+        os.kill(int(found["pid"]), 0)  # signal 0: is the process there
+        return str(found["url"]).rstrip("/")
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
+            date_to: str | None, read_time: bool, timeout: float = 30.0) -> dict | None:
+    """The app's /ask reply (answer_to_dict's JSON), or None when it cannot be reached. Raises QueryError with
+    the app's message when the app refuses the question."""
+    import httpx
+
+    from .errors import QueryError
+
+    data = [question, k, mode, sources, date_from, date_to, None, read_time]
+    try:
+        started = httpx.post(f"{url}/gradio_api/call/ask", json={"data": data}, timeout=timeout)
+        started.raise_for_status()
+        event, payload = "", ""
+        with httpx.stream("GET", f"{url}/gradio_api/call/ask/{started.json()['event_id']}", timeout=timeout) as reply:
+            for line in reply.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    payload = line.split(":", 1)[1].strip()
+                    break
+    except (httpx.HTTPError, ValueError, KeyError):
+        return None
+    if event == "complete":
+        return json.loads(payload)[0]
+    message = json.loads(payload) if payload.startswith('"') else payload
+    if message and message != "null":
+        raise QueryError(str(message))
+    return None
