@@ -188,6 +188,7 @@ def _add_with_metadata(engine, args, form: dict) -> int:
 
 
 def _serve_llm(args) -> int:
+    import signal
     import time
     from pathlib import Path
 
@@ -196,6 +197,13 @@ def _serve_llm(args) -> int:
     if args.join_qwen:
         print(f"joined and checked {join_qwen_parts(Path(args.join_qwen), Path('.cache/llm') / QWEN_NAME)}")
     model = resolve_model(args.model)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    # Ctrl+C and `kill` both stop the model's server with it, also where the shell started this with SIGINT
+    # ignored (a background job).
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     print(f"loading {model.name} …", flush=True)
     with serve(model, threads=args.threads) as url:
         print(f"serving {model.name} at {url} (Ctrl+C to stop)\n"

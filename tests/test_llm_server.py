@@ -81,8 +81,24 @@ def test_rag_llm_serves_a_local_model_and_says_how_to_use_it(tmp_path):
             "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8})
         assert reply.status_code == 200 and reply.json()["choices"][0]["message"]["content"].strip()
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 130  # Ctrl+C stops the server with it
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail("rag llm did not stop on SIGTERM: " + proc.stdout.read()[-2000:])
+    assert code == 130  # `kill` (or Ctrl+C) stops the server with it
+    assert not _listening(url)  # the model's server went with it
+
+
+def _listening(url: str) -> bool:
+    import httpx
+
+    try:
+        httpx.get(url.removesuffix("/v1") + "/health", timeout=2)
+        return True
+    except httpx.HTTPError:
+        return False
 
 
 def test_a_local_model_that_is_not_there_is_a_clear_error(tmp_path):
