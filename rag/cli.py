@@ -192,10 +192,10 @@ def _serve_llm(args) -> int:
     import time
     from pathlib import Path
 
-    from .local_llm import QWEN_NAME, join_qwen_parts, resolve_model, serve
+    from .local_llm import QWEN_CACHE, QWEN_NAME, join_qwen_parts, resolve_model, serve
 
     if args.join_qwen:
-        print(f"joined and checked {join_qwen_parts(Path(args.join_qwen), Path('.cache/llm') / QWEN_NAME)}")
+        print(f"joined and checked {join_qwen_parts(Path(args.join_qwen), QWEN_CACHE / QWEN_NAME)}")
     model = resolve_model(args.model)
 
     def stop(signum, frame):
@@ -308,7 +308,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             for error in report.errors:
                 print(f"skipped {error}", file=sys.stderr)
-            print(_what_changed(engine, [d for d in engine.documents() if d.doc_id in set(report.embedded)]))
+            embedded = set(report.embedded)
+            print(_what_changed(engine, [d for d in engine.documents() if d.doc_id in embedded]))
         return 1 if report.errors and not report.embedded and not report.reused else 0
     if args.command == "remove":
         _print_report(engine.remove(args.doc_ids), args.json)

@@ -263,7 +263,8 @@ class RAG:
         # A date filter leaves undated articles out: say so rather than drop them silently.
         undated = index.undated_count() if (date_from or date_to) else 0
 
-        read = self.reader.answer_scores
+        def read(question: str, sentences: list[str]):  # the reader loads only when an answer is quoted
+            return self.reader.answer_scores(question, sentences)
 
         def finish(answer: Answer) -> Answer:
             answer = news_aware(index, answer, vector, timeframe)

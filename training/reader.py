@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import math
 import random
@@ -30,6 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from rag.answer.reader import file_sha256  # noqa: E402 - the one file hasher, once rag is importable
 
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 MAX_LENGTH = 128
@@ -45,7 +45,7 @@ def checked(path: Path) -> Path:
     match = re.search(rf"\|\s*{re.escape(path.name)}\s*\|[^|]*\|\s*`([0-9a-f]{{64}})`", table)
     if not match:
         raise SystemExit(f"{path.name}: no sha256 in {path.parent / 'PROVENANCE.md'}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     if digest != match.group(1):
         raise SystemExit(f"{path}: sha256 {digest} differs from PROVENANCE.md's {match.group(1)}")
     return path
@@ -505,7 +505,7 @@ def save(tokenizer, model, out: Path) -> None:
 
 def write_manifest(out: Path) -> None:
     """manifest.json: the weights' sha256 (checked at every load) and what they are."""
-    digest = hashlib.sha256((out / "model.safetensors").read_bytes()).hexdigest()
+    digest = file_sha256(out / "model.safetensors")
     manifest = {"file": "model.safetensors", "sha256": digest, "dtype": "float16", "max_length": MAX_LENGTH,
                 "logits": ["answers", "entailment", "neutral", "contradiction"],
                 "trained_by": "training/reader.py"}

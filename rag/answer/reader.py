@@ -28,10 +28,10 @@ class ReaderError(RagError):
     """The reader's weights are missing or damaged."""
 
 
-def weights_digest(folder: Path) -> str:
-    """sha256 of the weights file."""
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in blocks (the weights here, a local model's GGUF, training data)."""
     digest = hashlib.sha256()
-    with open(folder / WEIGHTS, "rb") as handle:
+    with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -44,7 +44,7 @@ def check_weights(folder: Path) -> dict:
         raise ReaderError(f"no reader weights in {folder}; reinstall the package (`make` installs them) or run "
                           "`make reader` to train them")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    found = weights_digest(folder)
+    found = file_sha256(folder / WEIGHTS)
     if found != manifest.get("sha256"):
         raise ReaderError(f"{folder / WEIGHTS} has sha256 {found}, not the manifest's {manifest.get('sha256')}; "
                           "the file is damaged: reinstall the package or run `make reader`")
