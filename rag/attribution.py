@@ -386,3 +386,17 @@ def _denies(doc, verb) -> bool:
         return True
     return any(t.lemma_.lower() in DENIAL_LEMMAS and t.pos_ == "VERB" for t in doc) or any(
         t.lower_ in DENIAL_WORDS for t in doc)
+
+
+def tag_words(text: str) -> dict[int, str]:
+    """Each word's universal part of speech by character offset ({0: "PRON", ...}): how a follow-up question's
+    "that" is told apart as a pronoun ("Who said that?"), a determiner ("that missile") or a conjunction."""
+    return {token.idx: token.pos_ for token in load_parser()(text)}
+
+
+def people(text: str) -> list[str]:
+    """The people a text names, in order: spaCy's PERSON entities, else a proper-noun subject its entities leave
+    out ("Lammy described ..."): whom a follow-up's "he" may mean."""
+    doc = load_parser()(text)
+    found = [ent.text for ent in doc.ents if ent.label_ == "PERSON"]
+    return found or [t.text for t in doc if t.dep_ == "nsubj" and t.pos_ == "PROPN" and not t.ent_type_]

@@ -1,4 +1,4 @@
-"""Command line: `rag build | ask | search | docs | add | remove | eval | serve`."""
+"""Command line: `rag build | ask | chat | search | docs | add | remove | merge | eval | serve | llm`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ EXAMPLES = """examples:
   rag ask "Which missile system were Russian personnel trained in Iran to operate?"
   rag search "Caspian Sea drone shipments" -k 3 --mode bm25
   rag ask "What did Ned Price say?" --json   # machine-readable answer with citations
+  rag ask "What did Iran say in response?" --follow-up "What did Blinken say about the missiles?"
+  rag chat                              # a conversation: one question per line, follow-ups understood
   rag add new_article.html              # index one more file incrementally
   rag eval                              # score the gold set (see README)
   rag serve --port 7860                 # the chat app
@@ -73,6 +75,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-dates", action="store_true",
                      help="do not read the question's time words (\"since 2023\", \"last year\") as a publication "
                           "window or order: search all dates (the app's \"Read dates in the question\" unticked)")
+
+    ask.add_argument("--follow-up", action="append", default=[], metavar="EARLIER",
+                     help="an earlier question of the conversation this one follows (repeat, oldest first): "
+                          "\"What did Iran say in response?\" --follow-up \"What did Blinken say about the missiles?\"")
+
+    chat = sub.add_parser("chat", help="a conversation: ask questions one per line, follow-ups read with the "
+                                       "earlier ones (end with Ctrl+D)")
+    _add_filters(chat)
+    chat.add_argument("--no-dates", action="store_true", help="as for `rag ask`")
 
     search = sub.add_parser("search", help="show the passages that match a query")
     search.add_argument("query", help="words or a question to match passages against")
@@ -148,17 +159,86 @@ def _filters(args) -> dict:
             "mmr_lambda": args.mmr_lambda}
 
 
-def _ask_running_app(args) -> dict | None:
+def _ask_running_app(args, question: str, earlier: list[str]) -> dict | None:
     """The answer of an app serving this index (`rag serve`), when one runs: no model to load here."""
     from .engine import check_question
     from .remote import ask_app, running_app
 
-    check_question(args.question)  # refused here, as without an app, before anything is asked or loaded
+    check_question(question)  # refused here, as without an app, before anything is asked or loaded
     url = running_app(args.index)
     if url is None:
         return None
-    return ask_app(url, args.question, k=args.k, mode=args.mode, sources=args.sources, date_from=args.date_from,
-                   date_to=args.date_to, read_time=not args.no_dates)
+    return ask_app(url, question, k=args.k, mode=args.mode, sources=args.sources, date_from=args.date_from,
+                   date_to=args.date_to, read_time=not args.no_dates, previous_questions=earlier)
+
+
+def _answer(engine, args, question: str, history: list, llm=None, *, said_loading: list) -> tuple:
+    """(Answer, the app's JSON or None): asked of a running app when there is one, else of the engine here.
+    `history` holds the earlier turns (questions or Answers); the app is sent their questions."""
+    earlier = [t if isinstance(t, str) else t.question for t in history]
+    data = None if llm else _ask_running_app(args, question, earlier)
+    if data is not None:
+        from .answer import answer_from_dict
+
+        return answer_from_dict(data), data
+    if not said_loading:
+        print("loading the model (a running `rag serve` on this index answers without it) …", file=sys.stderr,
+              flush=True)
+        said_loading.append(True)
+    return engine.ask(question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm,
+                      read_time=not args.no_dates, history=history), None
+
+
+def _print_answer(answer, data: dict | None, as_json: bool) -> None:
+    """An answer as `rag ask` prints it: the text, who says it, notes and the sources (or the JSON)."""
+    from .answer import UNKNOWN_SOURCE, answer_to_dict, byline
+
+    if as_json:
+        print(json.dumps(data if data is not None else answer_to_dict(answer), indent=2, ensure_ascii=False))
+        return
+    if answer.query and answer.query != answer.question:
+        print(f"(read as: {answer.query})")
+    print(answer.explanation if answer.abstained else answer.text)
+    if answer.dispute:
+        print(f"\n{answer.dispute_summary}.")  # the answer opened "Accounts differ." already
+    if answer.claims:
+        cited = {p.n: p for p in answer.citations}
+        lines = [f"[{c.n}] {byline(c, cited[c.n])}" for c in answer.claims if c.n in cited]
+        print("\nWho says it:\n" + "\n".join(f"  {line}" for line in dict.fromkeys(lines)))
+    for note in answer.notes:
+        print(f"Note: {note}")
+    for claim in answer.dropped:
+        print(f"Removed (not supported): {claim.text} — {claim.reason}")
+    if answer.citations:
+        print("\nSources:")
+        for p in answer.citations:
+            print(f"[{p.n}] {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
+                  + (f"\n    {p.url}" if p.url else ""))
+
+
+def _chat(engine, args) -> int:
+    """Questions from standard input, one per line, each read with the conversation so far."""
+    from .errors import QueryError
+
+    history: list = []
+    said_loading: list = []
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print("> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        if not line.strip():
+            continue
+        try:
+            answer, data = _answer(engine, args, line.strip(), history, said_loading=said_loading)
+        except QueryError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        _print_answer(answer, data, False)
+        print(flush=True)
+        history.append(answer)
 
 
 def _what_changed(engine, added) -> str:
@@ -246,40 +326,11 @@ def run(args: argparse.Namespace) -> int:
             from .answer.llm import LLMSettings
 
             llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model)
-        data = None if llm else _ask_running_app(args)
-        if data is not None:
-            from .answer import answer_from_dict
-
-            answer = answer_from_dict(data)
-        else:
-            print("loading the model (a running `rag serve` on this index answers without it) …", file=sys.stderr,
-                  flush=True)
-            answer = engine.ask(args.question, **_filters(args), answerer="llm" if llm else "extractive", llm=llm,
-                                read_time=not args.no_dates)
-        if args.json:
-            from .answer import answer_to_dict
-
-            print(json.dumps(data if data is not None else answer_to_dict(answer), indent=2, ensure_ascii=False))
-            return 0
-        print(answer.explanation if answer.abstained else answer.text)
-        if answer.dispute:
-            print(f"\n{answer.dispute_summary}.")  # the answer opened "Accounts differ." already
-        if answer.claims:
-            from .answer import byline
-
-            cited = {p.n: p for p in answer.citations}
-            lines = [f"[{c.n}] {byline(c, cited[c.n])}" for c in answer.claims if c.n in cited]
-            print("\nWho says it:\n" + "\n".join(f"  {line}" for line in dict.fromkeys(lines)))
-        for note in answer.notes:
-            print(f"Note: {note}")
-        for claim in answer.dropped:
-            print(f"Removed (not supported): {claim.text} — {claim.reason}")
-        if answer.citations:
-            print("\nSources:")
-            for p in answer.citations:
-                print(f"[{p.n}] {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)} ({p.doc_id}, chars {p.start}-{p.end})"
-                      + (f"\n    {p.url}" if p.url else ""))
+        answer, data = _answer(engine, args, args.question, args.follow_up, llm, said_loading=[])
+        _print_answer(answer, data, args.json)
         return 0
+    if args.command == "chat":
+        return _chat(engine, args)
     if args.command == "search":
         hits = engine.search(args.query, **_filters(args))
         if args.json:

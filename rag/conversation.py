@@ -9,7 +9,10 @@ Everything here is a pure function of strings, so it is tested without a model o
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+Tags = Mapping[int, str]  # a question's parts of speech by character offset: {0: "PRON", 4: "VERB", ...}
 
 # Function words, question words and pronouns: never carried over, never counted as content.
 STOPWORDS = frozenset("""
@@ -29,12 +32,26 @@ REFERRING = frozenset("it its they them their theirs he him his she her hers thi
 DEMONSTRATIVES = frozenset("this that these those".split())
 # Pronouns whose replacement by the carried terms reads naturally; others get the terms appended.
 REPLACEABLE = frozenset("it them this that these those".split())
+# Pronouns for a person: the previous answer's speaker, when it has one, is who they mean.
+PERSONAL = frozenset("he him his she her hers".split())
+# Words that ask about something said before without a pronoun ("What did Iran say in response?").
+RELATIONAL = frozenset("response respond responded reaction react reacted reply replied retaliate retaliated "
+                       "instead too else afterwards".split())
 
 _LEADING_RE = re.compile(
     r"^\s*(?:(?:and|but|so|also|then|ok|okay|now|well)\b[\s,]*)*(?:(?:what|how)\s+about\b[\s,]*)?",
     re.I,
 )
 _WORD_RE = re.compile(r"[^\W_](?:[\w'’\-]*[^\W_])?")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a later question can lean on from one earlier turn: the query it searched for and who says its answer."""
+
+    query: str
+    speaker: str | None = None  # who says the answer's lead sentence (rag.attribution), if anyone
+
 
 MAX_CONTENT_TERMS = 4  # a question with a pronoun but more content words than this stands on its own
 SHORT_QUESTION_TERMS = 1  # a question with at most this many content words needs context
@@ -65,18 +82,13 @@ def key_terms(question: str) -> list[str]:
     return out
 
 
-def _referring_positions(question: str) -> list[re.Match]:
-    """Matches of pronouns that refer back (demonstratives only when not followed by a content word)."""
-    found = []
-    matches = list(_WORD_RE.finditer(question))
-    for i, match in enumerate(matches):
-        word = match.group().casefold()
-        if word not in REFERRING:
-            continue
-        if word in DEMONSTRATIVES and i + 1 < len(matches) and matches[i + 1].group().casefold() not in STOPWORDS:
-            continue  # "that missile": a determiner, not a pronoun
-        found.append(match)
-    return found
+def _referring_positions(question: str, tags: Tags, *, determiners: bool = False) -> list[re.Match]:
+    """Matches of pronouns that refer back ("it", "he", "that" in "Who said that?"), as the tagger reads them;
+    with `determiners`, also demonstratives that point back with a noun ("those comments"). "that" joining a
+    clause ("Who said that Russia ...") is neither."""
+    wanted = ("PRON", "DET") if determiners else ("PRON",)
+    return [m for m in _WORD_RE.finditer(question) if m.group().casefold() in REFERRING
+            and tags.get(m.start()) in wanted and (tags[m.start()] == "PRON" or m.group().casefold() in DEMONSTRATIVES)]
 
 
 def strip_leading_connective(question: str) -> str:
@@ -96,36 +108,72 @@ def _names_something(question: str, terms: Sequence[str]) -> bool:
     return any(t[:1].isupper() and t != first for t in terms)
 
 
-def is_elliptical(question: str) -> bool:
-    """Whether a question leans on the conversation: a leading connective, a pronoun, or almost no content."""
+def is_elliptical(question: str, tags: Tags) -> bool:
+    """Whether a question leans on the conversation: a leading connective, a pronoun or a demonstrative that
+    points back, a word such as "response" that needs something to respond to, or almost no content. `tags`
+    holds the question's parts of speech by character offset (see `rag.attribution.tag_words`)."""
     terms = key_terms(question)
     if has_leading_connective(question):
         return True
     if len(terms) <= SHORT_QUESTION_TERMS and not _names_something(question, terms):
         return True
-    return bool(_referring_positions(question)) and len(terms) <= MAX_CONTENT_TERMS
+    leaning = (_referring_positions(question, tags, determiners=True)
+               or any(w.casefold() in RELATIONAL for w in words(question)))
+    return bool(leaning) and len(terms) <= MAX_CONTENT_TERMS
 
 
-def rewrite_followup(question: str, previous: Sequence[str]) -> str:
-    """The query to search for: `question` itself, or with context from the most recent previous query.
+def needs_speaker(question: str, tags: Tags) -> bool:
+    """Whether a follow-up means a person of the previous answer ("What else did he say?"): only then does its
+    rewrite use who said that answer, so only then must that answer be known."""
+    return is_elliptical(question, tags) and any(m.group().casefold() in PERSONAL
+                                                 for m in _referring_positions(question, tags))
 
-    `previous` holds the earlier *search queries* of the conversation, oldest first (pass the
-    rewritten ones, so a chain of follow-ups keeps its topic). A self-contained question, or the
-    first one, is returned stripped but otherwise unchanged.
+
+def _replaced(text: str, replacements: Mapping[tuple[int, int], str]) -> str:
+    """`text` with each (start, end) span replaced."""
+    for (start, end), new in sorted(replacements.items(), reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def rewrite_followup(question: str, previous: Sequence[str | Context], tags: Tags) -> str:
+    """The query to search for: `question` itself, or with context from the most recent previous turn.
+
+    `previous` holds the earlier turns of the conversation, oldest first: their *search queries* (pass the
+    rewritten ones, so a chain of follow-ups keeps its topic), as strings or as Contexts that also say who
+    said the answer (then "he"/"she" become that speaker). `tags` are the question's parts of speech by
+    character offset (`rag.attribution.tag_words`). A self-contained question, or the first one, is
+    returned stripped but otherwise unchanged.
     """
+    lead = len(question) - len(question.lstrip())
     question = question.strip()
-    context = next((q for q in reversed(previous) if q and q.strip()), None)
-    if context is None or not is_elliptical(question):
+    tags = {at - lead: pos for at, pos in tags.items()}
+    contexts = [p if isinstance(p, Context) else Context(p or "") for p in previous]
+    context = next((c for c in reversed(contexts) if c.query.strip()), None)
+    if context is None or not is_elliptical(question, tags):
         return question
     body = strip_leading_connective(question)
-    have = {_fold(t) for t in key_terms(body)}
-    carried = [t for t in key_terms(context) if _fold(t) not in have]
+    shift = len(question) - len(body)  # the body is the question's tail
+    tags = {at - shift: pos for at, pos in tags.items() if at >= shift}
+    pronouns = _referring_positions(body, tags)
+    replacements: dict[tuple[int, int], str] = {}
+    if context.speaker:  # "he", "his": who said the previous answer
+        for m in pronouns:
+            if m.group().casefold() in PERSONAL:
+                replacements[m.span()] = f"{context.speaker}'s" if m.group().casefold() in ("his", "hers") else context.speaker
+        pronouns = [m for m in pronouns if m.span() not in replacements]
+        pointing = pronouns or [m for m in _referring_positions(body, tags, determiners=True) if tags[m.start()] == "DET"]
+        if replacements and not pointing and not any(w.casefold() in RELATIONAL for w in words(body)):
+            return _replaced(body, replacements)  # "What did he say about Russia?": the speaker was all it lacked
+    have = {_fold(t) for t in key_terms(_replaced(body, replacements))}
+    carried = [t for t in key_terms(context.query) if _fold(t) not in have]
     if not carried:
-        return body
+        return _replaced(body, replacements)
     phrase = " ".join(carried)
-    pronouns = [m for m in _referring_positions(body) if m.group().casefold() in REPLACEABLE]
-    if pronouns:
-        target = pronouns[-1]  # the object of the question: "what did they say about it"
-        return body[: target.start()] + phrase + body[target.end():]
+    replaceable = [m for m in pronouns if m.group().casefold() in REPLACEABLE]
+    if replaceable:  # the object of the question: "what did they say about it"
+        replacements[replaceable[-1].span()] = phrase
+        return _replaced(body, replacements)
+    body = _replaced(body, replacements)
     end = len(body.rstrip("?.!"))
     return f"{body[:end].rstrip()} {phrase}{body[end:]}"

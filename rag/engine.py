@@ -14,9 +14,11 @@ from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
 from .answer.extractive import answer as extractive_answer
 from .answer.news import news_aware
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
+from .conversation import Context, needs_speaker, rewrite_followup
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
+from .language import foreign_language
 from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
                     read_manifest, token_stopwords, write_index)
 from .library import forget, library_dir, store
@@ -44,6 +46,17 @@ class AskEvent:
     passages: list[Passage] = dataclasses.field(default_factory=list)
     text: str = ""
     answer: Answer | None = None
+
+
+def context_of(answer: Answer) -> Context:
+    """What a follow-up can lean on from an answered turn: its query, and the person it was about: who says its
+    lead sentence, else the first person that sentence names, else the last one the query names."""
+    from .attribution import people  # spaCy, loaded only when a conversation has more than one turn
+
+    query = answer.query or answer.question
+    lead = answer.claims[0] if answer.claims and not answer.abstained else None
+    named = [*(people(lead.text)[:1] if lead else []), *people(query)[-1:]]
+    return Context(query, (lead.speaker if lead else None) or next(iter(named), None))
 
 
 def canonical_model(name: str | None) -> str:
@@ -220,7 +233,8 @@ class RAG:
     def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
             date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
             mmr_lambda: float | None = DEFAULT_MMR_LAMBDA, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
-            answerer: str = "extractive", llm=None, read_time: bool = True) -> Answer:
+            answerer: str = "extractive", llm=None, read_time: bool = True,
+            history: Sequence[str | Answer] = ()) -> Answer:
         """Answer from the articles with cited sentences, or abstain and say why.
 
         `answerer="llm"` writes the answer with an OpenAI-compatible endpoint (`llm`: an LLMSettings, else the
@@ -228,11 +242,14 @@ class RAG:
         `read_time` reads the question's time words ("since 2023", "last year", "most recent", "timeline of") as
         a publication window or a date order, unless `date_from`/`date_to` are given; the answer's `timeframe`
         says what was read.
+        `history` holds the conversation's earlier turns, oldest first (their questions, or the Answers they got):
+        a question that leans on them ("What did Iran say in response?") is searched for as its rewrite (see
+        `follow_up_query`); the answer keeps the question as asked and says what was searched in `query`.
         """
         answer = None
         for event in self.ask_stream(question, k, mode=mode, sources=sources, date_from=date_from, date_to=date_to,
                                      fusion=fusion, mmr_lambda=mmr_lambda, abstain_threshold=abstain_threshold,
-                                     answerer=answerer, llm=llm, read_time=read_time):
+                                     answerer=answerer, llm=llm, read_time=read_time, history=history):
             answer = event.answer or answer
         return answer
 
@@ -240,9 +257,18 @@ class RAG:
                    date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
                    mmr_lambda: float | None = DEFAULT_MMR_LAMBDA,
                    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD, answerer: str = "extractive",
-                   llm=None, read_time: bool = True) -> Iterator[AskEvent]:
+                   llm=None, read_time: bool = True, history: Sequence[str | Answer] = ()) -> Iterator[AskEvent]:
         """`ask` step by step: the passages as soon as retrieval is done, generated text as it streams, the answer."""
-        question = check_question(question)
+        asked = check_question(question)
+        foreign = foreign_language(asked)
+        if foreign:
+            raise QueryError(f"the question reads as {foreign}; this tool reads questions in English (its articles "
+                             "and models are English): ask it in English")
+        question = asked
+        if history:
+            question = self.follow_up_query(asked, history, k=k, mode=mode, sources=sources, date_from=date_from,
+                                            date_to=date_to, fusion=fusion, mmr_lambda=mmr_lambda,
+                                            abstain_threshold=abstain_threshold, read_time=read_time)
         if answerer not in ANSWERERS:
             raise QueryError(f"answerer {answerer!r} is not one of {', '.join(ANSWERERS)}; pick one of them")
         if answerer == "llm":
@@ -267,7 +293,7 @@ class RAG:
             return self.reader.answer_scores(question, sentences)
 
         def finish(answer: Answer) -> Answer:
-            answer = news_aware(index, answer, vector, timeframe)
+            answer = dataclasses.replace(news_aware(index, answer, vector, timeframe), question=asked, query=question)
             if undated:
                 note = (f"{undated} undated article{'s are' if undated > 1 else ' is'} not searched with a date "
                         "filter; clear the dates to include them.")
@@ -302,6 +328,26 @@ class RAG:
         answer = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
                                    question_tokens=question_tokens, read=read)
         yield AskEvent("answer", answer=finish(answer))
+
+    def follow_up_query(self, question: str, history: Sequence[str | Answer], **options) -> str:
+        """What `question` asks after the earlier turns `history` (oldest first): the question itself when it stands
+        on its own, else its rewrite with the earlier queries' terms and the previous answer's speaker
+        (rag.conversation). An earlier turn given as its question alone is read the same way in turn; its answer
+        is found (with `options`, as `ask` takes them) only when the next question leans on who said it, so the
+        same conversation reads the same whether it comes with its answers (the app) or without (CLI, /ask)."""
+        from .attribution import tag_words  # spaCy, loaded only when a conversation has more than one turn
+
+        turns = [t if isinstance(t, Answer) else check_question(t) for t in [*history, question]]
+        contexts: list[Context] = []
+        for turn, following in zip(turns, turns[1:]):
+            if isinstance(turn, Answer):
+                contexts.append(context_of(turn))
+                continue
+            query = rewrite_followup(turn, contexts, tag_words(turn))
+            leans = isinstance(following, str) and needs_speaker(following, tag_words(following))
+            contexts.append(context_of(self.ask(query, **options)) if leans else Context(query))
+        query = rewrite_followup(turns[-1], contexts, tag_words(turns[-1]))
+        return query if len(query) <= MAX_QUESTION_CHARS else turns[-1]
 
     def documents(self) -> list[DocumentRecord]:
         """The indexed articles."""

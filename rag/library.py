@@ -123,11 +123,14 @@ class UploadResult:
 
 
 def upload_metadata(path: str | Path) -> dict[str, str]:
-    """The title, source, date and URL a file holds (its own tags, front matter or PDF info), to prefill a form.
+    """The title, source, author, date and URL a file holds (its own tags, front matter or PDF info), to prefill a
+    form; without a date there, the date of a dateline the article opens with ("YEREVAN, Feb. 3, 2025 —").
 
     Read from a private copy, so the file's name and neighbours (a sidecar beside it) play no part; a file that
     cannot be read gives {} (the upload itself reports why).
     """
+    from .timeframe import dateline_date  # here, not above: timeframe loads the answer package, which loads timeframe
+
     with tempfile.TemporaryDirectory(prefix="rag-peek-") as staging:
         staged = Path(staging) / sanitize_filename(Path(path).name)
         try:
@@ -137,7 +140,11 @@ def upload_metadata(path: str | Path) -> dict[str, str]:
             return {}
     # A title made up from the opening words is no title to confirm: leave that field for the user.
     title = "" if document.title.endswith(MADE_UP_TITLE_END) else document.title
-    found = {"title": title, "source": document.source, "published": document.published, "url": document.url}
+    # The dateline opens the first paragraph after the headline (or the first, when the title was made up from it).
+    opening = document.text.split("\n\n")[:2]
+    published = document.published or next((d for d in map(dateline_date, opening) if d), None)
+    found = {"title": title, "source": document.source, "author": document.author, "published": published,
+             "url": document.url}
     return {key: value for key, value in found.items() if value}
 
 

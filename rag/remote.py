@@ -44,14 +44,15 @@ def running_app(index_dir: str | Path) -> str | None:
 
 
 def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
-            date_to: str | None, read_time: bool, timeout: float = 30.0) -> dict | None:
+            date_to: str | None, read_time: bool, previous_questions: list[str] | None = None,
+            timeout: float = 30.0) -> dict | None:
     """The app's /ask reply (answer_to_dict's JSON), or None when it cannot be reached. Raises QueryError with
     the app's message when the app refuses the question."""
     import httpx
 
     from .errors import QueryError
 
-    data = [question, k, mode, sources, date_from, date_to, None, read_time]
+    data = [question, k, mode, sources, date_from, date_to, previous_questions or None, read_time]
     try:
         started = httpx.post(f"{url}/gradio_api/call/ask", json={"data": data}, timeout=timeout)
         started.raise_for_status()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .answer.words import CHANGE_VERBS, COMPARE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}, sept=9)  # AP style: "Sept."
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _PART = r"(?:(?P<part>early|mid|middle of|late|end of|beginning of|start of)[\s-]+)?"
@@ -97,10 +97,42 @@ def _full_day(published: str, *, end: bool) -> str:
     return f"{year}-{month:02d}-{day:02d}"
 
 
+# A place (no digits: "KYIV, Ukraine"), a date, then a dash or "(Reuters)".
+_DATELINE_RE = re.compile(r"^\s*[A-Z][A-Za-z .,'’()-]{0,60}?,\s+(?i:" + _DATE_RE.pattern + r")\s*(?:[—–]|--?|\()")
+
+
+def dateline_date(text: str) -> str | None:
+    """The date of the dateline an article's text opens with ("YEREVAN, Feb. 3, 2025 —"): YYYY-MM-DD, or YYYY-MM
+    or YYYY when it names no day; None without a dated dateline or for a day that does not exist."""
+    import datetime
+
+    match = _DATELINE_RE.match(text)
+    if not match or match["part"]:
+        return None
+    first, _ = _period(match)
+    if not match["month"]:
+        return first[:4]
+    if not match["day"]:
+        return first[:7]
+    try:
+        return datetime.date.fromisoformat(first).isoformat()
+    except ValueError:  # "Feb. 30, 2025"
+        return None
+
+
+def _names_a_year(question: str, date: re.Match) -> bool:
+    """Whether a bare year is part of a name ("Caspian Shield 2025", "Army-2025"): right after a capitalized word
+    that does not open the question."""
+    if date["month"]:
+        return False
+    before = re.search(r"(\S+)[\s-]$", question[:date.start()])
+    return bool(before) and before.start() > 0 and before[1][:1].isupper()
+
+
 def read_timeframe(question: str, newest: str | None) -> TimeFrame:
     """The time frame a question asks for; `newest` is the newest article's publication date (for "last year")."""
     order = ""
-    dates = list(_DATE_RE.finditer(question))
+    dates = [d for d in _DATE_RE.finditer(question) if not _names_a_year(question, d)]
     compares = _COMPARE_RE.search(question) and len({_period(d) for d in dates}) > 1
     if _TIMELINE_RE.search(question) or _CHANGE_RE.search(question) or compares:
         order = "chronological"
@@ -113,6 +145,8 @@ def read_timeframe(question: str, newest: str | None) -> TimeFrame:
         return TimeFrame(periods[0][0], max(end for _, end in periods), order,
                          question[dates[0].start():dates[-1].end()])
     event = _EVENT_RE.search(question)
+    if event and re.search(r"\b(?:before|after)\s+(?:or|and)\s+" + re.escape(event.group(0)), question, re.I):
+        event = None  # "before or after the war began": both sides asked about, no window
     if event:
         day = EVENT_DATES[event["event"].lower()]
         if re.fullmatch(_BEFORE, event["rel"], re.I):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import calendar
 import contextlib
-import dataclasses
 import datetime
 import functools
 import html
+import json
 import logging
 import os
 import re
@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answer import UNKNOWN_SOURCE, Answer, Claim, answer_to_dict
-from .conversation import rewrite_followup
 from .documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, normalize_date
-from .engine import MAX_QUESTION_CHARS, check_question
+from .engine import check_question
 from .library import delete_article, ingest_uploads, upload_metadata
 from .errors import QueryError, RagError
 from .retrieval import MODES, Passage
@@ -186,31 +185,55 @@ KIND_TITLES = {"quote": "quoted words of the speaker", "reported": "the speaker'
                "outlet": "the outlet's own statement"}
 
 
-def render_answer(answer: Answer, turn: int) -> str:
-    """The chat message for an answer: quoted sentences with clickable [n] links, or an abstention notice."""
+@dataclass(frozen=True)
+class AnswerLine:
+    """One line of an answer: its sentence(s), the passage [n] it cites (None for text that cites none), and who
+    says it (the claim's byline; empty when the answer's markers do not line up with its claims)."""
+
+    text: str
+    n: int | None = None
+    claim: Claim | None = None
+    byline: str = ""
+
+
+_FULLWIDTH = str.maketrans("［］", "[]")  # how an answer quotes an article's own "[2]" (see format_answer)
+
+
+def answer_lines(answer: Answer) -> list[AnswerLine]:
+    """The answer's text cut at its [n] markers: one line per claim, each with its marker and byline. Text before a
+    claim ("Accounts differ.") and after the last marker are lines of their own; a marker that cites no passage
+    stays text."""
     from .answer import byline
 
     cited = {p.n: p for p in answer.citations}
-    titles = {p.n: p.title for p in answer.citations}
     parts = _CITE_RE.split(answer.text)
-    # Each claim ends with its one marker, so the k-th marker closes the k-th claim: its byline follows it.
-    bylines = ([byline(c, cited[c.n]) if c.n in cited else "" for c in answer.claims]
-               if len(parts) // 2 == len(answer.claims) else [])
-    pieces = []
-    for i, piece in enumerate(parts):
-        if i % 2 == 0:
-            pieces.append({"text": piece, "n": None})
-        elif int(piece) in titles:
-            n = int(piece)
-            # Quote marks become typographic ones, so the tooltip needs no entity that the chat could escape again.
-            pieces.append({"n": n, "anchor": card_id(turn, n),
-                           "tooltip": (titles[n] or "").replace('"', "”").replace("'", "’")})
-            k = i // 2
-            if k < len(bylines) and bylines[k]:
-                claim = answer.claims[k]
-                pieces.append({"n": None, "byline": bylines[k], "kind": claim.kind, "denial": claim.denial})
-        else:
-            pieces.append({"text": f"[{piece}]", "n": None})
+    # Each claim ends with its one marker, so the k-th marker closes the k-th claim.
+    claims = answer.claims if len(parts) // 2 == len(answer.claims) else []
+    lines: list[AnswerLine] = []
+    carry = ""  # text of an uncited marker, kept for the next line
+    for k in range(len(parts) // 2):
+        said, n = (carry + parts[2 * k]).strip(), int(parts[2 * k + 1])
+        if n not in cited:
+            carry = f"{said} [{n}] "
+            continue
+        carry = ""
+        claim = claims[k] if claims else None
+        if claim and said.translate(_FULLWIDTH).endswith(claim.text) and len(said) > len(claim.text):
+            lines.append(AnswerLine(said[:len(said) - len(claim.text)].strip()))
+            said = said[len(said) - len(claim.text):]
+        lines.append(AnswerLine(said, n, claim, byline(claim, cited[n]) if claim else ""))
+    rest = (carry + parts[-1]).strip()
+    return lines + [AnswerLine(rest)] if rest else lines
+
+
+def render_answer(answer: Answer, turn: int) -> str:
+    """The chat message for an answer: one line per claim with its clickable [n] and byline, or an abstention notice."""
+    titles = {p.n: p.title for p in answer.citations}
+    # Quote marks become typographic ones, so the tooltip needs no entity that the chat could escape again.
+    lines = [{"text": line.text, "n": line.n, "byline": line.byline, "kind": line.claim.kind if line.claim else "",
+              "anchor": card_id(turn, line.n or 0),
+              "tooltip": (titles.get(line.n) or "").replace('"', "”").replace("'", "’")}
+             for line in answer_lines(answer)]
     from .answer.chronology import timeline
 
     frame = answer.timeframe
@@ -225,13 +248,53 @@ def render_answer(answer: Answer, turn: int) -> str:
                                                           newest_first=bool(frame and frame.order == "recent"),
                                                           timeline=entries if chronological or len(dates) > 1 else [],
                                                           timeline_open=chronological,
-                                                          pieces=pieces, notes=answer.notes, found=bool(answer.passages))
+                                                          lines=lines, notes=answer.notes, found=bool(answer.passages))
 
 
-def library_rows(docs: Sequence[DocumentRecord]) -> list[list]:
-    """Rows of the library table: title, source, date, chunks, document id."""
-    return [[d.title, d.source or "", d.published or "undated", d.n_chunks, d.doc_id]
-            for d in sorted(docs, key=lambda d: (d.published or "", d.doc_id), reverse=True)]
+def render_library(docs: Sequence[DocumentRecord]) -> str:
+    """The library table, newest first: title, source, date, chunks, document id."""
+    rows = sorted(docs, key=lambda d: (d.published or "", d.doc_id), reverse=True)
+    return templates().get_template("library.html").render(docs=rows)
+
+
+# ---------------------------------------------------------------- export (pure)
+
+_MARKDOWN_RE = re.compile(r"[\\`*_\[\]<>#|]")
+
+
+def _md(text: object) -> str:
+    """Text with Markdown's active characters backslash-escaped: article text stays text in any Markdown viewer."""
+    return _MARKDOWN_RE.sub(lambda m: "\\" + m.group(), str(text))
+
+
+def answer_markdown(answer: Answer, number: int | None = None) -> str:
+    """An answer as Markdown: the question as a heading, one paragraph per claim with its [n] and byline (or why
+    there is no answer), its notes, then the numbered sources with title, source, date and URL."""
+    out = [f"## {f'Q{number}. ' if number else ''}{_md(answer.question)}"]
+    if answer.abstained:
+        out.append(f"No answer in the articles. {_md(answer.explanation)}")
+    else:
+        if answer.dispute_summary:
+            out.append(f"*{_md(answer.dispute_summary)}.*")
+        out += [_md(line.text) + (f" [{line.n}]" if line.n else "") + (f" — {_md(line.byline)}" if line.byline else "")
+                for line in answer_lines(answer)]
+    out += [f"Note: {_md(note)}" for note in answer.notes]
+    if answer.citations and not answer.abstained:
+        out.append("Sources:\n\n" + "\n".join(
+            f"{p.n}. {_md(p.title or p.doc_id)} — {_md(p.source or UNKNOWN_SOURCE)}, {p.published or 'undated'}"
+            + (f", <{safe_url(p.url)}>" if safe_url(p.url) else f", {_md(p.url)}" if p.url else "")
+            for p in answer.citations))
+    return "\n\n".join(out) + "\n"
+
+
+def conversation_markdown(answers: Sequence[Answer]) -> str:
+    """A conversation as one Markdown file: each question and answer with its sources, in the order asked."""
+    return "\n".join(["# News Q&A conversation\n", *(answer_markdown(a, i) for i, a in enumerate(answers, 1))])
+
+
+def conversation_json(answers: Sequence[Answer]) -> str:
+    """A conversation as JSON: the list of its answers, each as the app's /ask endpoint returns one."""
+    return json.dumps([answer_to_dict(a) for a in answers], indent=2, ensure_ascii=False) + "\n"
 
 
 # ---------------------------------------------------------------- questions and filters
@@ -288,17 +351,9 @@ def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", source
     return Filters(k, mode, tuple(s for s in (sources or []) if s), dates[0], dates[1])
 
 
-def plan_query(question: str, previous: Sequence[str]) -> tuple[str, str]:
-    """(question, query to search for): the stripped question and its rewrite from the conversation."""
-    question = check_question(question)
-    query = rewrite_followup(question, previous)
-    return question, query if len(query) <= MAX_QUESTION_CHARS else question
-
-
 # ---------------------------------------------------------------- the page
 
 CSS = """
-#sources-panel { max-height: 78vh; overflow-y: auto; }
 #sources-panel details > summary { cursor: pointer; font-weight: 600; margin: 4px 0; }
 .src-card { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 8px 10px; margin: 8px 0;
             background: var(--background-fill-primary); scroll-margin: 12px; transition: box-shadow .3s; }
@@ -319,10 +374,19 @@ a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
 .timeline ol { margin: 4px 0 0 0; padding-left: 1.2em; }
 .timeline .tl-date { font-weight: 600; margin-right: 4px; }
 .timeline .tl-source { opacity: 0.7; font-size: 0.85em; }
+.answer .claim { margin: 0 0 6px; }
+#library-table .library-scroll { overflow-x: auto; }
+#library-table table.library { border-collapse: collapse; border: 0; width: 100%; font-size: 0.9rem; }
+#library-table th, #library-table td { text-align: left; vertical-align: top; padding: 6px 8px; border: 0;
+                                       border-bottom: 1px solid var(--border-color-primary); }
+/* Headers, dates, counts and ids never break inside a word: a narrow screen scrolls the table sideways instead. */
+#library-table th, #library-table .lib-date, #library-table .lib-n, #library-table .lib-id { white-space: nowrap; }
+#library-table .lib-title { min-width: 14em; }
+#library-table .lib-n { text-align: right; }
 """
 
-# Clicking [n] in an answer opens and scrolls to its card (also inside collapsed older turns).
 HEAD = """<script>
+// Clicking [n] in an answer opens its card (also inside a collapsed older turn) and scrolls it into view.
 document.addEventListener("click", function (event) {
   var link = event.target.closest ? event.target.closest('a[href^="#src-"]') : null;
   if (!link) return;
@@ -331,18 +395,23 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   event.stopPropagation();
   for (var el = card.parentElement; el; el = el.parentElement) { if (el.tagName === "DETAILS") el.open = true; }
-  // Scroll the sources panel only: the chat stays where it is.
-  var panel = document.getElementById("sources-panel");
-  var box = panel && panel.contains(card) ? panel : null;
-  if (box) {
-    var top = card.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop - 12;
-    box.scrollTo({top: top, behavior: "smooth"});
-  } else {
-    card.scrollIntoView({behavior: "smooth", block: "nearest"});
-  }
+  // The least scrolling that shows the card, of the sources panel and then of the page: on a wide screen the chat
+  // stays where it is; in a short window, or on a phone where the panel sits below the chat, the page moves too.
+  card.scrollIntoView({behavior: "smooth", block: "nearest"});
   card.classList.add("flash");
   setTimeout(function () { card.classList.remove("flash"); }, 1500);
 }, true);
+// Gradio labels each chat message with its raw content, our markup and entities included: screen readers should
+// hear the text, so such labels are replaced by the text they hold (a space after each block, as it is shown).
+new MutationObserver(function () {
+  document.querySelectorAll('[aria-label*="<"], [aria-label*="&"]').forEach(function (el) {
+    var label = el.getAttribute("aria-label");
+    var body = new DOMParser().parseFromString(label, "text/html").body;  // inert: parsing runs no script
+    body.querySelectorAll("p, div, li, summary, br").forEach(function (block) { block.after(" "); });
+    var text = body.textContent.replace(/\\s+/g, " ").trim();
+    if (text !== label) el.setAttribute("aria-label", text);
+  });
+}).observe(document.documentElement, {subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"]});
 </script>"""
 
 
@@ -375,7 +444,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         turns = list(turns or [])
         try:
             filters = parse_filters(k, mode, sources, date_from, date_to)
-            question, query = plan_query(question or "", [t["query"] for t in turns])
+            question = check_question(question or "")
             llm = _llm_settings(answer_with, llm_url, llm_model)
         except QueryError as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"**Cannot ask:** {escape(exc)}"
@@ -386,8 +455,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         sections = [t["closed"] for t in turns]
         answer, written = None, ""
         try:
-            for event in engine.ask_stream(query, **filters.kwargs(), answerer="llm" if llm else "extractive", llm=llm,
-                                           read_time=bool(read_time)):
+            for event in engine.ask_stream(question, **filters.kwargs(), answerer="llm" if llm else "extractive", llm=llm,
+                                           read_time=bool(read_time), history=[t["answer"] for t in turns]):
                 if event.kind == "passages":  # the sources are there before the answer is written
                     history[-1] = {"role": "assistant", "content": "*Writing the answer…*"}
                     yield gr.skip(), history, render_panel([*sections, render_retrieved(turn, question, event.passages)]), gr.skip(), gr.skip()
@@ -401,21 +470,33 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
             history[-1] = {"role": "assistant", "content": f"**Cannot answer:** {escape(exc)}"}
             yield "", history, gr.skip(), gr.skip(), f"**Cannot answer:** {escape(exc)}"
             return
-        answer = _with_question(answer, question)
+        query = answer.query or question
         if not answer.abstained and not written:
             for piece in _stream_pieces(answer.text):
                 history[-1] = {"role": "assistant", "content": escape(piece) + " …"}
                 yield gr.skip(), history, gr.skip(), gr.skip(), gr.skip()
                 time.sleep(STREAM_DELAY)
         history[-1] = {"role": "assistant", "content": render_answer(answer, turn)}
-        turns.append({"turn": turn, "query": query, "open": render_turn(turn, question, query, answer),
+        turns.append({"turn": turn, "query": query, "answer": answer, "open": render_turn(turn, question, query, answer),
                       "closed": render_turn(turn, question, query, answer, latest=False)})
         turns = turns[-PANEL_TURNS:]
         sections = [t["closed"] for t in turns[:-1]] + [turns[-1]["open"]]
         yield gr.skip(), history, render_panel(sections), turns, ""
 
     def clear_chat():
-        return [], render_panel([]), [], ""
+        return [], render_panel([]), [], "", *exports([])
+
+    def exports(turns):
+        """The conversation as Markdown and as JSON for the download buttons, written into Gradio's cache (emptied
+        hourly by delete_cache and at a restart) so no file outlives the session's use of it."""
+        from gradio.processing_utils import save_bytes_to_cache
+
+        answers = [t["answer"] for t in turns or []]
+        if not answers:
+            return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
+        files = [save_bytes_to_cache(render(answers).encode("utf-8"), name, app.GRADIO_CACHE)
+                 for render, name in ((conversation_markdown, "conversation.md"), (conversation_json, "conversation.json"))]
+        return tuple(gr.update(value=path, interactive=True) for path in files)
 
     def pick_example(evt):
         return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
@@ -426,7 +507,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
 
     def library_view():
         docs = engine.documents()
-        return (library_rows(docs), gr.update(choices=_doc_choices(engine), value=None),
+        return (render_library(docs), gr.update(choices=_doc_choices(engine), value=None),
                 gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed; uploads are kept in {escape(library)}.")
 
     def locked_update(update, failure: str):
@@ -438,32 +519,34 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                 log.exception("library update failed")
                 return None, f"{failure} {escape(exc)}"
 
-    keep_form = (gr.skip(),) * 5  # the chosen files and the metadata form stay as they are
+    form_fields = ("title", "source", "author", "published", "url")  # the upload form's fields, in page order
+    keep_form = (gr.skip(),) * (1 + len(form_fields))  # the chosen files and the metadata form stay as they are
 
-    def prefill(files):
-        """One file chosen: its title, source, date and URL in the form, to check or correct before adding."""
+    def prefill(files=None):
+        """Files chosen: for one file, what it says of itself (title, source, author, date, URL) to check or correct
+        before adding; otherwise an empty form, so nothing from an earlier file is kept with the next one."""
         paths = [getattr(f, "name", f) for f in (files or [])]
         if len(paths) != 1:
             note = (f"Each of the {len(paths)} files keeps the title, source and date it holds; choose one file at a "
                     "time to set them." if paths else "")
-            return "", "", "", "", note
+            return (*("" for _ in form_fields), note)
         found = upload_metadata(paths[0])
-        return found.get("title", ""), found.get("source", ""), found.get("published", ""), found.get("url", ""), ""
+        return (*(found.get(field, "") for field in form_fields), "")
 
-    def upload(files, title="", source="", published="", url=""):
+    def upload(files, *form):
         paths = [getattr(f, "name", f) for f in (files or [])]
         if not paths:
             return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.", *keep_form)
         # The form describes a single file; with several, each keeps what it holds.
-        form = [{"title": title, "source": source, "published": published, "url": url}] if len(paths) == 1 else None
-        result, error = locked_update(lambda: ingest_uploads(engine, library, paths, metadata=form),
+        metadata = [dict(zip(form_fields, form))] if len(paths) == 1 else None
+        result, error = locked_update(lambda: ingest_uploads(engine, library, paths, metadata=metadata),
                                       "**Upload failed, the index is unchanged:**")
         if error:
             return (*library_view(), error, *keep_form)
         lines = [f"**Indexed {escape(name)}:** {escape(title)}" for name, title in result.indexed]
         lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
         done = not result.failed or len(paths) > 1  # a single file that failed stays, with its form, to be fixed
-        return (*library_view(), "\n\n".join(lines), *((None, "", "", "", "") if done else keep_form))
+        return (*library_view(), "\n\n".join(lines), *((None, *("" for _ in form_fields)) if done else keep_form))
 
     def delete(doc_id, pending=None):
         """Delete in two clicks: the first names the article and asks to confirm, the second deletes it."""
@@ -485,15 +568,11 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         confidence, citations (n, doc_id, title, source, published, url, text, start, end, score) and claims."""
         try:
             filters = parse_filters(k, mode, sources, date_from, date_to)
-            previous: list[str] = []
-            for earlier in previous_questions or []:  # replay the rewriting so chains of follow-ups keep their topic
-                if earlier and earlier.strip():
-                    previous.append(rewrite_followup(earlier.strip(), previous))
-            question, query = plan_query(question or "", previous)
-            answer = engine.ask(query, **filters.kwargs(), read_time=bool(read_time))
+            history = [q for q in previous_questions or [] if q and q.strip()]
+            answer = engine.ask(question or "", **filters.kwargs(), read_time=bool(read_time), history=history)
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
-        return answer_to_dict(_with_question(answer, question), query)
+        return answer_to_dict(answer)
 
     # Uploads land in Gradio's temporary folder before they are copied into the corpus; clear them hourly.
     with gr.Blocks(title="News Q&A", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
@@ -533,15 +612,17 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                             llm_model = gr.Textbox(label="LLM model", value=os.environ.get("RAG_LLM_MODEL", ""),
                                                    placeholder="default", elem_id="llm-model")
                     clear = gr.Button("New conversation", size="sm")
+                    with gr.Row(elem_id="export"):
+                        export_md = gr.DownloadButton("Download conversation (Markdown)", size="sm", interactive=False,
+                                                      elem_id="export-md")
+                        export_json = gr.DownloadButton("Download conversation (JSON)", size="sm", interactive=False,
+                                                        elem_id="export-json")
                 with gr.Column(scale=2, min_width=320):
                     gr.Markdown("### Sources")
-                    panel = gr.HTML(render_panel([]), elem_id="sources-panel", js_on_load=None)
+                    panel = gr.HTML(render_panel([]), elem_id="sources-panel", js_on_load=None, max_height="78vh")
         with gr.Tab("Library", id="library"):
             summary = gr.Markdown(elem_id="library-summary")
-            table = gr.Dataframe(headers=["Title", "Source", "Published", "Chunks", "Document id"],
-                                 datatype=["str", "str", "str", "number", "str"], interactive=False,
-                                 elem_id="library-table", wrap=True,
-                                 column_widths=["46%", "18%", "11%", "7%", "18%"])
+            table = gr.HTML(render_library([]), elem_id="library-table")
             with gr.Row(elem_id="upload-row"):
                 chosen = gr.File(label=f"Articles to add (.txt .md .html .pdf, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each)",
                                  file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload-files", scale=2)
@@ -549,35 +630,45 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
                     meta_title = gr.Textbox(label="Title", elem_id="upload-title")
                     with gr.Row():
                         meta_source = gr.Textbox(label="Source", elem_id="upload-source")
+                        meta_author = gr.Textbox(label="Author", elem_id="upload-author")
                         meta_date = gr.Textbox(label="Published", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
                                                elem_id="upload-date")
                     meta_url = gr.Textbox(label="URL", elem_id="upload-url")
                     uploader = gr.Button("Add to library", variant="primary", elem_id="upload")
-            with gr.Row():
+                    upload_status = gr.Markdown(elem_id="upload-status")
+            with gr.Row(equal_height=False):
                 doomed = gr.Dropdown([], label="Article to delete", elem_id="delete-choice", scale=4)
-                remove = gr.Button("Delete article", variant="stop", elem_id="delete", scale=1)
-            library_status = gr.Markdown(elem_id="library-status")
+                with gr.Column(scale=1, min_width=160):
+                    remove = gr.Button("Delete article", variant="stop", elem_id="delete")
+                    delete_status = gr.Markdown(elem_id="delete-status")
 
         ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to, answer_with, llm_url, llm_model,
                       read_time]
         ask_outputs = [question, chatbot, panel, turns, status]
         chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
-        question.submit(respond, ask_inputs, ask_outputs, **chat_options)
-        send.click(respond, ask_inputs, ask_outputs, **chat_options)
-        chatbot.example_select(pick_example, None, question, api_visibility="private").then(
-            respond, ask_inputs, ask_outputs, **chat_options)
-        clear.click(clear_chat, None, [chatbot, panel, turns, status], api_visibility="private")
-        chatbot.clear(clear_chat, None, [chatbot, panel, turns, status], api_visibility="private")  # its bin icon
-        library_outputs = [table, doomed, sources, summary, library_status]
+        asked = [question.submit(respond, ask_inputs, ask_outputs, **chat_options),
+                 send.click(respond, ask_inputs, ask_outputs, **chat_options),
+                 chatbot.example_select(pick_example, None, question, api_visibility="private").then(
+                     respond, ask_inputs, ask_outputs, **chat_options)]
+        for event in asked:  # after each answer (not on `turns.change`: Gradio cannot hash the Answers it holds)
+            event.then(exports, turns, [export_md, export_json], api_visibility="private")
+        cleared = [chatbot, panel, turns, status, export_md, export_json]
+        clear.click(clear_chat, None, cleared, api_visibility="private")
+        chatbot.clear(clear_chat, None, cleared, api_visibility="private")  # its bin icon
+        library_outputs = [table, doomed, sources, summary]
         write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
-        meta_fields = [meta_title, meta_source, meta_date, meta_url]
-        # On the user's upload only: clearing the files after adding them must not wipe the status line.
-        chosen.upload(prefill, chosen, [*meta_fields, library_status], api_visibility="private")
-        uploader.click(upload, [chosen, *meta_fields], [*library_outputs, chosen, *meta_fields], **write_options)
+        meta_fields = [meta_title, meta_source, meta_author, meta_date, meta_url]
+        # On the user's own changes to the chosen files only (not `change`): clearing them after adding them must not
+        # wipe the status line.
+        gr.on([chosen.upload, chosen.delete, chosen.clear], prefill, chosen, [*meta_fields, upload_status],
+              api_visibility="private")
+        uploader.click(upload, [chosen, *meta_fields], [*library_outputs, upload_status, chosen, *meta_fields],
+                       **write_options)
         pending_delete = gr.State(None)
-        remove.click(delete, [doomed, pending_delete], [*library_outputs, pending_delete], **write_options)
+        remove.click(delete, [doomed, pending_delete], [*library_outputs, delete_status, pending_delete],
+                     **write_options)
         doomed.change(lambda: None, None, pending_delete, api_visibility="private")  # another choice: ask again
-        app.load(library_view, None, [table, doomed, sources, summary], api_visibility="private")
+        app.load(library_view, None, library_outputs, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
     return app
 
@@ -591,20 +682,20 @@ def _llm_settings(answer_with: str | None, url: str | None, model: str | None):
     return LLMSettings.resolve(base_url=(url or "").strip() or None, model=(model or "").strip() or None)
 
 
-def _with_question(answer: Answer, question: str) -> Answer:
-    """The answer labelled with the question as typed (the engine saw the rewritten query)."""
-    return dataclasses.replace(answer, question=question)
-
-
 def launch(app: gr.Blocks, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, corpus_dir: str | Path = "seeds",
            index_dir: str | Path = "index", block: bool = True, quiet: bool = False):
     """Serve the page on host:port; nothing is served from the corpus or index folders."""
+    import gradio as gr
+
     blocked = [str(Path(p).resolve()) for p in (corpus_dir, index_dir)]
+    # Keys Gradio's own translations lack (its screen-reader status line, the file box's upload button): without
+    # them the page shows and announces the keys themselves.
+    translations = gr.I18n(en={"common.complete": "Complete", "common.upload": "Upload"})
     return app.queue(default_concurrency_limit=1).launch(
         server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
-        allowed_paths=[], blocked_paths=blocked, max_file_size=2 * MAX_FILE_BYTES,
+        allowed_paths=[], blocked_paths=blocked, max_file_size=MAX_FILE_BYTES,
         footer_links=["api"], run_history=False, enable_monitoring=False, ssr_mode=False, share=False,
-        css=CSS, head=HEAD, theme="default",
+        css=CSS, head=HEAD, theme="default", i18n=translations,
     )
 
 

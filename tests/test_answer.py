@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 from rag import QueryError
 from rag.answer.extractive import format_answer, is_heading, number_citations, select_sentences
+
+from .conftest import REPO
 
 UNANSWERABLE = ["What is the population of Tehran?", "What is the price of a single Shahed drone?"]
 
@@ -186,3 +189,21 @@ def test_questions_the_articles_only_touch_are_refused_in_plain_words(engine, qu
 def test_a_question_whose_premise_the_articles_contradict_says_what_they_report(engine):
     answer = engine.ask("Why did Turkey refuse to host the NATO radar?")
     assert answer.abstained and "Turkey to host" in answer.explanation
+
+
+@pytest.mark.parametrize("question", ["Quels missiles l'Iran a-t-il envoyés à la Russie ?",
+                                      "Какие ракеты Иран отправил в Россию?", "¿Qué misiles envió Irán a Rusia?"])
+def test_a_question_not_in_english_is_told_the_tool_reads_english(engine, question):
+    with pytest.raises(QueryError, match="reads questions in English"):
+        engine.ask(question)
+
+
+def test_no_english_question_of_the_eval_sets_is_taken_for_another_language():
+    from rag.language import foreign_language
+
+    questions = [json.loads(line).get("question") for path in sorted((REPO / "eval").glob("*.jsonl"))
+                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [q for q in questions if q]
+    assert len(questions) > 400
+    assert [q for q in questions if foreign_language(q)] == []
+    assert foreign_language("Russia Iran drones Caspian") is None  # keywords, not a sentence

@@ -10,6 +10,7 @@ from rag.answer.llm import build_messages, citations_of, is_refusal, split_sente
 from rag.answer.terms import (mentioned, missing_model_numbers, missing_names, model_numbers, rare_names, spells_out,
                               word_piece_counts)
 from rag.answer.verify import names_in, numbers_in, verify_generated, verify_quote
+from rag.attribution import tag_words
 from rag.conversation import rewrite_followup
 
 
@@ -87,7 +88,8 @@ def test_a_model_number_the_articles_name_is_answered(engine):
 
 
 def test_the_followup_quotes_irans_denial(engine):
-    query = rewrite_followup("And what did Iran say about it?", ["What missiles did Iran send to Russia?"])
+    follow_up = "And what did Iran say about it?"
+    query = rewrite_followup(follow_up, ["What missiles did Iran send to Russia?"], tag_words(follow_up))
     answer = engine.ask(query)
     assert not answer.abstained
     assert answer.claims[0].text.startswith("The Iranian foreign ministry has denied providing ballistic missiles")

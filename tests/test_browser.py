@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+
+from rag.documents import MAX_FILE_BYTES
 
 from .conftest import ARTICLE_HTML, running_app
 
@@ -37,10 +40,14 @@ def browser():
         browser.close()
 
 
+PHONE = {"width": 390, "height": 844}
+
+
 @pytest.fixture
-def page(browser, server):
-    """A fresh browser session on the app; fails the test if the page fetches anything off the machine."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def page(browser, server, request):
+    """A fresh browser session on the app (1400x1000 unless the test passes a viewport as the fixture's parameter);
+    fails the test if the page fetches anything off the machine."""
+    context = browser.new_context(viewport=getattr(request, "param", {"width": 1400, "height": 1000}))
     page = context.new_page()
     page.set_default_timeout(30_000)
     outside = []
@@ -65,6 +72,18 @@ def in_view(page, selector: str) -> bool:
         return r.top >= 0 && r.bottom <= window.innerHeight + 1 && r.height > 0; }""")
 
 
+def scroll_panel_to_end(page) -> None:
+    """Scroll the sources panel (whichever of its elements Gradio makes the scroller) to its end."""
+    page.evaluate("document.querySelectorAll('#sources-panel, #sources-panel *').forEach(e => { e.scrollTop = 1e6; })")
+
+
+def seen(page, selector: str) -> bool:
+    """Whether the element is in the window and not scrolled out of the sources panel's box."""
+    return in_view(page, selector) and page.eval_on_selector(selector, """e => {
+        const r = e.getBoundingClientRect(), box = document.querySelector('#sources-panel').getBoundingClientRect();
+        return r.top >= box.top - 1 && r.bottom <= box.bottom + 1; }""")
+
+
 def test_ask_shows_cited_answer_and_source_cards(page, tmp_path):
     assert page.get_by_text("What missiles did Iran send to Russia?").first.is_visible()  # example questions
     ask(page, "Which missile system were Russian personnel trained in Iran to operate?")
@@ -76,7 +95,7 @@ def test_ask_shows_cited_answer_and_source_cards(page, tmp_path):
     assert "Fath-360" in card.locator("mark").first.inner_text()  # the cited sentence is highlighted
     assert not card.locator(".src-text").inner_text().startswith("US and Britain Accuse")  # the title once
     assert "&#" not in (answer.locator("a.cite").first.get_attribute("title") or "")
-    page.evaluate("document.querySelector('#sources-panel').scrollTop = 1e6")
+    scroll_panel_to_end(page)
     window_y = page.evaluate("window.scrollY")
     answer.locator("a.cite").first.click()
     page.wait_for_function("document.querySelector('#src-1-1').getBoundingClientRect().top >= 0")
@@ -84,6 +103,101 @@ def test_ask_shows_cited_answer_and_source_cards(page, tmp_path):
     assert in_view(page, "#src-1-1")
     assert page.evaluate("window.scrollY") == window_y  # only the sources panel scrolled
     page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+
+
+@pytest.mark.parametrize("page", [{"width": 1400, "height": 600}, PHONE], indirect=True, ids=["short-window", "phone"])
+def test_a_citation_brings_its_card_into_view_on_a_short_window_and_on_a_phone(page):
+    ask(page, "Did Iran send ballistic missiles to Russia?")
+    link = page.locator("#chat .answer a.cite").last
+    card = link.get_attribute("href")
+    # The card off screen: below the chat on a phone; above a short window scrolled down, its panel at the end.
+    scroll_panel_to_end(page)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    link.scroll_into_view_if_needed()
+    assert not seen(page, card)
+    link.click()
+    page.wait_for_function("""card => { const r = document.querySelector(card).getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight + 1; }""", arg=card, timeout=5_000)
+    page.wait_for_timeout(600)  # smooth scrolling settles
+    assert seen(page, card)
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True, ids=["phone"])
+def test_the_library_table_reads_on_a_phone(page):
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_function("document.querySelector('#library-table').innerText.includes('Associated Press')")
+    # A line break inside a word gives its text two line boxes. No header word is broken, and no run of letters or
+    # digits anywhere (a title may wrap after the hyphen of "full-scale").
+    broken = page.evaluate("""() => {
+        const broken = [];
+        for (const cell of document.querySelectorAll('#library-table th, #library-table td')) {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            for (let node; (node = walker.nextNode()); ) {
+                const words = cell.tagName === 'TH' ? /\\S+/g : /[^\\s-]+/g;
+                for (const word of node.data.matchAll(words)) {
+                    const range = document.createRange();
+                    range.setStart(node, word.index);
+                    range.setEnd(node, word.index + word[0].length);
+                    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+                    if (lines.size > 1) broken.push(word[0]);
+                }
+            }
+        }
+        return broken; }""")
+    headers = page.locator("#library-table th")
+    assert [headers.nth(i).inner_text() for i in range(headers.count())] == [
+        "Title", "Source", "Published", "Chunks", "Document id"]
+    assert broken == []
+
+
+STATUS_LOG = """window.__announced = [];
+new MutationObserver(changes => { for (const change of changes) {
+    const node = change.target.nodeType === 1 ? change.target : change.target.parentElement;
+    const region = node && node.closest('[role=status]');
+    if (region && region.textContent.trim()) window.__announced.push(region.textContent.trim());
+} }).observe(document, {subtree: true, childList: true, characterData: true});"""
+
+
+def test_labels_and_announcements_are_plain_text(page):
+    page.add_init_script(STATUS_LOG)  # what the screen-reader status line says, however briefly
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    ask(page, "Did Iran send ballistic missiles to Russia?")
+    page.wait_for_function("window.__announced.some(t => t.includes('omplete'))", timeout=15_000)
+    labels = page.evaluate("[...document.querySelectorAll('[aria-label]')].map(e => e.getAttribute('aria-label'))")
+    for text in [*labels, *page.evaluate("window.__announced"), page.inner_text("body")]:
+        assert "<" not in text and "&#" not in text and "common." not in text, text
+    shown = " ".join(page.locator("#chat .answer").last.inner_text().split())
+    assert any(shown in label for label in labels)  # the message's label reads as the answer does, words apart
+
+
+def test_a_conversation_downloads_as_markdown_and_json(page):
+    questions = ["What missiles did Iran send to Russia?",
+                 "Which State Department spokesman described a full-fledged defense partnership?",
+                 "What did NATO offer Russia about missile defense in 2011?"]
+    for question in questions:
+        ask(page, question)
+    titles = [page.text_content(f"#src-{turn}-1 h4").strip().removeprefix("[1] ") for turn in (1, 2, 3)]  # folded too
+
+    def download(selector: str, done: str) -> str:
+        """The file the button gives once it holds the whole conversation (it is written just after the answer)."""
+        for _ in range(20):
+            with page.expect_download() as info:
+                page.click(selector)
+            text = Path(info.value.path()).read_text(encoding="utf-8")
+            if done in text:
+                return text
+            page.wait_for_timeout(500)
+        raise AssertionError(f"{selector} never held {done!r}: {text[:300]}")
+
+    markdown = download("#export-md", "## Q3.")
+    for turn, (question, title) in enumerate(zip(questions, titles), 1):
+        section = markdown.split(f"## Q{turn}. ")[1].split("\n## ")[0]
+        assert section.startswith(question) and "[1]" in section
+        assert f"\n1. {title} — " in section.split("Sources:")[1]  # the numbered sources under the answer
+    answers = json.loads(download("#export-json", questions[-1]))
+    assert [a["question"] for a in answers] == questions
+    assert [a["citations"][0]["title"] for a in answers] == titles
 
 
 def test_example_question_and_follow_up(page, tmp_path):
@@ -184,6 +298,51 @@ def test_news_answers_show_who_says_it_where_views_differ_and_a_timeline(page):
     assert page.locator(ANSWERS).count() == 4
 
 
+def field(page, name: str) -> str:
+    return page.input_value(f"#upload-{name} input, #upload-{name} textarea")
+
+
+def test_the_upload_form_describes_the_files_chosen_and_says_one_size_limit(page, tmp_path):
+    signed = tmp_path / "signed.html"
+    signed.write_text(ARTICLE_HTML.replace("<head>", '<head><meta name="author" content="Ines Okafor">'), encoding="utf-8")
+    datelined = tmp_path / "grain.txt"
+    datelined.write_text("Armenia signs a grain deal\n\nYEREVAN, Feb. 3, 2025 — Armenia signed a grain agreement with "
+                         "Kazakhstan on Monday, the economy ministry said.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.set_input_files("#upload-files input[type=file]", [str(signed)])
+    page.wait_for_function("document.querySelector('#upload-author input, #upload-author textarea').value === 'Ines Okafor'")
+    assert (field(page, "title"), field(page, "date")) == ("Harbor town opens the Velmora tidal lighthouse", "2024-05-02")
+    page.fill("#upload-url input, #upload-url textarea", "https://example.org/velmora")
+    # A second file: the form is emptied and says why, in a line just under the button it is about.
+    page.set_input_files("#upload-files input[type=file]", [str(datelined)])
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Each of the 2 files')")
+    assert [field(page, name) for name in ("title", "source", "author", "date", "url")] == ["", "", "", "", ""]
+    button, status = (page.locator(s).bounding_box() for s in ("#upload", "#upload-status"))
+    assert 0 <= status["y"] - (button["y"] + button["height"]) < 40 and abs(status["x"] - button["x"]) < 40
+    # The first file removed: the form describes the one left, nothing typed for the other stays, its dateline
+    # gives the date.
+    page.locator("#upload-files button[aria-label='Remove this file']").first.click()
+    page.wait_for_function("document.querySelector('#upload-date input, #upload-date textarea').value === '2025-02-03'")
+    assert [field(page, name) for name in ("title", "author", "url")] == ["Armenia signs a grain deal", "", ""]
+    assert page.inner_text("#upload-status").strip() == ""
+    page.click("#upload-files button[aria-label='Clear']")
+    page.wait_for_function("document.querySelector('#upload-title input, #upload-title textarea').value === ''")
+    assert field(page, "date") == ""
+    labels = page.evaluate("[...document.querySelectorAll('[aria-label], [title]')]"
+                           ".map(e => e.getAttribute('aria-label') || e.getAttribute('title'))")
+    assert not [label for label in labels if "common." in label]  # no untranslated key on the file box's buttons
+    # One limit: the file box states it, and a larger file is refused before it is sent, with the same figure.
+    limit = page.inner_text("#upload-files").split("up to ")[1].split(" MB")[0]
+    assert limit == str(MAX_FILE_BYTES // (1024 * 1024))
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    page.set_input_files("#upload-files input[type=file]", [str(big)])
+    toast = page.locator(".toast-body").last
+    toast.wait_for()
+    assert f"maximum allowed size of {limit}.0 " in toast.inner_text()
+
+
 def test_upload_ask_and_delete(page, server, tmp_path):
     good = tmp_path / "Velmora lighthouse.html"
     good.write_text(ARTICLE_HTML, encoding="utf-8")
@@ -193,10 +352,10 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     page.wait_for_function("document.querySelector('#library-summary').innerText.includes('5 articles')")
     # Two files at once: each keeps what it holds, the form says so, the bad one is named with its reason.
     page.set_input_files("#upload-files input[type=file]", [str(good), str(empty)])
-    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Each of the 2 files')")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Each of the 2 files')")
     page.click("#upload")
-    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Not indexed')", timeout=60_000)
-    status = page.inner_text("#library-status")
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Not indexed')", timeout=60_000)
+    status = page.inner_text("#upload-status")
     assert "Indexed Velmora_lighthouse.html: Harbor town opens the Velmora tidal lighthouse" in status
     assert "Not indexed empty.txt: is empty" in status
     assert "Harbor town opens the Velmora tidal lighthouse" in page.inner_text("#library-table")
@@ -212,7 +371,7 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     assert page.input_value("#upload-date input, #upload-date textarea") == "2024-05-02"
     page.fill("#upload-source input, #upload-source textarea", "Brindlecombe Gazette")
     page.click("#upload")
-    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Indexed harbour_wall.html')",
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Indexed harbour_wall.html')",
                            timeout=60_000)
     assert "Brindlecombe Gazette" in page.inner_text("#library-table")
     assert page.input_value("#upload-title input, #upload-title textarea") == ""  # the form is cleared after a success
@@ -230,9 +389,9 @@ def test_upload_ask_and_delete(page, server, tmp_path):
     page.click("#delete-choice input")
     page.get_by_role("option", name="Harbor town opens the Velmora tidal lighthouse (Velmora_lighthouse)").click()
     page.click("#delete")
-    page.wait_for_function("document.querySelector('#library-status').innerText.includes('again to confirm')")
+    page.wait_for_function("document.querySelector('#delete-status').innerText.includes('again to confirm')")
     assert "Velmora" in page.inner_text("#library-table")  # one click deletes nothing
     page.click("#delete")
-    page.wait_for_function("document.querySelector('#library-status').innerText.includes('Deleted')")
+    page.wait_for_function("document.querySelector('#delete-status').innerText.includes('Deleted')")
     assert "Velmora" not in page.inner_text("#library-table")
     assert not (server["index"] / "library" / "Velmora_lighthouse.html").exists()

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from rag import RAG
 from rag.cli import main
 
 from .conftest import REPO
@@ -156,8 +157,33 @@ def test_ask_is_answered_by_a_running_app_without_loading_the_model(tmp_path, se
             script = MODEL_MODULES.format(argv=["ask", question, "--index", str(index)])
             asked = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
                                    timeout=300)
+            # A follow-up goes to the app with its earlier question; the app reads it as the engine does.
+            follow = ["ask", "What did Iran say in response?", "--follow-up", question, "--index", str(index), "--json"]
+            followed = subprocess.run([sys.executable, "-c", MODEL_MODULES.format(argv=follow)], capture_output=True,
+                                      text=True, cwd=REPO, timeout=300)
         assert asked.stdout.strip().endswith("NO MODEL 0"), asked.stdout + asked.stderr
         assert "loading the model" not in asked.stderr
         # the same answer, sources and bylines as answering alone
         assert asked.stdout.rsplit("NO MODEL", 1)[0].strip() == alone.stdout.strip()
+        assert followed.stdout.strip().endswith("NO MODEL 0"), followed.stdout + followed.stderr
+        here = RAG.load(index, embedder=embedder).ask("What did Iran say in response?", history=[question])
+        data = json.loads(followed.stdout.rsplit("NO MODEL", 1)[0])
+        assert data["query"] == here.query != data["question"] and data["answer"] == here.text
     assert not (index / "app.json").exists()  # removed when the app stopped announcing
+
+
+def test_follow_ups_on_the_command_line(seed_index, capsys, monkeypatch):
+    """`rag ask --follow-up` and `rag chat` read a question with the conversation before it, as the engine does."""
+    import io
+
+    first, follow = "What did Blinken say about the Iranian missiles?", "What did Iran say in response?"
+    assert main(["ask", follow, "--follow-up", first, "--index", str(seed_index), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["question"] == follow and "Blinken" in data["query"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{first}\n\n{follow}\nWho is Ramin Mehmanparast?\n"))
+    assert main(["chat", "--index", str(seed_index)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Sources:") == 3  # the blank line is skipped
+    # only the follow-up is read with its conversation; the new question after it is left as it is
+    assert out.count("(read as:") == 1 and f"(read as: {data['query']})" in out and data["answer"] in out
+    assert "Mehmanparast" in out.rsplit("Sources:", 2)[1]

@@ -236,3 +236,25 @@ def test_an_inserted_statement_keeps_citations_numbered_by_first_use(engine):
     assert first_uses == list(range(1, len(first_uses) + 1))
     assert [p.n for p in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert all(f"[{c.n}]" in answer.text for c in answer.claims)
+
+
+@pytest.mark.parametrize("question", [
+    "Did Iran send drones before or after the war in Ukraine began?",  # both sides of the event: no window
+    "What happened during Caspian Shield 2025?",  # a year in a name is not a date
+    "Who attended the Army-2025 forum?",
+])
+def test_names_and_both_sides_of_an_event_set_no_window(question):
+    assert not read_timeframe(question, "2024-09-10").has_window
+
+
+def test_a_bare_year_still_sets_a_window():
+    assert read_timeframe("In 2025, what did Iran send?", "2024-09-10").date_from == "2025-01-01"
+    assert read_timeframe("What did Iran send after the war in Ukraine began?", None).date_from == "2022-02-24"
+
+
+def test_an_undated_sources_timeline_entry_says_source_unknown(engine):
+    import dataclasses
+
+    answer = engine.ask("How did Western concern about Iran's ballistic missiles shift between 2011 and 2024?")
+    unsourced = dataclasses.replace(answer, citations=[dataclasses.replace(p, source=None) for p in answer.citations])
+    assert {e.source for e in timeline(unsourced)} == {"source unknown"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-
+import json
 import shutil
 import subprocess
 import sys
@@ -13,18 +13,20 @@ import pytest
 
 from rag import RAG, Answer, Claim, Passage, QueryError, RagError
 from rag.documents import MAX_FILE_BYTES
+from rag.engine import check_question
 from .conftest import ARTICLE_HTML, REPO, SEEDS, running_app
 from rag.library import delete_article, ingest_uploads, sanitize_filename, upload_metadata
 from rag.webapp import (
     answer_to_dict,
     claim_spans,
     create_app,
+    conversation_json,
+    conversation_markdown,
     highlight_segments,
-    library_rows,
     parse_filters,
-    plan_query,
     render_answer,
     render_card,
+    render_library,
     render_panel,
     render_turn,
     safe_url,
@@ -38,6 +40,32 @@ def passage(text="Iran denied it. Russia said nothing.", n=1, start=100, **kw) -
     fields = {"doc_id": "doc", "title": "A title", "source": "Wire", "published": "2024-09-10",
               "url": "https://example.org/a", "text": text, "start": start, "end": start + len(text), "score": 0.5, "n": n}
     return Passage(**{**fields, **kw})
+
+
+def blocks(fragment: str) -> list[str]:
+    """The text of each innermost block (paragraph, table cell, list item…) of an HTML fragment, as a reader sees it."""
+    from html.parser import HTMLParser
+
+    block_tags = {"p", "div", "li", "ol", "ul", "td", "th", "tr", "table", "details", "summary", "section", "article"}
+    out: list[str] = []
+    stack: list[list[str]] = [[]]
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag in block_tags:
+                stack.append([])
+
+        def handle_endtag(self, tag):
+            if tag in block_tags and len(stack) > 1:
+                text = " ".join("".join(stack.pop()).split())
+                if text:
+                    out.append(text)
+
+        def handle_data(self, data):
+            stack[-1].append(data)
+
+    Parser().feed(fragment)
+    return out
 
 
 # ---------------------------------------------------------------- rendering
@@ -97,6 +125,50 @@ def test_answer_links_each_marker_to_its_card_and_escapes_text():
     assert '<a class="cite" href="#src-2-1"' in html and "&#91;1&#93;</a>" in html
     assert "src-2-7" not in html  # a marker with no cited passage is not a link
     assert "<em>" not in html and "*" not in html  # neither HTML nor Markdown from article text acts
+
+
+def disputed_answer() -> Answer:
+    """Two claims from two articles, the answer opening with its "Accounts differ." lead."""
+    first = passage(text="The US said Iran sent missiles.", start=0, url="https://example.org/a", title="*US* says")
+    second = passage(text="Iran denied it.", start=0, n=2, doc_id="other", source="Tehran Times",
+                     published="2024-09-11", title="Iran denies", url=None)
+    claims = [Claim("The US said Iran sent missiles.", 1, "doc", 0, 31, 0.9, speaker="Antony Blinken",
+                    side="United States", kind="reported"),
+              Claim("Iran denied it.", 2, "other", 0, 15, 0.9, speaker="Nasser Kanaani", side="Iran", kind="quote",
+                    denial=True)]
+    return make_answer(question="Did Iran send missiles?", text="Accounts differ. The US said Iran sent missiles. [1] "
+                       "Iran denied it. [2]", citations=[first, second], claims=claims, passages=[first, second],
+                       dispute=("United States", "Iran"))
+
+
+def test_each_claim_is_a_line_of_its_own_with_its_marker_and_byline():
+    lines = blocks(render_answer(disputed_answer(), turn=1))
+    assert lines[:4] == ["Iran denies what United States says.", "Accounts differ.",
+                     "The US said Iran sent missiles. [1] — Antony Blinken (United States), via Wire, 10 Sep 2024",
+                     "Iran denied it. [2] — Nasser Kanaani (Iran), via Tehran Times, 11 Sep 2024"]
+    # A marker that cites no passage stays text, on the line it belongs to.
+    assert blocks(render_answer(make_answer(text="Iran denied it. [1] Other words [7]"), 2)) == [
+        "Iran denied it. [1]", "Other words [7]"]
+
+
+def test_a_conversation_exports_as_markdown_with_its_sources_and_as_the_ask_json():
+    from rag.answer import answer_from_dict
+
+    nothing = make_answer(question="What about S-300?", text="", citations=[], claims=[], abstained=True,
+                          abstain_reason="not-mentioned: S-300")
+    answers = [disputed_answer(), nothing]
+    markdown = conversation_markdown(answers)
+    paragraphs = markdown.split("\n\n")
+    assert paragraphs[1:5] == ["## Q1. Did Iran send missiles?", "*Iran denies what United States says.*",
+                               "Accounts differ.",
+                               "The US said Iran sent missiles. [1] — Antony Blinken (United States), via Wire, 10 Sep 2024"]
+    sources = markdown.split("Sources:\n\n")[1].split("\n\n")[0].splitlines()
+    assert sources == ["1. \\*US\\* says — Wire, 2024-09-10, <https://example.org/a>",  # Markdown in a title stays text
+                       "2. Iran denies — Tehran Times, 2024-09-11"]
+    assert "## Q2. What about S-300?\n\nNo answer in the articles. The articles do not mention S-300." in markdown
+    data = json.loads(conversation_json(answers))
+    assert data == json.loads(json.dumps([answer_to_dict(a) for a in answers]))  # what /ask returns, per question
+    assert [answer_from_dict(d).claims for d in data] == [a.claims for a in answers]
 
 
 def test_tooltips_need_no_entities_and_cards_show_the_title_once():
@@ -172,10 +244,9 @@ def test_sanitize_filename(name, safe):
 
 def test_questions_and_filters_are_checked():
     with pytest.raises(QueryError, match="empty"):
-        plan_query("   ", [])
+        check_question("   ")
     with pytest.raises(QueryError, match="2,000"):
-        plan_query("x" * 2001, [])
-    assert plan_query(" And what about drones? ", ["Iran missiles"]) == ("And what about drones?", "drones Iran missiles?")
+        check_question("x" * 2001)
     assert parse_filters(3.0, "bm25", ["AP"], "2024", "2024-09-30").kwargs() == {
         "k": 3, "mode": "bm25", "sources": ["AP"], "date_from": "2024-01-01", "date_to": "2024-09-30"}
     assert parse_filters(5, "hybrid", [], "", None).kwargs()["sources"] is None
@@ -188,9 +259,13 @@ def test_questions_and_filters_are_checked():
             parse_filters(**bad)
 
 
-def test_library_rows():
-    engine_docs = [type("D", (), {"title": "T", "source": None, "published": None, "n_chunks": 3, "doc_id": "d"})()]
-    assert library_rows(engine_docs) == [["T", "", "undated", 3, "d"]]
+def test_the_library_table_lists_articles_newest_first_with_their_text_escaped():
+    def doc(title, published, doc_id):
+        return type("D", (), {"title": title, "source": None, "published": published, "n_chunks": 3, "doc_id": doc_id})()
+
+    rows = blocks(render_library([doc("Old", "2011-01-02", "a"), doc("<b>New</b>", "2024-09-10", "b"), doc("T", None, "c")]))
+    assert rows[:5] == ["Title", "Source", "Published", "Chunks", "Document id"]
+    assert rows[5:] == ["<b>New</b>", "2024-09-10", "3", "b", "Old", "2011-01-02", "3", "a", "T", "undated", "3", "c"]
 
 
 # ---------------------------------------------------------------- uploads and deletes (real index copies)
@@ -395,6 +470,45 @@ def test_the_upload_form_is_prefilled_from_the_file(tmp_path):
     assert upload_metadata(tmp_path / "missing.txt") == {}
 
 
+@pytest.mark.parametrize("opening, published", [
+    ("YEREVAN, Feb. 3, 2025 — Armenia signed a grain agreement with Kazakhstan on Monday.", "2025-02-03"),
+    ("KYIV, Ukraine, Sept. 14, 2024 (Reuters) - Ukraine said drones struck a refinery overnight.", "2024-09-14"),
+    ("PARIS, March 2024 -- France said it would host talks on the missile shipments.", "2024-03"),
+    ("Officials said on Feb. 3, 2025 — a Monday — that talks would resume.", ""),  # a date in a sentence is no dateline
+    ("YEREVAN, Feb. 30, 2025 — Armenia signed a grain agreement with Kazakhstan on Monday.", ""),  # no such day
+])
+def test_a_dateline_prefills_the_published_date(tmp_path, opening, published):
+    article = tmp_path / "grain.txt"
+    article.write_text(f"Armenia signs a grain deal\n\n{opening} The deal runs five years.\n", encoding="utf-8")
+    assert upload_metadata(article).get("published", "") == published
+    dated = tmp_path / "dated.md"  # a date the file states itself wins over its dateline
+    dated.write_text(f"---\ntitle: Grain deal\npublished: 2025-02-04\n---\n\n{opening} The deal runs five years.\n",
+                     encoding="utf-8")
+    assert upload_metadata(dated)["published"] == "2025-02-04"
+
+
+def test_the_upload_form_holds_the_author_and_each_new_choice_replaces_all_of_it(live, tmp_path):
+    app = create_app(live, live.library_dir)
+    handlers = {getattr(f, "name", ""): f.fn for f in app.fns.values()}
+    signed = tmp_path / "signed.html"
+    signed.write_text(ARTICLE_HTML.replace("<head>", '<head><meta name="author" content="Ines Okafor">'
+                                                     '<meta property="og:site_name" content="Harbour Post">'),
+                      encoding="utf-8")
+    bare = tmp_path / "bare.txt"
+    bare.write_text("Grain deal signed\n\nYEREVAN, Feb. 3, 2025 — Armenia signed a grain agreement on Monday, "
+                    "officials said.\n", encoding="utf-8")
+    # Title, source, author, published, URL, then the status line.
+    assert handlers["prefill"]([str(signed)]) == ("Harbor town opens the Velmora tidal lighthouse", "Harbour Post",
+                                                  "Ines Okafor", "2024-05-02", "", "")
+    assert handlers["prefill"]([str(bare)]) == ("Grain deal signed", "", "", "2025-02-03", "", "")
+    assert handlers["prefill"]() == ("", "", "", "", "", "")  # the files removed: nothing of them stays
+    *_, status, files, title, source, author, published, url = handlers["upload"](
+        [str(bare)], "Grain deal signed", "Armenpress", "Anna Petrosyan", "2025-02-03", "")
+    assert "Indexed bare.txt" in status and (files, title, author) == (None, "", "")
+    record = {d.doc_id: d for d in live.documents()}["bare"]
+    assert (record.source, record.author, record.published) == ("Armenpress", "Anna Petrosyan", "2025-02-03")
+
+
 def test_an_upload_keeps_the_title_source_date_and_url_given_with_it(live, corpus_copy, tmp_path):
     note = tmp_path / "note.txt"
     note.write_text("The Velmora tidal lighthouse was designed by the engineer Maria Keswick, officials said.",
@@ -435,7 +549,8 @@ def test_every_page_fragment_comes_from_an_autoescaping_template():
 
     env = templates()
     assert env.autoescape is True
-    assert sorted(env.list_templates()) == ["answer.html", "card.html", "meta.html", "retrieved.html", "turn.html"]
+    assert sorted(env.list_templates()) == ["answer.html", "card.html", "library.html", "meta.html", "retrieved.html",
+                                            "turn.html"]
     evil = "<img src=x onerror=alert(1)>"
     cited = passage(title=evil, source=evil, text=f"{evil} said so.")
     answer = make_answer(question=evil, citations=[cited], passages=[cited, passage(doc_id="other", text=evil, n=None)],

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..timeframe import TimeFrame
-from .model import Answer, Claim, quote_claim, reader_date, renumbered
+from .model import UNKNOWN_SOURCE, Answer, Claim, quote_claim, reader_date, renumbered
 
 # A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at
 # least this close to the question (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).
@@ -30,7 +30,7 @@ def timeline(answer: Answer) -> list[TimelineEntry]:
     """The answer's claims by their articles' publication dates, oldest first; undated ones last."""
     cited = {p.n: p for p in answer.citations}
     entries = [TimelineEntry(cited[c.n].published, reader_date(cited[c.n].published),
-                             cited[c.n].source or "source not given", c) for c in answer.claims if c.n in cited]
+                             cited[c.n].source or UNKNOWN_SOURCE, c) for c in answer.claims if c.n in cited]
     dated = sorted((e for e in entries if e.published), key=lambda e: e.published)
     return [*dated, *(e for e in entries if not e.published)]
 

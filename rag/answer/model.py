@@ -61,6 +61,7 @@ class Answer:
     dropped: list[Claim] = dataclasses.field(default_factory=list)  # generated sentences the verifier rejected
     dispute: tuple[str, str] | None = None  # (the side that claims, the side that denies) when accounts differ
     timeframe: TimeFrame | None = None  # the window or order read from the question's time words, if any
+    query: str = ""  # what was searched for when it is not the question (a follow-up read with its conversation)
 
     @property
     def dispute_summary(self) -> str:
@@ -149,7 +150,8 @@ def byline(claim: Claim, passage: Passage) -> str:
 
 def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
     """An answer as JSON-ready data (the app's `/ask` endpoint and `rag ask --json` return this)."""
-    data = {"question": answer.question, **({"query": query} if query is not None else {}), "answer": answer.text,
+    data = {"question": answer.question, "query": query if query is not None else answer.query or answer.question,
+            "answer": answer.text,
             "abstained": answer.abstained, "abstain_reason": answer.abstain_reason, "explanation": answer.explanation,
             "notes": list(answer.notes), "answerer": answer.answerer, "confidence": answer.confidence,
             "citations": [dataclasses.asdict(p) for p in answer.citations],
@@ -175,7 +177,8 @@ def answer_from_dict(data: dict) -> Answer:
                   abstain_reason=data["abstain_reason"], notes=list(data["notes"]), answerer=data["answerer"],
                   dropped=[claim(c) for c in data["dropped"]],
                   dispute=tuple(data["dispute"]) if data["dispute"] else None,
-                  timeframe=TimeFrame(**data["timeframe"]) if data["timeframe"] else None)
+                  timeframe=TimeFrame(**data["timeframe"]) if data["timeframe"] else None,
+                  query=data.get("query") or "")
 
 
 def explain(reason: str) -> str:
