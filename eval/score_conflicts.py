@@ -67,6 +67,8 @@ def main(argv=None) -> int:
             tally[(label, "shown")] += shown
             tally[(label, pair["kind"], "shown")] += shown
             tally[(label, "abstained")] += answer.abstained
+            # "confirmed by" the other article: right for pairs that agree, wrong for pairs that conflict
+            tally[(label, "confirmed")] += any(c.confirmed_by for c in answer.claims)
             if args.show:
                 mark = "OK " if shown == (label == "conflict") else "BAD"
                 print(f"{mark} {pair['id']} {label}/{pair['kind']}: {answer.text[:300]}")
@@ -75,7 +77,9 @@ def main(argv=None) -> int:
           f"{tally[('conflict', 'shown')] / max(1, conflicts):.3f}; invented on agreeing "
           f"{tally[('agree', 'shown')]}/{agree} = {tally[('agree', 'shown')] / max(1, agree):.3f}; abstained "
           f"{tally[('conflict', 'abstained')] + tally[('agree', 'abstained')]}")
-    kinds = sorted({k[1] for k in tally if len(k) == 2 and k[1] not in ("all", "shown", "abstained")})
+    print(f"  confirmed by the other article: agreeing {tally[('agree', 'confirmed')]}/{agree}, "
+          f"conflicting {tally[('conflict', 'confirmed')]}/{conflicts}")
+    kinds = sorted({k[1] for k in tally if len(k) == 2 and k[1] not in ("all", "shown", "abstained", "confirmed")})
     print("  by kind: " + ", ".join(
         f"{kind} {sum(tally[(lab, kind, 'shown')] for lab in ('conflict', 'agree'))}/"
         f"{sum(tally[(lab, kind)] for lab in ('conflict', 'agree'))}" for kind in kinds))

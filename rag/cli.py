@@ -346,7 +346,7 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps([asdict(d) for d in docs], indent=2, ensure_ascii=False))
             return 0
         for d in docs:
-            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or UNKNOWN_SOURCE}  ({d.n_chunks} chunks)\n    {d.title}")
+            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or UNKNOWN_SOURCE}  ({d.n_chunks} chunk{'s' if d.n_chunks != 1 else ''})\n    {d.title}")
         return 0
     if args.command == "add":
         form = {"title": args.title, "source": args.source, "author": args.author, "published": args.date,

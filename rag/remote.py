@@ -68,7 +68,12 @@ def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | 
         return None
     if event == "complete":
         return json.loads(payload)[0]
-    message = json.loads(payload) if payload.startswith('"') else payload
+    try:  # Gradio sends the message as a JSON string, or (newer) an object whose "error" holds it
+        message = json.loads(payload)
+    except ValueError:
+        message = payload
+    if isinstance(message, dict):
+        message = message.get("error") or ""
     if message and message != "null":
         raise QueryError(str(message))
     return None

@@ -166,7 +166,6 @@ def test_the_missiles_question_is_answered_with_the_missiles_not_the_drones(engi
     assert any("Fath-360" in c.text for c in answer.claims)
 
 
-@pytest.mark.xfail(strict=True, reason="refused as 'wrong-kind: a response by the one asked about' (answer/types.py)")
 def test_what_iran_said_about_the_2011_radar_quotes_mehmanparast(engine):
     answer = engine.ask("What did Iran say about the NATO radar in Turkey in 2011?")
     assert not answer.abstained
@@ -207,3 +206,16 @@ def test_no_english_question_of_the_eval_sets_is_taken_for_another_language():
     assert len(questions) > 400
     assert [q for q in questions if foreign_language(q)] == []
     assert foreign_language("Russia Iran drones Caspian") is None  # keywords, not a sentence
+
+
+def test_refusals_quote_once_and_name_the_cli_switch():
+    from rag import Passage
+    from rag.answer import explain
+    from rag.answer.extractive import Candidate, quoted_sentence
+
+    source = Passage(doc_id="d", chunk_id=0, title="T", source="AP", published="2024-09-10", url=None,
+                     text="x", start=0, end=1, score=1.0)
+    quote = "“We will be paying close attention,” Lammy said."
+    assert quoted_sentence(Candidate(0, 0, 0, len(quote), quote), [source]) == f"{quote} (AP, 10 Sep 2024)"
+    assert quoted_sentence(Candidate(0, 0, 0, 5, "Iran denied it."), [source]) == "“Iran denied it.” (AP, 10 Sep 2024)"
+    assert "rag ask --no-dates" in explain("out-of-window: 2025-01-01 to 2025-12-31")

@@ -161,6 +161,10 @@ def test_ask_is_answered_by_a_running_app_without_loading_the_model(tmp_path, se
             follow = ["ask", "What did Iran say in response?", "--follow-up", question, "--index", str(index), "--json"]
             followed = subprocess.run([sys.executable, "-c", MODEL_MODULES.format(argv=follow)], capture_output=True,
                                       text=True, cwd=REPO, timeout=300)
+            # The app's refusal is printed as its message, as without an app, not as Gradio's JSON.
+            refused = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "¿Qué misiles envió Irán a Rusia?",
+                                      "--index", str(index)], capture_output=True, text=True, cwd=REPO, timeout=300)
+        assert refused.returncode != 0 and "reads as Spanish" in refused.stderr and "{" not in refused.stderr
         assert asked.stdout.strip().endswith("NO MODEL 0"), asked.stdout + asked.stderr
         assert "loading the model" not in asked.stderr
         # the same answer, sources and bylines as answering alone

@@ -35,6 +35,11 @@ def test_a_byline_names_an_outlet_once_and_says_when_the_source_is_unknown():
     claim = Claim("It said so.", 1, "d", 0, 11, 1.0, speaker="Washington Post", side="The Washington Post")
     assert byline(claim, passage) == "Washington Post, via The Washington Post, 10 Sep 2024"
     assert byline(claim, dataclasses.replace(passage, source=None)) == "Washington Post, source unknown, 10 Sep 2024"
+    # a side the speaker's own words already name, by another name of its countries, is not repeated
+    three = dataclasses.replace(claim, speaker="Britain, France, and Germany", side="United Kingdom and France and Germany")
+    assert byline(three, passage) == "Britain, France, and Germany, via The Washington Post, 10 Sep 2024"
+    one = dataclasses.replace(claim, speaker="Nasser Kanaani", side="Iran")
+    assert byline(one, passage) == "Nasser Kanaani (Iran), via The Washington Post, 10 Sep 2024"
     both = Answer("q", "t", [], False, dispute=("United States", "Russia and Iran"))
     assert both.dispute_summary == "Russia and Iran deny what United States says"
 

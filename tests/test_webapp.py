@@ -265,7 +265,9 @@ def test_the_library_table_lists_articles_newest_first_with_their_text_escaped()
 
     rows = blocks(render_library([doc("Old", "2011-01-02", "a"), doc("<b>New</b>", "2024-09-10", "b"), doc("T", None, "c")]))
     assert rows[:5] == ["Title", "Source", "Published", "Chunks", "Document id"]
-    assert rows[5:] == ["<b>New</b>", "2024-09-10", "3", "b", "Old", "2011-01-02", "3", "a", "T", "undated", "3", "c"]
+    # an article without a named outlet says so, as the CLI and the answers do
+    assert rows[5:] == ["<b>New</b>", "source unknown", "2024-09-10", "3", "b", "Old", "source unknown", "2011-01-02", "3",
+                        "a", "T", "source unknown", "undated", "3", "c"]
 
 
 # ---------------------------------------------------------------- uploads and deletes (real index copies)

@@ -364,13 +364,17 @@ def quoted_sentence(candidate: Candidate, passages: Sequence[Passage]) -> str:
     from .model import UNKNOWN_SOURCE, reader_date
 
     passage = passages[candidate.passage_index]
-    return f"“{candidate.text}” ({passage.source or UNKNOWN_SOURCE}, {reader_date(passage.published)})"
+    # A sentence that is itself a quote keeps its own marks: no ““…”.
+    text = candidate.text if candidate.text[:1] in "“\"" else f"“{candidate.text}”"
+    return f"{text} ({passage.source or UNKNOWN_SOURCE}, {reader_date(passage.published)})"
 
 
-# What each answer slot asks for, as a reader would say it ("The passages found do not state a number.").
+# What each answer slot asks for, as a reader would say it ("The passages found do not state a number."): a
+# question whose slot no chosen sentence fills is refused. A "response" slot only steers the lead to the one asked
+# about speaking: refusing without one changed no held-out or blind figure, and refused questions the articles
+# answer ("What did Iran say about the radar in Turkey?"; eval/EXPERIMENTS.md, types ablation).
 SLOT_PHRASES = {"time": "when it happened", "count": "a number", "money": "an amount of money", "measure": "a measure",
-                "person": "who it was", "place": "where it was", "name": "the name asked for",
-                "response": "a response by the one asked about"}
+                "person": "who it was", "place": "where it was", "name": "the name asked for"}
 
 
 def answer(
@@ -407,7 +411,7 @@ def answer(
         # Say what the articles do report closest to the question, so a refusal is not a dead end.
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
                       abstain_reason="not-answered: " + quoted_sentence(ranked.candidates[ranked.lead], passages))
-    if not ranked.slot_filled:
+    if not ranked.slot_filled and expected_slot(question).kind in SLOT_PHRASES:
         return Answer(question, ABSTAIN_TEXT, [], True, confidence=confidence, passages=passages,
                       abstain_reason="wrong-kind: " + SLOT_PHRASES.get(expected_slot(question).kind, "what it asks"))
     candidates, scores, chosen = ranked.candidates, ranked.scores, ranked.quoted

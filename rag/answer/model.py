@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
+from ..gazetteer import countries_named
 from ..retrieval import Passage
 from ..timeframe import TimeFrame
 
@@ -128,6 +130,13 @@ def reader_date(published: str | None) -> str:
     return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
 
 
+def _names_side(who: str, side: str) -> bool:
+    """Whether a speaker's name already says their side: "Washington Post" (The Washington Post), "Britain,
+    France, and Germany" (United Kingdom and France and Germany)."""
+    sides = {_bare(s) for s in side.split(" and ")}
+    return _bare(side) in _bare(who) or sides <= countries_named(re.findall(r"[\w.'’-]+", who))
+
+
 def _bare(name: str) -> str:
     """A name for comparison: lower case, without a leading "the"."""
     name = name.lower().strip()
@@ -139,7 +148,7 @@ def byline(claim: Claim, passage: Passage) -> str:
     the outlet's own statement."""
     date = reader_date(passage.published)
     who = claim.speaker or ""
-    if claim.side and _bare(claim.side) not in _bare(who):  # not "Washington Post (The Washington Post)"
+    if claim.side and not _names_side(who, claim.side):  # not "Washington Post (The Washington Post)"
         who += f" ({claim.side})"
     where = f"via {passage.source}" if passage.source else UNKNOWN_SOURCE
     line = f"{who}, {where}, {date}" if claim.speaker else f"{passage.source or UNKNOWN_SOURCE}, {date}"
@@ -190,7 +199,7 @@ def explain(reason: str) -> str:
     if kind == "wrong-kind" and detail:
         return f"The passages found do not state {detail}."
     if kind == "out-of-window" and detail:
-        return f"No article is published {detail} or mentions that time; untick “Read dates in the question” to search all dates."
+        return f"No article is published {detail} or mentions that time; to search all dates, stop reading dates in the question (the app's “Read dates in the question”, `rag ask --no-dates`)."
     if kind == "not-answered" and detail:
         return f"No sentence of the articles answers this. The closest they come: {detail}."
     if kind == "llm-refused":
