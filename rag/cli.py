@@ -14,7 +14,7 @@ EXAMPLES = """examples:
   rag ask "Which missile system were Russian personnel trained in Iran to operate?"
   rag search "Caspian Sea drone shipments" -k 3 --mode bm25
   rag ask "What did Ned Price say?" --json   # machine-readable answer with citations
-  rag ask "What did Iran say in response?" --follow-up "What did Blinken say about the missiles?"
+  rag ask "What did Iran say in response?" --follow-up "What missiles did Iran send to Russia?"
   rag chat                              # a conversation: one question per line, follow-ups understood
   rag add new_article.html              # index one more file incrementally
   rag eval                              # score the gold set (see README)

@@ -143,9 +143,11 @@ def disputed_answer() -> Answer:
 
 def test_each_claim_is_a_line_of_its_own_with_its_marker_and_byline():
     lines = blocks(render_answer(disputed_answer(), turn=1))
-    assert lines[:4] == ["Iran denies what United States says.", "Accounts differ.",
-                     "The US said Iran sent missiles. [1] — Antony Blinken (United States), via Wire, 10 Sep 2024",
-                     "Iran denied it. [2] — Nasser Kanaani (Iran), via Tehran Times, 11 Sep 2024"]
+    # The answer opens "Accounts differ."; who denies what follows its claims.
+    assert lines[:4] == ["Accounts differ.",
+                         "The US said Iran sent missiles. [1] — Antony Blinken (United States), via Wire, 10 Sep 2024",
+                         "Iran denied it. [2] — Nasser Kanaani (Iran), via Tehran Times, 11 Sep 2024",
+                         "Iran denies what United States says."]
     # A marker that cites no passage stays text, on the line it belongs to.
     assert blocks(render_answer(make_answer(text="Iran denied it. [1] Other words [7]"), 2)) == [
         "Iran denied it. [1]", "Other words [7]"]
