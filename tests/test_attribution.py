@@ -42,6 +42,15 @@ def test_according_to_and_the_outlets_own_statement(parser):
     assert (own.speaker, own.kind) == (None, "outlet")
 
 
+def test_what_is_said_of_a_thing_is_not_its_statement(parser):
+    """The new-user trial's "— 340 crates" byline: "said to contain" reports about the crates; a stance with an
+    infinitive ("vowed to") is still the subject's."""
+    crates, drones, vowed = read(parser, "Some 340 crates said to contain drone parts arrived in Astrakhan.",
+                                 "The drones are reported to be Iranian.", "Iran vowed to retaliate against Israel.")
+    assert (crates.speaker, crates.kind) == (None, "outlet") and drones.speaker is None
+    assert vowed.speaker == "Iran"
+
+
 def test_a_surname_speaks_and_takes_the_side_given_where_it_is_named_in_full(parser):
     full, surname, passive = read(parser, "U.S. State Department spokesman Ned Price warned Iran on Friday.",
                                   "Price noted that the drones kept arriving.",

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from rag import RAG, IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
+from rag.attribution import ATTRIBUTION_VERSION
 from rag.index import CURRENT_FILE, MANIFEST_FILE
 
 QUESTION = "Which missile system were Russian personnel trained in Iran to operate?"
@@ -53,7 +54,7 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
     RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
     manifest_path = index_dir / (index_dir / CURRENT_FILE).read_text(encoding="utf-8").strip() / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    assert manifest["settings"].pop("attribution") == "parse-2"
+    assert manifest["settings"].pop("attribution") == ATTRIBUTION_VERSION
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")  # as an index built before the field existed
 
     old = RAG.load(index_dir, embedder=embedder)
@@ -70,7 +71,7 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
     again = RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
     # Nothing is embedded again: the chunks and vectors are kept, and only the speakers are read again.
     assert again.last_report.embedded == [] and len(again.last_report.reused) == 5
-    assert again.index.settings.attribution == "parse-2"
+    assert again.index.settings.attribution == ATTRIBUTION_VERSION
     assert again.index._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row") == speakers
     assert any(row[0] for row in speakers)
     assert sorted(int(i) for s in again.index.segments for i in s.chunk_ids) == ids
