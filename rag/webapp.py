@@ -271,6 +271,8 @@ def answer_markdown(answer: Answer, number: int | None = None) -> str:
     """An answer as Markdown: the question as a heading, one paragraph per claim with its [n] and byline (or why
     there is no answer), its notes, then the numbered sources with title, source, date and URL."""
     out = [f"## {f'Q{number}. ' if number else ''}{_md(answer.question)}"]
+    if answer.query and answer.query != answer.question:  # a follow-up: what it was read as
+        out.append(f"*Searched for:* {_md(answer.query)}")
     if answer.abstained:
         out.append(f"No answer in the articles. {_md(answer.explanation)}")
     else:

@@ -157,7 +157,7 @@ def test_a_conversation_exports_as_markdown_with_its_sources_and_as_the_ask_json
     from rag.answer import answer_from_dict
 
     nothing = make_answer(question="What about S-300?", text="", citations=[], claims=[], abstained=True,
-                          abstain_reason="not-mentioned: S-300")
+                          abstain_reason="not-mentioned: S-300", query="S-300 Iran missiles?")
     answers = [disputed_answer(), nothing]
     markdown = conversation_markdown(answers)
     paragraphs = markdown.split("\n\n")
@@ -167,7 +167,9 @@ def test_a_conversation_exports_as_markdown_with_its_sources_and_as_the_ask_json
     sources = markdown.split("Sources:\n\n")[1].split("\n\n")[0].splitlines()
     assert sources == ["1. \\*US\\* says — Wire, 2024-09-10, <https://example.org/a>",  # Markdown in a title stays text
                        "2. Iran denies — Tehran Times, 2024-09-11"]
-    assert "## Q2. What about S-300?\n\nNo answer in the articles. The articles do not mention S-300." in markdown
+    # a follow-up says what it was read as
+    assert ("## Q2. What about S-300?\n\n*Searched for:* S-300 Iran missiles?\n\nNo answer in the articles. "
+            "The articles do not mention S-300.") in markdown
     data = json.loads(conversation_json(answers))
     assert data == json.loads(json.dumps([answer_to_dict(a) for a in answers]))  # what /ask returns, per question
     assert [answer_from_dict(d).claims for d in data] == [a.claims for a in answers]
