@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask.add_argument("--follow-up", action="append", default=[], metavar="EARLIER",
                      help="an earlier question of the conversation this one follows (repeat, oldest first): "
-                          "\"What did Iran say in response?\" --follow-up \"What did Blinken say about the missiles?\"")
+                          "\"What did Iran say in response?\" --follow-up \"What missiles did Iran send to Russia?\"")
 
     chat = sub.add_parser("chat", help="a conversation: ask questions one per line, follow-ups read with the "
                                        "earlier ones (end with Ctrl+D)")

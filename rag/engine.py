@@ -338,15 +338,17 @@ class RAG:
         from .attribution import tag_words  # spaCy, loaded only when a conversation has more than one turn
 
         turns = [t if isinstance(t, Answer) else check_question(t) for t in [*history, question]]
+        tags = [None if isinstance(t, Answer) else tag_words(t) for t in turns]  # each question parsed once
         contexts: list[Context] = []
-        for turn, following in zip(turns, turns[1:]):
-            if isinstance(turn, Answer):
-                contexts.append(context_of(turn))
-                continue
-            query = rewrite_followup(turn, contexts, tag_words(turn))
-            leans = isinstance(following, str) and needs_speaker(following, tag_words(following))
-            contexts.append(context_of(self.ask(query, **options)) if leans else Context(query))
-        query = rewrite_followup(turns[-1], contexts, tag_words(turns[-1]))
+        for i, turn in enumerate(turns[:-1]):
+            answer = turn if isinstance(turn, Answer) else None
+            query = answer.query or answer.question if answer else rewrite_followup(turn, contexts, tags[i])
+            # Who said an answer is needed (and an unanswered turn answered) only for a next question's "he".
+            if tags[i + 1] is not None and needs_speaker(turns[i + 1], tags[i + 1]):
+                contexts.append(context_of(answer or self.ask(query, **options)))
+            else:
+                contexts.append(Context(query))
+        query = rewrite_followup(turns[-1], contexts, tags[-1])
         return query if len(query) <= MAX_QUESTION_CHARS else turns[-1]
 
     def documents(self) -> list[DocumentRecord]:

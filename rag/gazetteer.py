@@ -94,6 +94,11 @@ def country_span(lower: Sequence[str], i: int) -> tuple[str | None, int]:
     return phrase_at(lower, i, canonical_countries())
 
 
+def name_words(text: str) -> list[str]:
+    """A text's words as `countries_named` takes them: initials and possessives kept whole ("U.S.", "Iran's")."""
+    return re.findall(r"[\w.’'-]+", text)
+
+
 def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> frozenset[str]:
     """Lower-case names of the countries that words name outright, by possessive or by demonym ("Iran's",
     "U.S.", "British"); with `capitalized_only`, lower-case words ("us", "turkey") name nothing."""

@@ -8,12 +8,11 @@ and the other not. Both answerers' answers pass through `show_both_sides`, so ne
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital
+from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
 from ..text import possessor
 from .model import Answer, quote_claim, renumbered
 from .words import AUX_WORDS
@@ -34,7 +33,7 @@ def sides(side: str | None) -> frozenset[str]:
 
 def named_sides(text: str) -> frozenset[str]:
     """The countries a statement is about: named, by demonym, by capital or by an institution ("the Kremlin")."""
-    words = re.findall(r"[\w.’'-]+", text)
+    words = name_words(text)
     capitals = country_of_capital()
     lower = text.lower()
     return (countries_named(words) | {capitals[possessor(w)] for w in words if possessor(w) in capitals}

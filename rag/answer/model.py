@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass
 
-from ..gazetteer import countries_named
+from ..gazetteer import countries_named, name_words
 from ..retrieval import Passage
 from ..timeframe import TimeFrame
 
@@ -134,7 +133,7 @@ def _names_side(who: str, side: str) -> bool:
     """Whether a speaker's name already says their side: "Washington Post" (The Washington Post), "Britain,
     France, and Germany" (United Kingdom and France and Germany)."""
     sides = {_bare(s) for s in side.split(" and ")}
-    return _bare(side) in _bare(who) or sides <= countries_named(re.findall(r"[\w.'’-]+", who))
+    return _bare(side) in _bare(who) or sides <= countries_named(name_words(who))
 
 
 def _bare(name: str) -> str:
