@@ -1,5 +1,5 @@
-"""Score the answer's "Accounts differ." on the conflict set: each pair of passages becomes two articles of a small
-index, its question is asked, and the answer should open "Accounts differ." (quoting both articles) exactly for
+"""Score the answer's "Accounts differ." / "Sources differ." on the conflict set: each pair of passages becomes two articles of a small
+index, its question is asked, and the answer should open with one of them (quoting both articles) exactly for
 the pairs labelled "conflict".
 
     python eval/score_conflicts.py [--split dev|test|all] [--pairs eval/conflicts.jsonl] [--show]
@@ -29,10 +29,10 @@ def write_pair(folder: Path, pair: dict) -> None:
 
 
 def shows_conflict(answer) -> bool:
-    """The answer says accounts differ and cites both articles."""
-    from rag.answer.disagreement import ACCOUNTS_DIFFER
+    """The answer says accounts or sources differ and cites both articles."""
+    from rag.answer.disagreement import ACCOUNTS_DIFFER, SOURCES_DIFFER
 
-    opened = answer.text.startswith(ACCOUNTS_DIFFER)
+    opened = answer.text.startswith((ACCOUNTS_DIFFER, SOURCES_DIFFER))
     return opened and len({c.doc_id for c in answer.claims}) >= 2
 
 

@@ -199,8 +199,8 @@ def _print_answer(answer, data: dict | None, as_json: bool) -> None:
     if answer.query and answer.query != answer.question:
         print(f"(read as: {answer.query})")
     print(answer.explanation if answer.abstained else answer.text)
-    if answer.dispute:
-        print(f"\n{answer.dispute_summary}.")  # the answer opened "Accounts differ." already
+    if answer.dispute_summary:
+        print(f"\n{answer.dispute_summary}.")  # the answer opened "Accounts differ." or "Sources differ." already
     if answer.claims:
         cited = {p.n: p for p in answer.citations}
         lines = [f"[{c.n}] {byline(c, cited[c.n])}" for c in answer.claims if c.n in cited]

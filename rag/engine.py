@@ -293,7 +293,9 @@ class RAG:
             return self.reader.answer_scores(question, sentences)
 
         def finish(answer: Answer) -> Answer:
-            answer = dataclasses.replace(news_aware(index, answer, vector, timeframe), question=asked, query=question)
+            answer = dataclasses.replace(answer, question=question)  # the question read, follow-ups included
+            answer = dataclasses.replace(news_aware(index, answer, vector, timeframe, lambda: self.reader),
+                                         question=asked, query=question)
             if undated:
                 note = (f"{undated} undated article{'s are' if undated > 1 else ' is'} not searched with a date "
                         "filter; clear the dates to include them.")

@@ -12,6 +12,7 @@ LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "
              "ru": "Russian", "uk": "Ukrainian", "fa": "Persian", "ar": "Arabic", "zh": "Chinese", "tr": "Turkish",
              "nl": "Dutch", "pl": "Polish"}
 NOT_ENGLISH = 0.8
+MIN_WORDS = 3  # a language is told from a phrase, not from one or two words ("KÇ" read as Turkish)
 
 
 @functools.cache
@@ -25,6 +26,9 @@ def _identifier():
 
 
 def foreign_language(question: str) -> str | None:
-    """The name of the language a question is clearly written in when that is not English, else None."""
+    """The name of the language a question of at least MIN_WORDS words is clearly written in when that is not
+    English, else None."""
+    if len(question.split()) < MIN_WORDS:
+        return None
     code, probability = _identifier().classify(question)
     return LANGUAGES[code] if code != "en" and probability >= NOT_ENGLISH else None

@@ -18,3 +18,43 @@ def normalize(text: str) -> str:
     """Casefold, unify typographic quotes and dashes, collapse whitespace."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+# Numbers as news writes them: digits with separators, number words, scale words and abbreviations ("€2.1bn",
+# "1.2 billion euros", "Seventeen"), and lengths and masses in one unit each (metres, kilograms), so that
+# "430 feet" and "about 130 metres" compare as the same size.
+_SMALL_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                              "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+_SMALL_NUMBERS.update({w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())})
+_SCALES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6,
+           "billion": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12}
+_UNIT_SIZES = {"km": 1000, "kilometre": 1000, "kilometer": 1000, "mile": 1609.344, "metre": 1, "meter": 1,
+               "foot": 0.3048, "feet": 0.3048, "ft": 0.3048, "kg": 1, "kilogram": 1, "tonne": 1000, "ton": 1000,
+               "pound": 0.4536, "lb": 0.4536}
+_DIGITS_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*-?\s*([^\W\d_]*)")
+
+
+def number_value(text: str) -> float | None:
+    """The number a phrase states, scaled and in base units ("€2.1bn" -> 2.1e9, "1,240 miles" -> 1995582.6,
+    "two hundred thousand" -> 200000.0); None when it states none."""
+    lower = text.lower()
+    found = _DIGITS_RE.search(lower)
+    if found:
+        value = float(found.group(1).replace(",", ""))
+        following = [found.group(2)] + re.findall(r"[^\W\d_]+", lower[found.end():])[:1]
+        for word in following:
+            if word in _SCALES:
+                return value * _SCALES[word]
+            unit = word if word in _UNIT_SIZES else word[:-1] if word.endswith("s") else word
+            if unit in _UNIT_SIZES:
+                return value * _UNIT_SIZES[unit]
+        return value
+    total, current, seen = 0.0, 0.0, False
+    for word in re.findall(r"[^\W\d_]+", lower):
+        if word in _SMALL_NUMBERS:
+            current, seen = current + _SMALL_NUMBERS[word], True
+        elif word == "hundred" and seen:
+            current = max(current, 1) * 100
+        elif word in _SCALES and seen:
+            total, current = total + max(current, 1) * _SCALES[word], 0.0
+    return total + current if seen else None

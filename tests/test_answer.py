@@ -206,6 +206,7 @@ def test_no_english_question_of_the_eval_sets_is_taken_for_another_language():
     assert len(questions) > 400
     assert [q for q in questions if foreign_language(q)] == []
     assert foreign_language("Russia Iran drones Caspian") is None  # keywords, not a sentence
+    assert foreign_language("KÇ") is None  # two letters are no language (hypothesis found it read as Turkish)
 
 
 def test_refusals_quote_once_and_name_the_cli_switch():

@@ -9,7 +9,8 @@ import pytest
 
 from rag.answer import byline
 from rag.answer.chronology import timeline
-from rag.answer.disagreement import ACCOUNTS_DIFFER, conflicting, named_sides, show_both_sides
+from rag.answer.disagreement import (ACCOUNTS_DIFFER, SOURCES_DIFFER, conflicting, named_sides, negated,
+                                    show_both_sides, value_kind, values_differ)
 from rag.answer.llm import verify_reply
 from rag.attribution import attribute_sentences, load_parser
 from rag.timeframe import read_timeframe
@@ -74,7 +75,7 @@ def test_a_disputed_question_gets_the_claim_and_the_denial_each_attributed(engin
 ])
 def test_no_dispute_is_claimed_where_the_evidence_holds_none(engine, question):
     answer = engine.ask(question)
-    assert answer.dispute is None and not answer.text.startswith(ACCOUNTS_DIFFER)
+    assert answer.dispute is None and not answer.text.startswith((ACCOUNTS_DIFFER, SOURCES_DIFFER))
 
 
 # Replies as an LLM writes them: the second is Qwen2.5-Coder-1.5B's own reply to b003, recorded in
@@ -263,3 +264,95 @@ def test_an_undated_sources_timeline_entry_says_source_unknown(engine):
     answer = engine.ask("How did Western concern about Iran's ballistic missiles shift between 2011 and 2024?")
     unsourced = dataclasses.replace(answer, citations=[dataclasses.replace(p, source=None) for p in answer.citations])
     assert {e.source for e in timeline(unsourced)} == {"source unknown"}
+
+
+# ---------------------------------------------------------------- sources that state different facts
+
+@pytest.mark.parametrize("question, kind", [
+    ("How much is Norvik paying for Baltic Dairy Group?", "figure"),
+    ("How many attack drones did Russia launch overnight?", "figure"),
+    ("What range did Iran claim for its new missile?", "figure"),
+    ("What was voter turnout in the referendum?", "figure"),
+    ("When will the new pier open?", "date"),
+    ("On which day was the agreement signed?", "date"),
+    ("Who won the mayoral election?", None),  # several people can answer a who-question: not compared
+    ("Where will the next round of talks be held?", "place"),
+    ("Which vessel was hit by a missile?", None),
+    ("Did Iran deliver ballistic missiles to Russia?", "yes-no"),
+    ("What did Ned Price say about the partnership?", None),
+    ("Why did Turkey agree to host the radar?", None),
+])
+def test_what_two_sources_could_answer_differently(question, kind):
+    assert value_kind(question) == kind
+
+
+@pytest.mark.parametrize("a, b, kind, differ", [
+    ([1.2e9], [2.1e9], "figure", True),
+    ([75000.0], [74812.0], "figure", False),  # rounded
+    ([1500.0, 2000.0], [1500.0], "figure", False),  # one states more
+    (["april 2026", "wednesday"], ["october 2026", "wednesday"], "date", True),
+    (["geneva"], ["geneva, switzerland"], "place", False),
+    (["geneva"], ["muscat"], "place", True),
+    ([], [38.0], "figure", False),  # one states nothing: nothing to compare
+])
+def test_stated_answers_differ_only_when_each_side_states_one_the_other_does_not(a, b, kind, differ):
+    assert values_differ(a, b, kind) is differ
+
+
+@pytest.mark.parametrize("sentence, says_no", [
+    ("Talks in Vienna ended on Thursday without agreement, diplomats said.", False),
+    ("The ambassador said there are currently no plans for direct talks.", True),
+    ("Israel was not behind the explosion, a senior official said.", True),
+    ("EU ambassadors failed to agree on a new sanctions package.", True),
+    ("The spokesman dismissed the reports as baseless.", True),
+    ("Iran has delivered a batch of missiles to Russia, officials said.", False),
+])
+def test_a_sentence_says_no_by_negation_or_a_denying_verb(sentence, says_no):
+    assert negated(load_parser()(sentence)) is says_no
+
+
+DIFFERING = {  # two outlets' reports of one night, written for this test
+    "wire-a": ("Russia launches 38 drones at Ukraine", "Kyiv Wire", "2024-10-03",
+               "Russian forces attacked Ukraine overnight with 38 attack drones, Ukraine's Air Force reported on "
+               "Thursday morning. Air defences shot down most of them over the Kyiv region."),
+    "wire-b": ("Air Force: 58 drones launched overnight", "Black Sea Post", "2024-10-03",
+               "Russia sent a total of 58 attack drones against Ukraine during the night, the Air Force said, the "
+               "highest number in a week. Debris fell on two districts of the capital."),
+    "wire-c": ("Crowd record at the Champions Cup final", "Kyiv Wire", "2024-05-25",
+               "Nearly 75,000 spectators watched the Champions Cup final in Cardiff on Saturday."),
+    "wire-d": ("Leinster beat Toulouse before a record crowd", "Black Sea Post", "2024-05-25",
+               "A crowd of 74,812 watched Leinster beat Toulouse in the Champions Cup final on Saturday."),
+}
+
+
+@pytest.fixture(scope="module")
+def differing_engine(tmp_path_factory, embedder):
+    import json
+
+    from rag import RAG
+
+    corpus = tmp_path_factory.mktemp("differing-corpus")
+    for name, (title, source, published, body) in DIFFERING.items():
+        (corpus / f"{name}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+        (corpus / f"{name}.meta.json").write_text(json.dumps({"title": title, "source": source,
+                                                               "published": published}), encoding="utf-8")
+    return RAG.build(corpus, tmp_path_factory.mktemp("differing-index") / "index", embedder=embedder,
+                     progress=False)
+
+
+def test_two_outlets_stating_different_figures_get_sources_differ_with_both_cited(differing_engine):
+    answer = differing_engine.ask("How many attack drones did Russia launch at Ukraine overnight?")
+    assert answer.text.startswith(SOURCES_DIFFER), answer.text
+    first_two = answer.claims[:2]
+    assert {c.doc_id for c in first_two} == {"wire-a", "wire-b"}
+    assert "38" in answer.text and "58" in answer.text
+    for claim in first_two:
+        assert f"[{claim.n}]" in answer.text
+        assert not claim.confirmed_by  # the two outlets do not confirm what they state differently
+    assert sorted(answer.differing[:2]) == ["Black Sea Post", "Kyiv Wire"] and answer.differing[2] == "figures"
+    assert answer.dispute_summary.endswith("give different figures")
+
+
+def test_a_rounded_figure_is_not_a_conflict(differing_engine):
+    answer = differing_engine.ask("How many spectators attended the Champions Cup final?")
+    assert not answer.abstained and not answer.text.startswith(SOURCES_DIFFER), answer.text

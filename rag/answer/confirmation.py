@@ -44,6 +44,8 @@ def with_confirmations(index, answer: Answer) -> Answer:
 
     stopwords = token_stopwords()
     texts: dict[str, str] = {}
+    # Two articles the answer shows stating different facts do not confirm each other.
+    apart = {c.doc_id for c in answer.claims[:2]} if answer.differing else set()
     claims = []
     for claim in answer.claims:
         row = index.sentence_row_at(claim.doc_id, claim.start)
@@ -57,7 +59,8 @@ def with_confirmations(index, answer: Answer) -> Answer:
         records = index.chunks([chunk_id for chunk_id, _ in dense_candidates(index, vector, depth)])
         stories = index.stories(sorted({r.doc_id for r in records} | {claim.doc_id}))
         others = [r for r in records if r.source and r.source != own.source
-                  and stories.get(r.doc_id) != stories.get(claim.doc_id)]
+                  and stories.get(r.doc_id) != stories.get(claim.doc_id)
+                  and not (claim.doc_id in apart and r.doc_id in apart)]
         mine = content_words(claim.text, stopwords)
         confirmed: dict[str, None] = {}
         for record in others:

@@ -8,14 +8,15 @@ and the other not. Both answerers' answers pass through `show_both_sides`, so ne
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
-from ..text import possessor
-from .model import Answer, quote_claim, renumbered
-from .words import AUX_WORDS
+from ..text import number_value, possessor
+from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
+from .words import AUX_WORDS, CALENDAR_WORDS, FUNCTION_WORDS, MEASURE_NOUNS, NEGATING_LEMMAS, NUMBER_WORDS
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
 # denial belongs to the question when it is at least this close to it. Chosen on the dev half of
@@ -130,3 +131,208 @@ def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarr
                            same_event=same_event):
                 best, best_score = (j, i), score
     return best
+
+
+# ---------------------------------------------------------------- sources that state different facts
+
+SOURCES_DIFFER = "Sources differ."  # what an answer opens with when two outlets answer the question differently
+# A sentence answers the question when the reader gives it at least this probability: low for a question asking
+# for a figure, date or place (the sentence must also state one), higher for a yes-or-no question. A yes-or-no
+# answer contradicts another when one is negated and the other not, or the reader's NLI finds contradiction.
+# Two answers are about one fact when their sentence vectors are at least SAME_FACT close. Chosen on the dev
+# halves of eval/conflicts.jsonl and the seed question sets (eval/EXPERIMENTS.md, issue 29 session 3): any
+# SAME_FACT in (0.515, 0.629] gives the same dev figures; this is the middle.
+ANSWERS_WITH_VALUE = 0.1
+ANSWERS_YES_OR_NO = 0.25
+CONTRADICTS = 0.5
+SAME_FACT = 0.57
+SAME_FIGURE = 0.05  # figures within 5% are one figure rounded ("nearly 75,000" and "74,812")
+_NOT_ENTITIES = ["tagger", "parser", "attribute_ruler", "lemmatizer"]
+# The entity labels (spaCy's) that can answer each kind of question. Who/which questions are left out: on the
+# seed questions two outlets naming different people were answering a question with several answers ("Which
+# U.S. officials…"), not disagreeing, on every dev question where it happened.
+VALUE_LABELS = {"figure": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"}), "date": frozenset({"DATE", "TIME"}),
+                "place": frozenset({"GPE", "LOC", "FAC"})}
+_FIGURE_QUESTION_RE = re.compile(r"^how (?:much|many|long|far|wide|big|large|high|tall|deep|heavy|fast|old)\b")
+_DATE_QUESTION_RE = re.compile(r"^(?:when\b|(?:on |in )?(?:which|what) (?:day|date|month|year|time)\b)")
+_WHAT_RE = re.compile(r"^what (?:(?:is|was|are|were) )?((?:[\w'’-]+ ){1,4})")  # up to 4 words naming what is asked
+
+
+def value_kind(question: str) -> str | None:
+    """What kind of answer two sources could state differently: "figure", "date", "place", "yes-no", or None
+    (an open question: who, which, what someone said, why, how)."""
+    lower = " ".join(question.lower().split())
+    if _FIGURE_QUESTION_RE.match(lower):
+        return "figure"
+    if _DATE_QUESTION_RE.match(lower):
+        return "date"
+    first = lower.split(maxsplit=1)[0] if lower else ""
+    if first == "where":
+        return "place"
+    if first in AUX_WORDS:
+        return "yes-no"
+    what = _WHAT_RE.match(lower)
+    if what:
+        named = what.group(1).split()
+        named = named[:next((i for i, w in enumerate(named) if w in AUX_WORDS), len(named))]  # "what did X say"
+        if MEASURE_NOUNS & set(named):
+            return "figure"
+    return None
+
+
+def stated_values(parsed, kind: str, question: str) -> list:
+    """The answers of `kind` a parsed sentence states that the question does not: figures as numbers, dates and
+    places as lower-case text."""
+    asked = set(re.findall(r"[^\W_]+", question.lower()))
+    out = []
+    for entity in parsed.ents:
+        if entity.label_ not in VALUE_LABELS[kind] or set(re.findall(r"[^\W_]+", entity.text.lower())) <= asked:
+            continue
+        if kind != "figure":
+            out.append(entity.text.lower())
+        elif (value := number_value(entity.text)) is not None:
+            out.append(value)
+    return out
+
+
+def same_value(a, b, kind: str) -> bool:
+    """Two stated answers are one: figures within SAME_FIGURE, places sharing a word ("Geneva", "Geneva, Switzerland")."""
+    if kind == "figure":
+        return abs(a - b) <= SAME_FIGURE * max(abs(a), abs(b))
+    if kind == "date":
+        return a == b
+    return bool((set(re.findall(r"[^\W_]+", a)) - FUNCTION_WORDS) & (set(re.findall(r"[^\W_]+", b)) - FUNCTION_WORDS))
+
+
+def values_differ(a: Sequence, b: Sequence, kind: str) -> bool:
+    """Each side states an answer the other does not (one stating more than the other is not a conflict)."""
+    only_a = [x for x in a if not any(same_value(x, y, kind) for y in b)]
+    only_b = [y for y in b if not any(same_value(x, y, kind) for x in a)]
+    return bool(only_a) and bool(only_b)
+
+
+def negated(parsed) -> bool:
+    """The sentence says no: a negation ("not", "no plans", "never") or a denying or failing verb."""
+    return any(t.dep_ == "neg" or (t.lower_ == "no" and t.dep_ == "det")
+               or (t.pos_ == "VERB" and t.lemma_ in NEGATING_LEMMAS) for t in parsed)
+
+
+def show_differing_sources(index, answer: Answer, candidates: list, load_reader: Callable) -> Answer:
+    """The answer opening "Sources differ." with both sentences, when two outlets' articles answer the question
+    with different figures, dates or places, or one says yes and the other no. `load_reader()` gives the trained
+    reader (rag.answer.reader.Reader), loaded only for a question such sources could answer differently;
+    `candidates` are the sentences of the answer's passages."""
+    question = answer.question
+    kind = value_kind(question)
+    if kind is None or answer.abstained or not answer.claims or answer.dispute or len(candidates) < 2:
+        return answer
+    sources = {p.doc_id: p.source for p in answer.passages}
+    if len(set(sources)) < 2:
+        return answer
+    from ..attribution import load_parser
+
+    candidates = _worth_reading(answer, candidates, kind, sources)
+    if not candidates:
+        return answer
+    reader = load_reader()
+    scores = reader.answer_scores(question, [c.text for c in candidates])
+    doc_of = [answer.passages[c.passage_index].doc_id for c in candidates]
+    best: dict[str, tuple[int, list]] = {}  # per article: its best-answering sentence and what it states
+    if kind == "yes-no":
+        for i in np.argsort(-scores):
+            if scores[i] >= ANSWERS_YES_OR_NO and doc_of[i] not in best:
+                best[doc_of[i]] = (int(i), [])
+    else:
+        nlp = load_parser()
+        for i in np.argsort(-scores):
+            if scores[i] < ANSWERS_WITH_VALUE:
+                break
+            if doc_of[i] in best:
+                continue
+            parsed = nlp(candidates[i].text, disable=_NOT_ENTITIES)  # entities only: the parser is not needed
+            values = stated_values(parsed, kind, question)
+            if values:
+                best[doc_of[i]] = (int(i), values)
+    ranked = list(best.items())
+    vectors = np.asarray(index.sentence_vectors[[candidates[i].row for _, (i, _) in ranked]], dtype=np.float32)
+    closeness = vectors @ vectors.T
+    pair = None
+    for at, (doc_a, (i, values_a)) in enumerate(ranked):
+        for other, (doc_b, (j, values_b)) in enumerate(ranked[at + 1:], start=at + 1):
+            if not _other_outlet(sources, doc_a, doc_b) or closeness[at, other] < SAME_FACT:
+                continue  # different facts, not one fact stated differently
+            if kind == "yes-no":
+                if _yes_and_no(candidates[i].text, candidates[j].text, reader):
+                    pair = (i, j)
+            elif values_differ(values_a, values_b, kind):
+                pair = (i, j)
+            if pair:
+                break
+        if pair:
+            break
+    return _with_both(index, answer, candidates, pair, kind) if pair else answer
+
+
+def _worth_reading(answer: Answer, candidates: list, kind: str, sources: dict) -> list:
+    """The sentences the reader should read (it costs ~5 ms a sentence): those that could state an answer of
+    `kind`, when two outlets' articles have such sentences. (Reading only each article's three sentences closest
+    to the question was cheaper but showed two false "Sources differ." on the dev questions.)"""
+    kept = [c for c in candidates if _may_state(kind, c.text)]
+    docs = {answer.passages[c.passage_index].doc_id for c in kept}
+    return kept if any(_other_outlet(sources, a, b) for a in docs for b in docs) else []
+
+
+def _may_state(kind: str, sentence: str) -> bool:
+    """Whether a sentence could state an answer of `kind` at all (a cheap look before the reader and the tagger):
+    a digit or number word for a figure, a digit or calendar word for a date, a capitalized word past the first
+    for a place; any sentence for a yes-or-no question."""
+    words = re.findall(r"[^\W_]+", sentence)
+    if kind == "figure":
+        return any(w[0].isdigit() or w.lower() in NUMBER_WORDS for w in words)
+    if kind == "date":
+        return any(w[0].isdigit() or w.lower() in CALENDAR_WORDS for w in words)
+    if kind == "place":
+        return any(w[0].isupper() for w in words[1:])
+    return True
+
+
+def _other_outlet(sources: dict, doc_a: str, doc_b: str) -> bool:
+    """Two articles by different outlets (one outlet's two articles are an update, not sources disagreeing)."""
+    return doc_a != doc_b and not (sources.get(doc_a) and sources.get(doc_a) == sources.get(doc_b))
+
+
+def _yes_and_no(a: str, b: str, reader) -> bool:
+    from ..attribution import load_parser
+    from .reader import CONTRADICT
+
+    nlp = load_parser()
+    if negated(nlp(a)) != negated(nlp(b)):
+        return True
+    return float(reader.entailment([(a, b), (b, a)])[:, CONTRADICT].max()) >= CONTRADICTS
+
+
+_WHAT_DIFFERS = {"figure": "figures", "date": "dates", "place": "places", "yes-no": "accounts"}
+
+
+def _with_both(index, answer: Answer, candidates: list, pair: tuple[int, int], kind: str) -> Answer:
+    """The answer with the two differing sentences first (quoted if the answer does not yet quote them)."""
+    from .extractive import format_answer
+
+    claims, citations = list(answer.claims), list(answer.citations)
+    who = index.attributions([candidates[k].row for k in pair])
+    first = []
+    for k in pair:
+        found = candidates[k]
+        quoted = next((c for c in claims if c.doc_id == answer.passages[found.passage_index].doc_id
+                       and c.start <= found.start < c.end), None)
+        if quoted is not None:
+            claims.remove(quoted)
+            first.append(quoted)
+        else:
+            first.append(quote_claim(citations, answer.passages[found.passage_index], found.start, found.end,
+                                     found.text, 0.0, who.get(found.row)))
+    claims, citations = renumbered(first + claims, citations)
+    text = SOURCES_DIFFER + " " + format_answer([c.text for c in claims], [c.n for c in claims])
+    outlets = tuple(answer.passages[candidates[k].passage_index].source or UNKNOWN_SOURCE for k in pair)
+    return dataclasses.replace(answer, text=text, claims=claims, citations=citations,
+                               differing=(*outlets, _WHAT_DIFFERS[kind]))

@@ -61,12 +61,18 @@ class Answer:
     answerer: str = "extractive"
     dropped: list[Claim] = dataclasses.field(default_factory=list)  # generated sentences the verifier rejected
     dispute: tuple[str, str] | None = None  # (the side that claims, the side that denies) when accounts differ
+    # (one outlet, another, what differs: "figures", "dates", "names" or "accounts") when sources answer differently
+    differing: tuple[str, str, str] | None = None
     timeframe: TimeFrame | None = None  # the window or order read from the question's time words, if any
     query: str = ""  # what was searched for when it is not the question (a follow-up read with its conversation)
 
     @property
     def dispute_summary(self) -> str:
-        """Who denies what, when accounts differ ("Iran denies what the United States says"); else empty."""
+        """Who denies what, when accounts differ ("Iran denies what the United States says"), or which outlets
+        differ ("Reuters and Bloomberg give different figures"); else empty."""
+        if self.differing:
+            first, second, what = self.differing
+            return f"{first} and {second} give {'opposite' if what == 'accounts' else 'different'} {what}"
         if not self.dispute:
             return ""
         claimant, denier = self.dispute
@@ -166,6 +172,7 @@ def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
             "claims": [dataclasses.asdict(c) for c in answer.claims],
             "dropped": [dataclasses.asdict(c) for c in answer.dropped],
             "dispute": list(answer.dispute) if answer.dispute else None, "dispute_summary": answer.dispute_summary,
+            "differing": list(answer.differing) if answer.differing else None,
             "timeframe": dataclasses.asdict(answer.timeframe) if answer.timeframe else None}
     return data
 
@@ -185,6 +192,7 @@ def answer_from_dict(data: dict) -> Answer:
                   abstain_reason=data["abstain_reason"], notes=list(data["notes"]), answerer=data["answerer"],
                   dropped=[claim(c) for c in data["dropped"]],
                   dispute=tuple(data["dispute"]) if data["dispute"] else None,
+                  differing=tuple(data["differing"]) if data.get("differing") else None,
                   timeframe=TimeFrame(**data["timeframe"]) if data["timeframe"] else None,
                   query=data.get("query") or "")
 
