@@ -23,9 +23,10 @@ def normalize(text: str) -> str:
 # Numbers as news writes them: digits with separators, number words, scale words and abbreviations ("€2.1bn",
 # "1.2 billion euros", "Seventeen"), and lengths and masses in one unit each (metres, kilograms), so that
 # "430 feet" and "about 130 metres" compare as the same size.
-_SMALL_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                              "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_SMALL_NUMBERS.update({w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())})
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+_TEENS_AND_TENS = "seventeen eighteen nineteen", "twenty thirty forty fifty sixty seventy eighty ninety"
+_SMALL_NUMBERS = {w: i for i, w in enumerate((_UNITS + _TEENS_AND_TENS[0]).split())}
+_SMALL_NUMBERS.update({w: 10 * (i + 2) for i, w in enumerate(_TEENS_AND_TENS[1].split())})
 _SCALES = {"hundred": 1e2, "thousand": 1e3, "k": 1e3, "million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6,
            "billion": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12}
 _UNIT_SIZES = {"km": 1000, "kilometre": 1000, "kilometer": 1000, "mile": 1609.344, "metre": 1, "meter": 1,

@@ -286,6 +286,16 @@ def test_what_two_sources_could_answer_differently(question, kind):
     assert value_kind(question) == kind
 
 
+@pytest.mark.parametrize("phrase, value", [
+    ("€2.1bn", 2.1e9), ("1.2 billion euros", 1.2e9), ("Seventeen", 17.0), ("two hundred thousand", 2e5),
+    ("74,812", 74812.0), ("120km", 120000.0), ("430 feet", 131.064), ("the first", None),
+])
+def test_a_figure_is_read_with_its_scale_and_unit(phrase, value):
+    from rag.text import number_value
+
+    assert number_value(phrase) == pytest.approx(value) if value is not None else number_value(phrase) is None
+
+
 @pytest.mark.parametrize("a, b, kind, differ", [
     ([1.2e9], [2.1e9], "figure", True),
     ([75000.0], [74812.0], "figure", False),  # rounded
@@ -356,3 +366,21 @@ def test_two_outlets_stating_different_figures_get_sources_differ_with_both_cite
 def test_a_rounded_figure_is_not_a_conflict(differing_engine):
     answer = differing_engine.ask("How many spectators attended the Champions Cup final?")
     assert not answer.abstained and not answer.text.startswith(SOURCES_DIFFER), answer.text
+
+
+def test_an_llm_answer_giving_one_outlets_figure_gets_the_other_outlets(differing_engine):
+    from rag.answer.extractive import candidate_sentences
+    from rag.answer.disagreement import show_differing_sources
+
+    question = "How many attack drones did Russia launch at Ukraine overnight?"
+    engine = differing_engine
+    passages = engine.search(question, k=5)
+    source = next(i for i, p in enumerate(passages, start=1) if "38 attack drones" in p.text)
+    reply = f"Russia attacked Ukraine overnight with 38 attack drones [{source}]."
+    one_side = verify_reply(engine.index, question, reply, passages, engine.embedder.encode)
+    assert not one_side.abstained and one_side.answerer == "llm"
+    both = show_differing_sources(engine.index, one_side, candidate_sentences(engine.index, passages),
+                                  lambda: engine.reader)
+    assert both.text.startswith(SOURCES_DIFFER) and both.answerer == "llm"
+    assert any(c.generated for c in both.claims)  # the model's own sentence stays
+    assert any(not c.generated and "58" in c.text for c in both.claims)  # the other outlet's, quoted

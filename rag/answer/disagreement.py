@@ -16,7 +16,7 @@ import numpy as np
 from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
 from ..text import number_value, possessor
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
-from .words import AUX_WORDS, CALENDAR_WORDS, FUNCTION_WORDS, MEASURE_NOUNS, NEGATING_LEMMAS, NUMBER_WORDS
+from .words import AUX_WORDS, FUNCTION_WORDS, MEASURE_NOUNS, NEGATING_LEMMAS
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
 # denial belongs to the question when it is at least this close to it. Chosen on the dev half of
@@ -196,7 +196,8 @@ def stated_values(parsed, kind: str, question: str) -> list:
 
 
 def same_value(a, b, kind: str) -> bool:
-    """Two stated answers are one: figures within SAME_FIGURE, places sharing a word ("Geneva", "Geneva, Switzerland")."""
+    """Two stated answers are one: figures within SAME_FIGURE, places sharing a word ("Geneva", "Geneva,
+    Switzerland")."""
     if kind == "figure":
         return abs(a - b) <= SAME_FIGURE * max(abs(a), abs(b))
     if kind == "date":
@@ -231,7 +232,7 @@ def show_differing_sources(index, answer: Answer, candidates: list, load_reader:
         return answer
     from ..attribution import load_parser
 
-    candidates = _worth_reading(answer, candidates, kind, sources)
+    candidates = _worth_reading(answer, candidates, sources)
     if not candidates:
         return answer
     reader = load_reader()
@@ -273,27 +274,12 @@ def show_differing_sources(index, answer: Answer, candidates: list, load_reader:
     return _with_both(index, answer, candidates, pair, kind) if pair else answer
 
 
-def _worth_reading(answer: Answer, candidates: list, kind: str, sources: dict) -> list:
-    """The sentences the reader should read (it costs ~5 ms a sentence): those that could state an answer of
-    `kind`, when two outlets' articles have such sentences. (Reading only each article's three sentences closest
-    to the question was cheaper but showed two false "Sources differ." on the dev questions.)"""
-    kept = [c for c in candidates if _may_state(kind, c.text)]
-    docs = {answer.passages[c.passage_index].doc_id for c in kept}
-    return kept if any(_other_outlet(sources, a, b) for a in docs for b in docs) else []
-
-
-def _may_state(kind: str, sentence: str) -> bool:
-    """Whether a sentence could state an answer of `kind` at all (a cheap look before the reader and the tagger):
-    a digit or number word for a figure, a digit or calendar word for a date, a capitalized word past the first
-    for a place; any sentence for a yes-or-no question."""
-    words = re.findall(r"[^\W_]+", sentence)
-    if kind == "figure":
-        return any(w[0].isdigit() or w.lower() in NUMBER_WORDS for w in words)
-    if kind == "date":
-        return any(w[0].isdigit() or w.lower() in CALENDAR_WORDS for w in words)
-    if kind == "place":
-        return any(w[0].isupper() for w in words[1:])
-    return True
+def _worth_reading(answer: Answer, candidates: list, sources: dict) -> list:
+    """The candidates, when two outlets' articles are among them (else nothing to compare: no reading).
+    (Reading only each article's three sentences closest to the question, or only sentences holding a digit or
+    calendar word, was cheaper but chose other sentences and showed "Sources differ." falsely on a dev question.)"""
+    docs = {answer.passages[c.passage_index].doc_id for c in candidates}
+    return candidates if any(_other_outlet(sources, a, b) for a in docs for b in docs) else []
 
 
 def _other_outlet(sources: dict, doc_a: str, doc_b: str) -> bool:
