@@ -271,8 +271,6 @@ def test_an_undated_sources_timeline_entry_says_source_unknown(engine):
 @pytest.mark.parametrize("question, kind", [
     ("How much is Norvik paying for Baltic Dairy Group?", "figure"),
     ("How many attack drones did Russia launch overnight?", "figure"),
-    ("What range did Iran claim for its new missile?", "figure"),
-    ("What was voter turnout in the referendum?", "figure"),
     ("When will the new pier open?", "date"),
     ("On which day was the agreement signed?", "date"),
     ("Who won the mayoral election?", None),  # several people can answer a who-question: not compared
@@ -313,7 +311,6 @@ def test_stated_answers_differ_only_when_each_side_states_one_the_other_does_not
     ("Talks in Vienna ended on Thursday without agreement, diplomats said.", False),
     ("The ambassador said there are currently no plans for direct talks.", True),
     ("Israel was not behind the explosion, a senior official said.", True),
-    ("EU ambassadors failed to agree on a new sanctions package.", True),
     ("The spokesman dismissed the reports as baseless.", True),
     ("Iran has delivered a batch of missiles to Russia, officials said.", False),
 ])

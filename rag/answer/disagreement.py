@@ -16,7 +16,7 @@ import numpy as np
 from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
 from ..text import number_value, possessor
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
-from .words import AUX_WORDS, FUNCTION_WORDS, MEASURE_NOUNS, NEGATING_LEMMAS
+from .words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
 # denial belongs to the question when it is at least this close to it. Chosen on the dev half of
@@ -155,7 +155,6 @@ VALUE_LABELS = {"figure": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"}
                 "place": frozenset({"GPE", "LOC", "FAC"})}
 _FIGURE_QUESTION_RE = re.compile(r"^how (?:much|many|long|far|wide|big|large|high|tall|deep|heavy|fast|old)\b")
 _DATE_QUESTION_RE = re.compile(r"^(?:when\b|(?:on |in )?(?:which|what) (?:day|date|month|year|time)\b)")
-_WHAT_RE = re.compile(r"^what (?:(?:is|was|are|were) )?((?:[\w'’-]+ ){1,4})")  # up to 4 words naming what is asked
 
 
 def value_kind(question: str) -> str | None:
@@ -171,12 +170,6 @@ def value_kind(question: str) -> str | None:
         return "place"
     if first in AUX_WORDS:
         return "yes-no"
-    what = _WHAT_RE.match(lower)
-    if what:
-        named = what.group(1).split()
-        named = named[:next((i for i, w in enumerate(named) if w in AUX_WORDS), len(named))]  # "what did X say"
-        if MEASURE_NOUNS & set(named):
-            return "figure"
     return None
 
 
@@ -213,9 +206,9 @@ def values_differ(a: Sequence, b: Sequence, kind: str) -> bool:
 
 
 def negated(parsed) -> bool:
-    """The sentence says no: a negation ("not", "no plans", "never") or a denying or failing verb."""
+    """The sentence says no: a negation ("not", "no plans", "never") or a denying verb."""
     return any(t.dep_ == "neg" or (t.lower_ == "no" and t.dep_ == "det")
-               or (t.pos_ == "VERB" and t.lemma_ in NEGATING_LEMMAS) for t in parsed)
+               or (t.pos_ == "VERB" and t.lemma_ in DENIAL_LEMMAS) for t in parsed)
 
 
 def show_differing_sources(index, answer: Answer, candidates: list, load_reader: Callable) -> Answer:

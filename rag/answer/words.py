@@ -159,11 +159,7 @@ DOCUMENT_NOUNS = frozenset({"advisory", "report", "statement", "assessment", "me
 ISSUING_LEMMAS = frozenset({"issue", "release", "publish", "send", "file", "sign", "circulate", "distribute",
                             "submit", "unveil", "present", "prepare", "produce", "draft", "put"})
 # A speaker who rejects a claim: by the verb ("denied"), or by what the statement calls it ("propaganda").
-# A question's answer is a figure when it asks "what <one of these>" ("What range did Iran claim…?").
-MEASURE_NOUNS = frozenset({"range", "turnout", "time", "price", "cost", "toll", "figure", "number", "amount", "size",
-                           "length", "distance", "speed", "weight", "value", "total"})
 DENIAL_LEMMAS = frozenset({"deny", "dismiss", "reject", "refute", "rebuff", "contest", "dispute", "disavow"})
-NEGATING_LEMMAS = DENIAL_LEMMAS | {"fail"}  # "failed to agree" says no as "did not agree" does
 DENIAL_WORDS = frozenset({"propaganda", "unfounded", "baseless", "false", "groundless", "fabricated", "fabrication",
                           "lie", "lies", "untrue", "nonsense", "disinformation", "misinformation", "denial"})
 # Common nouns that can speak (a subject a verb of saying is read for): "French officials emphasized…".
