@@ -109,7 +109,7 @@ def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
     from rag.chunking import Chunk, Span
     from rag.segments import SentenceTokens
     from rag.embedding import DEFAULT_MODEL
-    from rag.index import DocumentRecord, IndexSettings, _DocRows, _switch_generation, _write_generation
+    from rag.index import DocumentRecord, IndexSettings, DocRows, switch_generation, write_generation
 
     # The bundled model's name, so that benchmarks/segments.py can update this index through RAG.add.
     settings = IndexSettings(DEFAULT_MODEL, 160, 32, embed_sentences=False)
@@ -125,11 +125,11 @@ def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
             offset += len(passage) + 2
         record = DocumentRecord(f"syn-{d:05d}", f"Synthetic {d}", f"source-{d % 7}", None, f"20{10 + d % 15}-01-01",
                                 None, "", f"{d:064d}", len(chunks))
-        parts.append(_DocRows(record, text, chunks, spans, vectors[start:start + len(block)],
+        parts.append(DocRows(record, text, chunks, spans, vectors[start:start + len(block)],
                               np.zeros((len(block), 0), np.float32), SentenceTokens.empty(len(block), DIM), None,
                               [OUTLET] * len(block)))
-    gen = _write_generation(root, [], parts, _StubEmbedder(), settings, None)
-    _switch_generation(root, gen)
+    gen = write_generation(root, [], parts, _StubEmbedder(), settings, None)
+    switch_generation(root, gen)
     return time.perf_counter() - started
 
 

@@ -172,6 +172,19 @@ def _ask_running_app(args, question: str, earlier: list[str]) -> dict | None:
                    date_to=args.date_to, read_time=not args.no_dates, previous_questions=earlier)
 
 
+def _search_running_app(args) -> list[dict] | None:
+    """The passages an app serving this index finds, when one runs (as `rag search --json` prints them)."""
+    from .engine import check_question
+    from .remote import running_app, search_app
+
+    check_question(args.query)
+    url = running_app(args.index)
+    if url is None or args.mode == "bm25":  # bm25 needs no model: answered here as fast
+        return None
+    return search_app(url, args.query, k=args.k, mode=args.mode, sources=args.sources, date_from=args.date_from,
+                      date_to=args.date_to, mmr_lambda=args.mmr_lambda)
+
+
 def _answer(engine, args, question: str, history: list, llm=None, *, said_loading: list) -> tuple:
     """(Answer, the app's JSON or None): asked of a running app when there is one, else of the engine here.
     `history` holds the earlier turns (questions or Answers); the app is sent their questions."""
@@ -297,6 +310,7 @@ def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; returns the exit code."""
     from . import RAG
     from .answer import UNKNOWN_SOURCE
+    from .retrieval import Passage
 
     if args.command == "build":
         from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
@@ -332,10 +346,16 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "chat":
         return _chat(engine, args)
     if args.command == "search":
-        hits = engine.search(args.query, **_filters(args))
+        found = _search_running_app(args)
+        if found is None:
+            if args.mode != "bm25":
+                print("loading the model (a running `rag serve` on this index searches without it) …",
+                      file=sys.stderr, flush=True)
+            found = [asdict(p) for p in engine.search(args.query, **_filters(args))]
         if args.json:
-            print(json.dumps([asdict(p) for p in hits], indent=2, ensure_ascii=False))
+            print(json.dumps(found, indent=2, ensure_ascii=False))
             return 0
+        hits = [Passage(**dict(p, also_reported_by=tuple(p.get("also_reported_by") or ()))) for p in found]
         for rank, p in enumerate(hits, start=1):
             print(f"{rank}. {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)}  [score {p.score:.4f}]")
             print("   " + " ".join(p.text.split())[:300] + "\n")

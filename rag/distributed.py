@@ -53,13 +53,13 @@ def pack_rows(parts: Sequence) -> dict[str, list]:
 
 
 def unpack_row(row: dict, doc: Document):
-    """The `index._DocRows` of one document from its packed row."""
-    from .index import SentenceTokens, _DocRows, _record_for
+    """The `index.DocRows` of one document from its packed row."""
+    from .index import SentenceTokens, DocRows, record_for
 
     layout = json.loads(row["layout"])
     chunks = [Chunk(**c) for c in layout["chunks"]]
     tokens = SentenceTokens(_array(row["token_vectors"]), _array(row["token_ids"]), _array(row["token_offsets"]))
-    return _DocRows(_record_for(doc, len(chunks)), doc.text, chunks, [Span(**s) for s in layout["spans"]],
+    return DocRows(record_for(doc, len(chunks)), doc.text, chunks, [Span(**s) for s in layout["spans"]],
                     _array(row["chunk_vectors"]), _array(row["sentence_vectors"]), tokens, None,
                     [Attribution(**a) for a in layout["attributions"]], _array(row["signature"]))
 

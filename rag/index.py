@@ -164,7 +164,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _switch_generation(root: Path, gen: Path) -> None:
+def switch_generation(root: Path, gen: Path) -> None:
     tmp = root / f"{CURRENT_FILE}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as handle:
         handle.write(gen.name + "\n")
@@ -552,7 +552,7 @@ def build_dense_index(vectors: np.ndarray, ids: np.ndarray, factory: str, *, see
 
 
 @dataclass
-class _DocRows:
+class DocRows:
     record: DocumentRecord
     text: str
     chunks: list[Chunk]
@@ -565,7 +565,7 @@ class _DocRows:
     signature: np.ndarray | None = None  # MinHash of the text (stored; computed once at write time when None)
 
 
-def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
+def _reuse_rows(old: Index, record: DocumentRecord) -> DocRows:
     rows = old._query('SELECT chunk_id, ordinal, start, "end", text, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE doc_id = ? ORDER BY ordinal', (record.doc_id,))
     sent_rows = old._query('SELECT row, start, "end", speaker, side, kind, denial FROM sentences WHERE doc_id = ? '
                            'ORDER BY row', (record.doc_id,))
@@ -576,7 +576,7 @@ def _reuse_rows(old: Index, record: DocumentRecord) -> _DocRows:
     sentence_vectors = np.asarray(old.sentence_vectors[[r[0] for r in sent_rows]], dtype=np.float32) if old.settings.embed_sentences else np.zeros((len(sent_rows), 0), np.float32)
     # A document's sentences hold consecutive rows, so its token vectors are one slice.
     tokens = old.sentence_tokens.rows(base, base + len(sent_rows))
-    return _DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors,
+    return DocRows(record, old.document_text(record.doc_id) or "", chunks, sentences, chunk_vectors, sentence_vectors,
                     tokens, [r[0] for r in rows], [Attribution(r[3], r[4], r[5], bool(r[6])) for r in sent_rows],
                     old.signature(record.doc_id))
 
@@ -628,7 +628,7 @@ DOCUMENTS_PER_BLOCK = 128  # documents chunked, encoded and parsed together in a
 FIRST_BLOCK_DOCUMENTS = 8  # a small first block: the model starts after chunking 8 documents, not 128
 
 
-def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings, progress: bool = False) -> list[_DocRows]:
+def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings, progress: bool = False) -> list[DocRows]:
     """Chunk, embed and attribute documents: everything a build computes per document (a Ray worker runs this too).
 
     A helper thread chunks the next block of documents, then parses the speakers, while the model encodes. On 2
@@ -650,7 +650,7 @@ def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings,
     cuts = [0, *range(min(FIRST_BLOCK_DOCUMENTS, len(docs)), len(docs), DOCUMENTS_PER_BLOCK), len(docs)]
     blocks = [docs[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
     helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-build")
-    parts: list[_DocRows] = []
+    parts: list[DocRows] = []
     try:
         # One worker runs its tasks in order: every block is chunked before any speakers are parsed.
         chunked = [helper.submit(chunk_documents, block, embedder, settings) for block in blocks]
@@ -669,14 +669,14 @@ def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings,
 
 
 def _doc_rows(fresh, chunk_vecs, sent_vecs, sent_tokens, attributions, signatures,
-              embedder, settings: IndexSettings) -> list[_DocRows]:
+              embedder, settings: IndexSettings) -> list[DocRows]:
     """The rows of each freshly embedded document, cut from its block's arrays."""
     parts, ci, si = [], 0, 0
     for (doc, chunks, spans), attributed, text_signature in zip(fresh, attributions, signatures, strict=True):
         n_sent = len(spans) if settings.embed_sentences else 0
         store = (SentenceTokens.of_sentences(sent_tokens[si:si + n_sent], embedder.dimension) if n_sent
                  else SentenceTokens.empty(len(spans), embedder.dimension))
-        parts.append(_DocRows(_record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
+        parts.append(DocRows(record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
                               sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32),
                               store, None, attributed, text_signature))
         ci += len(chunks)
@@ -684,7 +684,7 @@ def _doc_rows(fresh, chunk_vecs, sent_vecs, sent_tokens, attributions, signature
     return parts
 
 
-def _record_for(doc: Document, n_chunks: int) -> DocumentRecord:
+def record_for(doc: Document, n_chunks: int) -> DocumentRecord:
     return DocumentRecord(doc.doc_id, doc.title, doc.source, doc.author, doc.published, doc.url, doc.path, doc.content_hash, n_chunks)
 
 
@@ -732,7 +732,7 @@ def write_index(
         old_records = {r.doc_id: r for r in old.documents()} if same_settings or reread else {}
 
         in_place: set[str] = set()  # documents left in their segment
-        moved: list[_DocRows] = []  # same content, new path: rows copied into the new segment
+        moved: list[DocRows] = []  # same content, new path: rows copied into the new segment
         to_embed: list[Document] = []
         reused: list[str] = []
         for doc in docs:
@@ -742,7 +742,7 @@ def write_index(
                 if prior.path == doc.path and same_settings:
                     in_place.add(doc.doc_id)
                 else:
-                    moved.append(_reuse_rows(old, _record_for(doc, prior.n_chunks)))
+                    moved.append(_reuse_rows(old, record_for(doc, prior.n_chunks)))
             else:
                 to_embed.append(doc)
         given = {d.doc_id for d in docs}
@@ -762,9 +762,9 @@ def write_index(
             manifest = old.manifest  # nothing changed: keep the live generation as it is
         else:
             kept = _kept_segments(old, in_place) if same_settings else []
-            gen = _write_generation(root, kept, new_parts, embedder, settings, old if same_settings or reread else None,
+            gen = write_generation(root, kept, new_parts, embedder, settings, old if same_settings or reread else None,
                                     removals)
-            _switch_generation(root, gen)
+            switch_generation(root, gen)
             _remove_stale(root, gen.name)
             manifest = json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
         if old is not None:
@@ -807,8 +807,8 @@ def merge_segments(root: str | Path, names: Sequence[str] | None = None) -> list
             parts = [_reuse_rows(old, records[d]) for d in doc_ids]
             kept = [m for m in old.manifest["segments"] if m["name"] not in chosen]
             shape = _Shape(int(old.manifest["dimension"]), int(old.manifest["max_seq_length"]))
-            gen = _write_generation(root, kept, parts, shape, old.settings, old, set(old.manifest.get("removed_by_user", [])))
-            _switch_generation(root, gen)
+            gen = write_generation(root, kept, parts, shape, old.settings, old, set(old.manifest.get("removed_by_user", [])))
+            switch_generation(root, gen)
             _remove_stale(root, gen.name)
             return chosen
         finally:
@@ -834,7 +834,7 @@ def _link_tree(source: Path, target: Path) -> None:
             os.link(path, destination)
 
 
-def _write_segment(folder: Path, parts: list[_DocRows], dim: int, settings: IndexSettings, *, name: str,
+def _write_segment(folder: Path, parts: list[DocRows], dim: int, settings: IndexSettings, *, name: str,
                    vector_base: int, sentence_base: int, next_chunk_id: int) -> tuple[dict, int]:
     """Write one immutable segment holding `parts`; returns its manifest entry and the next free chunk id."""
     import faiss
@@ -898,7 +898,7 @@ def _write_segment(folder: Path, parts: list[_DocRows], dim: int, settings: Inde
     return meta, next_chunk_id
 
 
-def _write_generation(root: Path, kept: list[dict], new_parts: list[_DocRows], embedder, settings: IndexSettings,
+def write_generation(root: Path, kept: list[dict], new_parts: list[DocRows], embedder, settings: IndexSettings,
                       old: Index | None, removals: set[str] = frozenset()) -> Path:
     """Write a generation of the kept segments (linked from `old`, deletions as given) plus one new segment."""
     tmp = root / f".tmp-gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"

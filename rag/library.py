@@ -17,14 +17,23 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from .documents import (MADE_UP_TITLE_END, MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES,
                         normalize_date, read_document)
 from .errors import IngestError, RagError
 
-if TYPE_CHECKING:
-    from .engine import RAG
+
+
+class Articles(Protocol):
+    """What uploads and deletions need of the engine (`rag.RAG`): its documents, adding files, removing ids. A
+    protocol, so this module, below the engine, does not import it."""
+
+    def documents(self) -> list[Any]: ...
+
+    def add(self, paths: Iterable[str | Path], *, progress: bool = False) -> Any: ...
+
+    def remove(self, doc_ids: Iterable[str]) -> Any: ...
 
 LIBRARY_DIR = "library"
 
@@ -164,7 +173,7 @@ def _sidecar_for(metadata: dict | None) -> dict[str, str]:
     return out
 
 
-def ingest_uploads(engine: RAG, folder: str | Path, uploads: Sequence[str | Path], *,
+def ingest_uploads(engine: Articles, folder: str | Path, uploads: Sequence[str | Path], *,
                    names: Sequence[str] | None = None, metadata: Sequence[dict | None] | None = None) -> UploadResult:
     """Check, store (in `folder`, under sanitized names; the app gives the managed folder) and index uploads.
 
@@ -245,7 +254,7 @@ def _remove(paths: Sequence[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def delete_article(engine: RAG, doc_id: str) -> str:
+def delete_article(engine: Articles, doc_id: str) -> str:
     """Drop an article from the index (and its managed copy); a corpus file stays, remembered as removed."""
     records = {d.doc_id: d for d in engine.documents()}
     if doc_id not in records:

@@ -1,8 +1,9 @@
-"""A running app answers the command line: `rag ask` without loading the model (it takes 15 s; the app has it).
+"""A running app answers the command line: `rag ask` and `rag search` without loading the model (it takes 15 s;
+the app has it).
 
 The app (`rag serve`, `python app.py`) writes INDEX/app.json with its address while it serves that index and
-removes it when it stops. `rag ask` reads it and asks the app's `/ask` endpoint over HTTP (Gradio's REST call);
-when there is no app, or it does not answer, the command line answers by itself.
+removes it when it stops. `rag ask` and `rag search` read it and call the app's `/ask` or `/search` endpoint over
+HTTP (Gradio's REST call); when there is no app, or it does not answer, the command line answers by itself.
 """
 
 from __future__ import annotations
@@ -43,21 +44,19 @@ def running_app(index_dir: str | Path) -> str | None:
         return None
 
 
-def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
-            date_to: str | None, read_time: bool, previous_questions: list[str] | None = None,
-            timeout: float = 30.0) -> dict | None:
-    """The app's /ask reply (answer_to_dict's JSON), or None when it cannot be reached. Raises QueryError with
-    the app's message when the app refuses the question."""
+def call_app(url: str, endpoint: str, data: list, *, timeout: float = 30.0):
+    """The value an app's Gradio endpoint returns, or None when the app cannot be reached. Raises QueryError with
+    the app's message when the app refuses the request."""
     import httpx
 
     from .errors import QueryError
 
-    data = [question, k, mode, sources, date_from, date_to, previous_questions or None, read_time]
     try:
-        started = httpx.post(f"{url}/gradio_api/call/ask", json={"data": data}, timeout=timeout)
+        started = httpx.post(f"{url}/gradio_api/call/{endpoint}", json={"data": data}, timeout=timeout)
         started.raise_for_status()
         event, payload = "", ""
-        with httpx.stream("GET", f"{url}/gradio_api/call/ask/{started.json()['event_id']}", timeout=timeout) as reply:
+        with httpx.stream("GET", f"{url}/gradio_api/call/{endpoint}/{started.json()['event_id']}",
+                          timeout=timeout) as reply:
             for line in reply.iter_lines():
                 if line.startswith("event:"):
                     event = line.split(":", 1)[1].strip()
@@ -77,3 +76,18 @@ def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | 
     if message and message != "null":
         raise QueryError(str(message))
     return None
+
+
+def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
+            date_to: str | None, read_time: bool, previous_questions: list[str] | None = None,
+            timeout: float = 30.0) -> dict | None:
+    """The app's /ask reply (answer_to_dict's JSON), or None when it cannot be reached."""
+    return call_app(url, "ask", [question, k, mode, sources, date_from, date_to, previous_questions or None,
+                                 read_time], timeout=timeout)
+
+
+def search_app(url: str, query: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
+               date_to: str | None, mmr_lambda: float | None, timeout: float = 30.0) -> list[dict] | None:
+    """The app's /search reply (the passages as `rag search --json` prints them), or None when it cannot be
+    reached."""
+    return call_app(url, "search", [query, k, mode, sources, date_from, date_to, mmr_lambda], timeout=timeout)

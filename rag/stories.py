@@ -9,11 +9,12 @@ publication date, then id): that copy is the one an answer cites, and the others
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from .text import words
 
 SHINGLE_WORDS = 5
 # Copies of one article under other chrome or wrapping overlap by 0.8 or more, the seed articles (five stories on
@@ -21,7 +22,6 @@ SHINGLE_WORDS = 5
 SAME_STORY_JACCARD = 0.5
 NUM_PERM = 128
 MINHASH_SCHEME = "affine32"  # datasketch's default; stored signatures are read back with it
-_WORD_RE = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class StoryArticle:
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     """The text's runs of `size` consecutive lower-case words (the whole text when it is shorter)."""
-    words = _WORD_RE.findall(text.lower())
-    return {" ".join(words[i:i + size]) for i in range(max(1, len(words) - size + 1))} if words else set()
+    found = words(text.lower())
+    return {" ".join(found[i:i + size]) for i in range(max(1, len(found) - size + 1))} if found else set()
 
 
 def signature(text: str, num_perm: int = NUM_PERM) -> np.ndarray:

@@ -9,6 +9,15 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": 
                          "–": "-", "—": "-", "\u00a0": " "})
 
 
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> list[str]:
+    """The runs of letters and digits in `text`, as written ("Iran's S-300" -> Iran, s, S, 300): the one word
+    pattern of the stages that compare words."""
+    return _WORD_RE.findall(text)
+
+
 def possessor(word: str) -> str:
     """Lower-case word without a possessive ending ("Moscow’s" -> "moscow")."""
     return re.sub(r"['’]s?$", "", word).lower()

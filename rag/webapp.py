@@ -9,8 +9,10 @@ Jinja2 templates (rag/templates/) with autoescaping, so article text and metadat
 from __future__ import annotations
 
 import argparse
+import base64
 import calendar
 import contextlib
+import dataclasses
 import datetime
 import functools
 import html
@@ -31,7 +33,7 @@ from .documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, normalize_date
 from .engine import check_question
 from .library import delete_article, ingest_uploads, upload_metadata
 from .errors import QueryError, RagError
-from .retrieval import MODES, Passage
+from .retrieval import DEFAULT_MMR_LAMBDA, MODES, Passage
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -248,7 +250,15 @@ def render_answer(answer: Answer, turn: int) -> str:
                                                           newest_first=bool(frame and frame.order == "recent"),
                                                           timeline=entries if chronological or len(dates) > 1 else [],
                                                           timeline_open=chronological,
-                                                          lines=lines, notes=answer.notes, found=bool(answer.passages))
+                                                          lines=lines, notes=answer.notes, found=bool(answer.passages),
+                                                          copy_markdown=_copyable(answer_markdown(answer)),
+                                                          copy_json=_copyable(json.dumps(answer_to_dict(answer),
+                                                                                         indent=2, ensure_ascii=False)))
+
+
+def _copyable(text: str) -> str:
+    """Text for a copy button's value: base64 of its UTF-8, so neither the chat's Markdown nor its sanitizer touches it."""
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def render_library(docs: Sequence[DocumentRecord]) -> str:
@@ -371,6 +381,9 @@ CSS = """
 .abstain { border-left: 4px solid var(--border-color-accent); padding-left: 8px; }
 a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
 .byline { font-size: 0.85em; opacity: 0.75; }
+.copy-row { margin: 4px 0 0; }
+.copy-answer { font-size: 0.8em; padding: 1px 8px; border: 1px solid var(--border-color-primary); border-radius: 4px;
+               background: transparent; cursor: pointer; opacity: 0.8; }
 .views-differ { border-left: 3px solid #d97706; padding: 2px 8px; margin-bottom: 6px; }
 .time-window { font-size: 0.9em; opacity: 0.85; margin-bottom: 4px; }
 .timeline ol { margin: 4px 0 0 0; padding-left: 1.2em; }
@@ -402,6 +415,30 @@ document.addEventListener("click", function (event) {
   card.scrollIntoView({behavior: "smooth", block: "nearest"});
   card.classList.add("flash");
   setTimeout(function () { card.classList.remove("flash"); }, 1500);
+}, true);
+// "Copy" under an answer puts it on the clipboard as Markdown (or JSON), decoded from the button's base64 value
+// (a value attribute: the chat's sanitizer drops data- attributes).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button.copy-answer") : null;
+  if (!button) return;
+  event.preventDefault();
+  event.stopPropagation();
+  var bytes = Uint8Array.from(atob(button.value), function (c) { return c.charCodeAt(0); });
+  var text = new TextDecoder().decode(bytes);
+  var label = button.textContent;
+  function done() { button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1500); }
+  function fallback() {  // no clipboard API (a page not served from localhost or https)
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    try { if (document.execCommand("copy")) done(); } finally { area.remove(); }
+  }
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
+  else fallback();
 }, true);
 // Gradio labels each chat message with its raw content, our markup and entities included: screen readers should
 // hear the text, so such labels are replaced by the text they hold (a space after each block, as it is shown).
@@ -576,6 +613,18 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
             raise gr.Error(str(exc)) from exc
         return answer_to_dict(answer)
 
+    def search(query: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
+               date_from: str | None = None, date_to: str | None = None,
+               mmr_lambda: float | None = DEFAULT_MMR_LAMBDA) -> list[dict]:
+        """The passages that best match a query. Returns JSON: a list of passages (doc_id, chunk_id, title,
+        source, published, url, text, start, end, score), best first."""
+        try:
+            filters = parse_filters(k, mode, sources, date_from, date_to)
+            passages = engine.search(query or "", **filters.kwargs(), mmr_lambda=mmr_lambda)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+        return [dataclasses.asdict(p) for p in passages]
+
     # Uploads land in Gradio's temporary folder before they are copied into the corpus; clear them hourly.
     with gr.Blocks(title="News Q&A", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
         turns = gr.State([])
@@ -672,6 +721,7 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         doomed.change(lambda: None, None, pending_delete, api_visibility="private")  # another choice: ask again
         app.load(library_view, None, library_outputs, api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
+        gr.api(search, api_name="search", concurrency_id="ask")
     return app
 
 

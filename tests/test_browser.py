@@ -200,6 +200,25 @@ def test_a_conversation_downloads_as_markdown_and_json(page):
     assert [a["citations"][0]["title"] for a in answers] == titles
 
 
+def test_each_answer_copies_as_markdown_and_as_json(page):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.url.rstrip("/"))
+    questions = ["What missiles did Iran send to Russia?", "Who is Ned Price?"]
+    for question in questions:
+        ask(page, question)
+    title = page.text_content("#src-1-1 h4").strip().removeprefix("[1] ")
+    first = page.locator("#chat .copy-answer").nth(0)  # the first answer's "Copy", though a later one followed
+    assert first.text_content().strip() == "Copy"
+    first.click()
+    page.wait_for_function("document.querySelector('#chat .copy-answer').textContent === 'Copied'")
+    markdown = page.evaluate("navigator.clipboard.readText()")
+    assert markdown.startswith(f"## {questions[0]}") and "[1]" in markdown
+    assert f"\n1. {title} — " in markdown.split("Sources:")[1]
+    assert questions[1] not in markdown  # that answer alone, not the conversation
+    page.locator("#chat .copy-answer", has_text="Copy JSON").nth(1).click()
+    copied = json.loads(page.evaluate("navigator.clipboard.readText()"))
+    assert copied["question"] == questions[1] and copied["citations"]
+
+
 def test_example_question_and_follow_up(page, tmp_path):
     page.get_by_text("What missiles did Iran send to Russia?").first.click()
     page.wait_for_selector("#chat a.cite")

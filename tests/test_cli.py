@@ -161,6 +161,10 @@ def test_ask_is_answered_by_a_running_app_without_loading_the_model(tmp_path, se
             follow = ["ask", "What did Iran say in response?", "--follow-up", question, "--index", str(index), "--json"]
             followed = subprocess.run([sys.executable, "-c", MODEL_MODULES.format(argv=follow)], capture_output=True,
                                       text=True, cwd=REPO, timeout=300)
+            # `rag search` too: the same passages as searching alone, no model loaded.
+            search = ["search", "Fath-360 range", "-k", "3", "--index", str(index)]
+            searched = subprocess.run([sys.executable, "-c", MODEL_MODULES.format(argv=search)], capture_output=True,
+                                      text=True, cwd=REPO, timeout=300)
             # The app's refusal is printed as its message, as without an app, not as Gradio's JSON.
             refused = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "¿Qué misiles envió Irán a Rusia?",
                                       "--index", str(index)], capture_output=True, text=True, cwd=REPO, timeout=300)
@@ -170,6 +174,11 @@ def test_ask_is_answered_by_a_running_app_without_loading_the_model(tmp_path, se
         # the same answer, sources and bylines as answering alone
         assert asked.stdout.rsplit("NO MODEL", 1)[0].strip() == alone.stdout.strip()
         assert followed.stdout.strip().endswith("NO MODEL 0"), followed.stdout + followed.stderr
+        assert searched.stdout.strip().endswith("NO MODEL 0") and "loading the model" not in searched.stderr
+        searched_here = subprocess.run([sys.executable, "-m", "rag.cli", *search], capture_output=True, text=True,
+                                       cwd=REPO, timeout=300)
+        assert "loading the model" in searched_here.stderr and "1. " in searched_here.stdout
+        assert searched.stdout.rsplit("NO MODEL", 1)[0].strip() == searched_here.stdout.strip()
         here = RAG.load(index, embedder=embedder).ask("What did Iran say in response?", history=[question])
         data = json.loads(followed.stdout.rsplit("NO MODEL", 1)[0])
         assert data["query"] == here.query != data["question"] and data["answer"] == here.text

@@ -35,7 +35,7 @@ def _doc_hashes(index_dir: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- failpoints
 
 
-@pytest.mark.parametrize("failpoint", ["_switch_generation", "build_dense_index", "_remove_stale"])
+@pytest.mark.parametrize("failpoint", ["switch_generation", "build_dense_index", "_remove_stale"])
 def test_a_failure_at_any_write_step_leaves_a_working_index(monkeypatch, index_copy, corpus_copy, embedder, failpoint):
     before = _doc_hashes(index_copy)
     (corpus_copy / TOGGLED).write_text((corpus_copy / TOGGLED).read_text(encoding="utf-8") + EXTRA_SENTENCE, encoding="utf-8")
@@ -68,11 +68,11 @@ def test_edited_manifest_is_detected(index_copy, embedder):
 
 
 # Steps of a write where the worker kills itself (deterministic kills), before the random ones.
-FAILPOINTS = ("_write_generation:before", "_write_segment:after", "_link_tree:after", "_write_generation:after",
-              "_switch_generation:before", "_switch_generation:after", "_remove_stale:before")
+FAILPOINTS = ("write_generation:before", "_write_segment:after", "_link_tree:after", "write_generation:after",
+              "switch_generation:before", "switch_generation:after", "_remove_stale:before")
 # Steps of the merge (the worker counts only the merge's calls).
-MERGE_FAILPOINTS = ("_reuse_rows:after", "_write_generation:before", "_write_segment:after",
-                    "_write_generation:after", "_switch_generation:before", "_switch_generation:after",
+MERGE_FAILPOINTS = ("_reuse_rows:after", "write_generation:before", "_write_segment:after",
+                    "write_generation:after", "switch_generation:before", "switch_generation:after",
                     "_remove_stale:before")
 
 
@@ -110,7 +110,7 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
         if failpoint and mode != "merge":  # before the switch the old generation is live; after it, the new one
-            switched = failpoint in ("_switch_generation:after", "_remove_stale:before")
+            switched = failpoint in ("switch_generation:after", "_remove_stale:before")
             assert ((index / "CURRENT").read_text() != live_before) == switched, failpoint
         engine = RAG.load(index, embedder=embedder)  # must open after every kill
         hashes = _doc_hashes(index)

@@ -17,6 +17,7 @@ from rag.engine import check_question
 from .conftest import ARTICLE_HTML, REPO, SEEDS, running_app
 from rag.library import delete_article, ingest_uploads, sanitize_filename, upload_metadata
 from rag.webapp import (
+    answer_markdown,
     answer_to_dict,
     claim_spans,
     create_app,
@@ -150,7 +151,20 @@ def test_each_claim_is_a_line_of_its_own_with_its_marker_and_byline():
                          "Iran denies what United States says."]
     # A marker that cites no passage stays text, on the line it belongs to.
     assert blocks(render_answer(make_answer(text="Iran denied it. [1] Other words [7]"), 2)) == [
-        "Iran denied it. [1]", "Other words [7]"]
+        "Iran denied it. [1]", "Other words [7]", "Copy Copy JSON"]
+
+
+def test_each_answer_carries_its_markdown_and_json_for_its_copy_buttons():
+    import base64
+    import re
+
+    from rag.answer import answer_from_dict
+
+    answer = disputed_answer()
+    copied = [base64.b64decode(v).decode("utf-8")
+              for v in re.findall(r'class="copy-answer" value="([^"]+)"', render_answer(answer, 3))]
+    assert copied[0] == answer_markdown(answer) and "[2] — Nasser Kanaani" in copied[0]
+    assert answer_from_dict(json.loads(copied[1])).claims == answer.claims
 
 
 def test_a_conversation_exports_as_markdown_with_its_sources_and_as_the_ask_json():
@@ -412,7 +426,11 @@ def test_ask_endpoint_from_gradio_client(served):
     with pytest.raises(Exception, match="2,000"):
         client.predict("why " * 600, api_name="/ask")
     api = client.view_api(print_info=False, return_format="dict")
-    assert list(api["named_endpoints"]) == ["/ask"]  # the page's own events stay private
+    assert list(api["named_endpoints"]) == ["/ask", "/search"]  # the page's own events stay private
+    found = client.predict("Fath-360 range", 3, api_name="/search")
+    assert len(found) == 3 and "Fath-360" in found[0]["text"] and found[0]["score"] >= found[-1]["score"]
+    with pytest.raises(Exception, match="retrieval mode"):
+        client.predict("Fath-360 range", 3, "fuzzy", api_name="/search")
 
 
 def test_server_does_not_serve_corpus_or_index_files(served):

