@@ -57,7 +57,7 @@ PHASES = [  # (function, a piece of its file path, phase); the outermost match o
 def chunk_texts(docs, embedder, settings) -> list[str]:
     """The chunk texts (title included) that a build of docs has; encoding them alone is the yardstick."""
     from rag.chunking import embedding_text
-    from rag.index import chunk_documents
+    from rag.enrich import chunk_documents
 
     return [embedding_text(doc.title, c.text) for doc, chunks, _ in chunk_documents(docs, embedder, settings)
             for c in chunks]
@@ -83,7 +83,7 @@ def phases(session) -> dict[str, float]:
 
 def measure_build(name: str, docs, embedder, settings, repeats: int, keep: Path | None, profile: bool = True) -> dict:
     """Bare chunk encode vs full build (median of repeats), plus one profiled build."""
-    from rag.index import write_index
+    from rag.build import write_index
 
     docs = sorted(docs, key=lambda d: d.doc_id)  # the order a build stores chunks in
     texts = chunk_texts(docs, embedder, settings)
@@ -136,7 +136,8 @@ def stages(docs, embedder, settings) -> dict[str, float]:
     """Seconds each stage of a build takes alone (no overlap): what it costs in CPU, not what it adds to a build."""
     from rag.attribution import attribute_documents, load_parser
     from rag.chunking import sentence_texts
-    from rag.index import chunk_documents, token_stopwords
+    from rag.enrich import chunk_documents
+    from rag.index import token_stopwords
     from rag.stories import signature
 
     load_parser()  # loaded once per process, as in a build

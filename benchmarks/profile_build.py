@@ -24,7 +24,8 @@ def main() -> None:
 
     from rag.embedding import Embedder
     from rag.evaluation import beir_documents, load_beir
-    from rag.index import IndexSettings, write_index
+    from rag.build import write_index
+    from rag.index import IndexSettings
 
     embedder = Embedder.load()
     embedder.encode(["warm up"] * 32)

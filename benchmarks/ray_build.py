@@ -34,7 +34,8 @@ def main() -> None:
     from rag.embedding import Embedder
     from rag.engine import canonical_model
     from rag.evaluation import beir_documents, load_beir
-    from rag.index import IndexSettings, write_index
+    from rag.build import write_index
+    from rag.index import IndexSettings
 
     docs = beir_documents(load_beir(args.scifact)[0][: args.docs])
     embedder = Embedder.load()

@@ -105,7 +105,7 @@ class _StubEmbedder:
 
 def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
     """Write one generation through rag.index; returns seconds."""
-    from rag.attribution import OUTLET
+    from rag.model import OUTLET
     from rag.chunking import Chunk, Span
     from rag.segments import SentenceTokens
     from rag.embedding import DEFAULT_MODEL

@@ -5,7 +5,7 @@ from .documents import Document
 from .engine import RAG
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError, QueryError, RagError
 from .index import BuildReport, DocumentRecord
-from .retrieval import Passage
+from .model import Passage
 
 __all__ = [
     "RAG",

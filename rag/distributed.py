@@ -4,7 +4,7 @@ a cluster (each actor loads the model once), and the driver writes the index exa
 `rag build CORPUS --ray [ADDRESS]`: ADDRESS is a running cluster ("auto", "127.0.0.1:6379", "ray://host:10001"),
 or nothing for a local one started for the build. Every worker must be able to import this package and its
 model (on a cluster of one machine, the same virtual environment). The per-document work is
-`index.embed_documents`, the function a local build runs, so both give the same index (tests/test_distributed.py).
+`enrich.embed_documents`, the function a local build runs, so both give the same index (tests/test_distributed.py).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class EmbedActor:
         self.settings = IndexSettings(**settings)
 
     def __call__(self, batch: dict) -> dict[str, list]:
-        from .index import embed_documents
+        from .enrich import embed_documents
 
         docs = [Document(**{f: _plain(batch[f][i]) for f in _DOC_FIELDS}) for i in range(len(batch["doc_id"]))]
         return pack_rows(embed_documents(docs, self.embedder, self.settings))
@@ -131,7 +131,7 @@ def _unreachable(address: str) -> bool:
 
 def ray_embedder(address: str | None = None, *, workers: int | None = None, model: str | None = None,
                  threads_per_worker: int = 1, documents_per_batch: int = DOCUMENTS_PER_BATCH):
-    """An `embed` function for `index.write_index` that runs `embed_documents` on a Ray cluster.
+    """An `embed` function for `build.write_index` that runs `embed_documents` on a Ray cluster.
 
     `workers` actors (default: one per CPU the cluster has, over `threads_per_worker`) each load the model once."""
 

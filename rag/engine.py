@@ -19,12 +19,14 @@ from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .language import foreign_language
+from .build import write_index
 from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
-                    read_manifest, token_stopwords, write_index)
+                    read_manifest, token_stopwords)
 from .library import forget, library_dir, store
-from .retrieval import DEFAULT_MMR_LAMBDA, Passage, search_in_time, search_index
+from .model import Passage, TimeFrame
+from .retrieval import DEFAULT_MMR_LAMBDA, search_in_time, search_index
 from .segments import plan_merge
-from .timeframe import TimeFrame, read_timeframe
+from .timeframe import read_timeframe
 
 MAX_QUESTION_CHARS = 2000
 ANSWERERS = ("extractive", "llm")

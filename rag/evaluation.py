@@ -223,7 +223,8 @@ def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25"
 
     from .embedding import Embedder
     from .engine import RAG, canonical_model
-    from .index import IndexSettings, write_index
+    from .build import write_index
+    from .index import IndexSettings
 
     corpus, queries, qrels = load_beir(folder, limit=limit)
     embedder = embedder or Embedder.load()

@@ -33,17 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .attribution import ATTRIBUTION_BEFORE_VERSIONS, ATTRIBUTION_VERSION, OUTLET, Attribution, attribute_documents
-from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, chunk_document, embedding_text, sentence_texts
+from .chunking import CHUNKER_VERSION, TOKENIZER_NAME, Chunk, Span, embedding_text
 from .documents import Document, period_bounds
-from .embedding import pool_vectors
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .model import Attribution
 from .bm25 import (average_length, length_norms, live_document_frequency, postings_from_ids, save_postings,
                    score_segments)
 from .segments import (BM25_DIR, CHUNK_IDS_FILE, CHUNK_VECTORS_FILE, FAISS_FILE, SENTENCE_TOKEN_IDS_FILE,
                        SENTENCE_TOKEN_OFFSETS_FILE, SENTENCE_TOKENS_FILE, SENTENCE_VECTORS_FILE, SIGNATURES_FILE,
                        STORE_FILE, RowView, Segment, SegmentTokens, SentenceTokens, open_segment, plan_merge)
 from .stories import group_stories, signature
+from .versions import ATTRIBUTION_BEFORE_VERSIONS, ATTRIBUTION_VERSION
 
 FORMAT_VERSION = 5  # 2: sentence wordpiece vectors (sentence_tokens*.npy); 3: documents grouped into stories;
 # 4: each sentence's attribution (speaker, side, kind, denial); 5: segments with tombstones, BM25 postings
@@ -174,7 +174,7 @@ def switch_generation(root: Path, gen: Path) -> None:
     _fsync_dir(root)
 
 
-def _remove_stale(root: Path, keep: str) -> None:
+def remove_stale(root: Path, keep: str) -> None:
     """Delete generations and temp files other than the live one (leftovers of crashes or old builds)."""
     for entry in root.iterdir():
         if entry.name in (keep, CURRENT_FILE, ".lock"):
@@ -565,7 +565,7 @@ class DocRows:
     signature: np.ndarray | None = None  # MinHash of the text (stored; computed once at write time when None)
 
 
-def _reuse_rows(old: Index, record: DocumentRecord) -> DocRows:
+def reuse_rows(old: Index, record: DocumentRecord) -> DocRows:
     rows = old._query('SELECT chunk_id, ordinal, start, "end", text, vector_row, first_sentence_row, last_sentence_row FROM chunks WHERE doc_id = ? ORDER BY ordinal', (record.doc_id,))
     sent_rows = old._query('SELECT row, start, "end", speaker, side, kind, denial FROM sentences WHERE doc_id = ? '
                            'ORDER BY row', (record.doc_id,))
@@ -588,195 +588,11 @@ def token_stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
-def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, settings: IndexSettings,
-           progress: bool) -> tuple[np.ndarray, np.ndarray, list]:
-    """Chunk vectors, sentence vectors and sentence wordpieces of freshly chunked documents.
-
-    By default (`pooled_chunks`) only each title and sentence goes through the model, and a chunk's vector is the
-    mean of its title's and sentences' vectors (`pool_vectors`): one pass over the words. Answers on the question
-    sets were as with each chunk encoded too (two passes), within one question on dev; SciFact dense nDCG@10 with
-    the best-sentence blend fell 0.0025 (eval/EXPERIMENTS.md). An index without sentences encodes its chunks."""
-    chunk_inputs = [embedding_text(doc.title, c.text) for doc, chunks, _ in fresh for c in chunks]
-    if not settings.embed_sentences:
-        return embedder.encode(chunk_inputs, progress=progress), np.zeros((0, 0), np.float32), []
-    sentences = [t for doc, _, spans in fresh for t in sentence_texts(doc.text, spans)]
-    if not settings.pooled_chunks:
-        sentence_vectors, tokens = embedder.encode_tokens(sentences, stopwords=token_stopwords(), progress=progress,
-                                                          dtype=np.float16)
-        return embedder.encode(chunk_inputs, progress=progress), sentence_vectors, tokens
-    titles = [doc.title for doc, _, _ in fresh]
-    vectors, tokens = embedder.encode_tokens(titles + sentences, stopwords=token_stopwords(), progress=progress,
-                                             dtype=np.float16)
-    groups, first_row = [], len(titles)
-    for d, (doc, chunks, spans) in enumerate(fresh):
-        for chunk in chunks:
-            own = list(range(first_row + chunk.first_sentence, first_row + chunk.last_sentence))
-            # The same words `embedding_text` gives the chunk: its title unless the text opens with it.
-            groups.append(own if embedding_text(doc.title, chunk.text) == chunk.text else [d, *own])
-        first_row += len(spans)
-    return pool_vectors(vectors, groups), vectors[len(titles):], tokens[len(titles):]
-
-
-def chunk_documents(docs: Sequence[Document], embedder, settings: IndexSettings) -> list[tuple[Document, list[Chunk], list[Span]]]:
-    """Each document with its chunks and sentence spans, as a build cuts them (within the model's own limit)."""
-    return [(doc, *chunk_document(doc, chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.overlap_tokens,
-                                  fits_model=lambda piece, title=doc.title: embedder.fits(embedding_text(title, piece))))
-            for doc in docs]
-
-
-DOCUMENTS_PER_BLOCK = 128  # documents chunked, encoded and parsed together in a build
-FIRST_BLOCK_DOCUMENTS = 8  # a small first block: the model starts after chunking 8 documents, not 128
-
-
-def embed_documents(docs: Sequence[Document], embedder, settings: IndexSettings, progress: bool = False) -> list[DocRows]:
-    """Chunk, embed and attribute documents: everything a build computes per document (a Ray worker runs this too).
-
-    A helper thread chunks the next block of documents, then parses the speakers, while the model encodes. On 2
-    cores the model leaves little idle (SciFact slice: 90.8 s against 93.4 s for the stages one after another,
-    eval/EXPERIMENTS.md); with cores to spare the chunking and parsing leave the build's critical path. Each
-    block's results are exactly what a single pass over all documents gives."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from tqdm.auto import tqdm
-
-    def read_speakers(fresh) -> tuple[list[list[Attribution]], list[np.ndarray]]:
-        # Who says each sentence, read once here: parsing at question time would cost more than the search.
-        if not settings.embed_sentences:
-            speakers = [[OUTLET] * len(spans) for _, _, spans in fresh]
-        else:
-            speakers = attribute_documents([sentence_texts(doc.text, spans) for doc, _, spans in fresh])
-        return speakers, [signature(doc.text) for doc, _, _ in fresh]
-
-    cuts = [0, *range(min(FIRST_BLOCK_DOCUMENTS, len(docs)), len(docs), DOCUMENTS_PER_BLOCK), len(docs)]
-    blocks = [docs[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
-    helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-build")
-    parts: list[DocRows] = []
-    try:
-        # One worker runs its tasks in order: every block is chunked before any speakers are parsed.
-        chunked = [helper.submit(chunk_documents, block, embedder, settings) for block in blocks]
-        embedded = []
-        with tqdm(total=len(docs), desc="Embedding", unit="doc", disable=not progress) as bar:
-            for future in chunked:
-                fresh = future.result()
-                speakers = helper.submit(read_speakers, fresh)
-                embedded.append((fresh, _embed(fresh, embedder, settings, False), speakers))
-                bar.update(len(fresh))
-        for fresh, (chunk_vecs, sent_vecs, sent_tokens), speakers in embedded:
-            parts += _doc_rows(fresh, chunk_vecs, sent_vecs, sent_tokens, *speakers.result(), embedder, settings)
-    finally:
-        helper.shutdown(wait=True, cancel_futures=True)  # an error or interrupt drops the blocks not yet started
-    return parts
-
-
-def _doc_rows(fresh, chunk_vecs, sent_vecs, sent_tokens, attributions, signatures,
-              embedder, settings: IndexSettings) -> list[DocRows]:
-    """The rows of each freshly embedded document, cut from its block's arrays."""
-    parts, ci, si = [], 0, 0
-    for (doc, chunks, spans), attributed, text_signature in zip(fresh, attributions, signatures, strict=True):
-        n_sent = len(spans) if settings.embed_sentences else 0
-        store = (SentenceTokens.of_sentences(sent_tokens[si:si + n_sent], embedder.dimension) if n_sent
-                 else SentenceTokens.empty(len(spans), embedder.dimension))
-        parts.append(DocRows(record_for(doc, len(chunks)), doc.text, chunks, spans, chunk_vecs[ci:ci + len(chunks)],
-                              sent_vecs[si:si + n_sent] if n_sent else np.zeros((len(spans), 0), np.float32),
-                              store, None, attributed, text_signature))
-        ci += len(chunks)
-        si += n_sent
-    return parts
-
-
 def record_for(doc: Document, n_chunks: int) -> DocumentRecord:
     return DocumentRecord(doc.doc_id, doc.title, doc.source, doc.author, doc.published, doc.url, doc.path, doc.content_hash, n_chunks)
 
 
-def write_index(
-    root: str | Path,
-    docs: list[Document],
-    embedder,
-    settings: IndexSettings,
-    *,
-    keep_existing: bool = False,
-    drop_doc_ids: set[str] | None = None,
-    reuse: bool = True,
-    progress: bool = True,
-    errors: Sequence[IngestError] = (),
-    embed=None,
-) -> BuildReport:
-    """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
-
-    Documents whose content hash and settings are unchanged stay where they are (their segment is linked into
-    the new generation); new and changed ones are chunked and embedded into one new segment, and the replaced or
-    removed ones are marked deleted in their segments, so an update costs about what its documents cost. A full
-    corpus build keeps nothing else; `keep_existing=True` keeps every document of the live index except
-    `drop_doc_ids` (incremental add/remove; refused if the live index cannot be read or was built with other
-    settings). An index whose settings differ only in the attribution reading keeps every unchanged document's
-    chunks and vectors (copied into the new segment) and reads its speakers again; nothing is re-encoded.
-    `reuse=False` re-embeds everything into one fresh segment. `embed` replaces `embed_documents`
-    for the documents that need embedding (`rag.distributed` runs it on a Ray cluster).
-
-    The manifest remembers the ids a user removed (`drop_doc_ids`), so a later build from the corpus folder
-    does not bring them back; indexing a document again (in `docs`) forgets its removal.
-    """
-    started = time.perf_counter()
-    root = Path(root)
-    with writer_lock(root):
-        old: Index | None = None
-        if keep_existing:
-            old = open_index(root, settings, for_writing=True)  # an unreadable or different index must not be silently replaced
-        elif (root / CURRENT_FILE).exists():
-            with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
-                old = open_index(root, for_writing=True)
-        same_settings = reuse and old is not None and old.settings == settings
-        # An index that differs only in its attribution reading keeps its chunks and vectors: only speakers are re-read.
-        reread = (reuse and old is not None and not same_settings
-                  and dataclasses.replace(old.settings, attribution=settings.attribution) == settings)
-        old_records = {r.doc_id: r for r in old.documents()} if same_settings or reread else {}
-
-        in_place: set[str] = set()  # documents left in their segment
-        moved: list[DocRows] = []  # same content, new path: rows copied into the new segment
-        to_embed: list[Document] = []
-        reused: list[str] = []
-        for doc in docs:
-            prior = old_records.get(doc.doc_id)
-            if prior is not None and prior.content_hash == doc.content_hash:
-                reused.append(doc.doc_id)
-                if prior.path == doc.path and same_settings:
-                    in_place.add(doc.doc_id)
-                else:
-                    moved.append(_reuse_rows(old, record_for(doc, prior.n_chunks)))
-            else:
-                to_embed.append(doc)
-        given = {d.doc_id for d in docs}
-        if keep_existing:
-            in_place |= set(old_records) - given - (drop_doc_ids or set())
-        if reread and moved and settings.embed_sentences:
-            speakers = attribute_documents([sentence_texts(p.text, p.sentences) for p in moved], progress=progress)
-            moved = [dataclasses.replace(p, attributions=a) for p, a in zip(moved, speakers, strict=True)]
-
-        new_parts = moved + ((embed or embed_documents)(to_embed, embedder, settings, progress) if to_embed else [])
-        live_before = {r.doc_id for r in old.documents()} if old is not None else set()
-        final = in_place | {p.record.doc_id for p in new_parts}
-        removed = sorted(live_before - final)
-        old_removals = set(old.manifest.get("removed_by_user", [])) if old is not None else set()
-        removals = (old_removals | (drop_doc_ids or set())) - given
-        if same_settings and not new_parts and not removed and removals == old_removals:
-            manifest = old.manifest  # nothing changed: keep the live generation as it is
-        else:
-            kept = _kept_segments(old, in_place) if same_settings else []
-            gen = write_generation(root, kept, new_parts, embedder, settings, old if same_settings or reread else None,
-                                    removals)
-            switch_generation(root, gen)
-            _remove_stale(root, gen.name)
-            manifest = json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
-        if old is not None:
-            old.close()
-    return BuildReport(
-        embedded=[d.doc_id for d in to_embed], reused=reused, removed=removed, errors=[str(e) for e in errors],
-        n_chunks=int(manifest["n_chunks"]), n_sentences=int(manifest["n_sentences"]),
-        seconds=time.perf_counter() - started, failures={e.path: e.reason for e in errors},
-    )
-
-
-def _kept_segments(old: Index, in_place: set[str]) -> list[dict]:
+def kept_segments(old: Index, in_place: set[str]) -> list[dict]:
     """The live index's segment entries with every document not in `in_place` marked deleted (empty ones dropped)."""
     kept = []
     for meta, segment in zip(old.manifest["segments"], old.segments, strict=True):
@@ -804,12 +620,12 @@ def merge_segments(root: str | Path, names: Sequence[str] | None = None) -> list
             picked = [s for s in old.segments if s.name in chosen]
             doc_ids = sorted(d for s in picked for (d,) in s.query("SELECT doc_id FROM documents"))
             records = {r.doc_id: r for r in old.documents()}
-            parts = [_reuse_rows(old, records[d]) for d in doc_ids]
+            parts = [reuse_rows(old, records[d]) for d in doc_ids]
             kept = [m for m in old.manifest["segments"] if m["name"] not in chosen]
             shape = _Shape(int(old.manifest["dimension"]), int(old.manifest["max_seq_length"]))
             gen = write_generation(root, kept, parts, shape, old.settings, old, set(old.manifest.get("removed_by_user", [])))
             switch_generation(root, gen)
-            _remove_stale(root, gen.name)
+            remove_stale(root, gen.name)
             return chosen
         finally:
             old.close()

@@ -3,7 +3,7 @@ and deletes the app does there.
 
 The index is the one record of the library. Articles added from outside the corpus folder (`rag add`, uploads
 in the app) are copied here, so a rebuild or a restart finds them again; the tracked corpus folder (`seeds/`)
-is never written to. Removals are remembered in the index manifest (see index.write_index).
+is never written to. Removals are remembered in the index manifest (see build.write_index).
 """
 
 from __future__ import annotations

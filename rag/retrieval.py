@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from .documents import normalize_date
 from .errors import QueryError
 from .gazetteer import capitals_as_countries
+from .model import Passage
 
 MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "relative")
@@ -33,25 +33,6 @@ DEFAULT_MMR_LAMBDA = 0.9
 # `rag eval` scores) are the very passages a search for 5 (what an answer quotes) returns.
 MIN_POOL = 20
 MAX_K = 1000  # more passages than anyone reads; also keeps SQLite's IN (...) lists small
-
-
-@dataclass(frozen=True)
-class Passage:
-    """A retrieved chunk with everything needed to cite it; `n` is its citation number in an answer."""
-
-    doc_id: str
-    title: str
-    source: str | None
-    published: str | None
-    url: str | None
-    text: str
-    start: int
-    end: int
-    score: float
-    chunk_id: int = -1
-    author: str | None = None
-    n: int | None = None
-    also_reported_by: tuple[str, ...] = ()  # other articles of the same story: "Source (date)", earliest first
 
 
 # ---------------------------------------------------------------- fusion math (pure)

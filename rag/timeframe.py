@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
 
+from .model import TimeFrame
 from .answer.words import CHANGE_VERBS, COMPARE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
@@ -32,35 +32,6 @@ _CHANGE_RE = re.compile(r"^\s*how\s+(?:(?:did|does|do)\s+(?:\S+\s+){1,12}?(?:" +
                         + r")|(?:has|have|had)\s+(?:\S+\s+){1,12}?(?:" + "|".join(CHANGE_VERBS.values())
                         + r"))\b", re.I)
 _COMPARE_RE = re.compile(r"\b(?:" + "|".join(COMPARE_VERBS) + r")\b", re.I)
-
-
-@dataclass(frozen=True)
-class TimeFrame:
-    """What a question asks about time.
-
-    `date_from`/`date_to`: the publication window (YYYY-MM-DD, either open); `order`: "recent" (newest first),
-    "chronological" (a timeline) or ""; `phrase`: the words that set the window, as the question has them.
-    `event`: the window is set by an event ("before the invasion of Ukraine"), which articles published after it
-    still report on, so articles outside the window are ranked after those inside, not left out.
-    """
-
-    date_from: str | None = None
-    date_to: str | None = None
-    order: str = ""
-    phrase: str = ""
-    event: bool = False
-
-    @property
-    def has_window(self) -> bool:
-        return bool(self.date_from or self.date_to)
-
-    def describe(self) -> str:
-        """The window in plain words ("2023-01-01 to 2024-09-21"), or empty."""
-        if self.date_from and self.date_to:
-            return self.date_from if self.date_from == self.date_to else f"{self.date_from} to {self.date_to}"
-        if self.date_from:
-            return f"{self.date_from} or later"
-        return f"{self.date_to} or earlier" if self.date_to else ""
 
 
 def _period(match: re.Match) -> tuple[str, str]:

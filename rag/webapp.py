@@ -33,7 +33,8 @@ from .documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, normalize_date
 from .engine import check_question
 from .library import delete_article, ingest_uploads, upload_metadata
 from .errors import QueryError, RagError
-from .retrieval import DEFAULT_MMR_LAMBDA, MODES, Passage
+from .model import Passage
+from .retrieval import DEFAULT_MMR_LAMBDA, MODES
 
 if TYPE_CHECKING:
     import gradio as gr

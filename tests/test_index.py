@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag import RAG, IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
-from rag.attribution import ATTRIBUTION_VERSION
+from rag.versions import ATTRIBUTION_VERSION
 from rag.index import CURRENT_FILE, MANIFEST_FILE
 
 QUESTION = "Which missile system were Russian personnel trained in Iran to operate?"
@@ -341,11 +341,11 @@ def test_batching_by_wordpieces_gives_the_vectors_sentence_transformers_gives(em
 
 
 def test_a_build_in_blocks_gives_what_one_pass_over_all_documents_gives(tmp_path, corpus_copy, embedder, monkeypatch):
-    import rag.index as index_module
+    import rag.enrich as enrich_module
 
     one = RAG.build(corpus_copy, tmp_path / "one", embedder=embedder, progress=False).index
-    monkeypatch.setattr(index_module, "FIRST_BLOCK_DOCUMENTS", 1)
-    monkeypatch.setattr(index_module, "DOCUMENTS_PER_BLOCK", 2)  # 5 articles: blocks of 1, 2 and 2
+    monkeypatch.setattr(enrich_module, "FIRST_BLOCK_DOCUMENTS", 1)
+    monkeypatch.setattr(enrich_module, "DOCUMENTS_PER_BLOCK", 2)  # 5 articles: blocks of 1, 2 and 2
     blocks = RAG.build(corpus_copy, tmp_path / "blocks", embedder=embedder, progress=False).index
     assert one.manifest["documents"].keys() == blocks.manifest["documents"].keys()
     assert [d["story"] for d in one.manifest["documents"].values()] == [d["story"] for d in blocks.manifest["documents"].values()]
@@ -362,20 +362,20 @@ def test_a_build_in_blocks_gives_what_one_pass_over_all_documents_gives(tmp_path
 
 def test_an_error_while_chunking_in_the_helper_thread_fails_the_build_and_keeps_the_old_index(
         tmp_path, corpus_copy, embedder, monkeypatch):
-    import rag.index as index_module
+    import rag.enrich as enrich_module
 
     engine = RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False)
     before = (tmp_path / "idx" / "CURRENT").read_text()
-    monkeypatch.setattr(index_module, "FIRST_BLOCK_DOCUMENTS", 1)
-    monkeypatch.setattr(index_module, "DOCUMENTS_PER_BLOCK", 1)
-    real = index_module.chunk_document
+    monkeypatch.setattr(enrich_module, "FIRST_BLOCK_DOCUMENTS", 1)
+    monkeypatch.setattr(enrich_module, "DOCUMENTS_PER_BLOCK", 1)
+    real = enrich_module.chunk_document
 
     def failing(doc, **kwargs):
         if doc.doc_id.startswith("003"):
             raise RuntimeError("chunking failed on 003")
         return real(doc, **kwargs)
 
-    monkeypatch.setattr(index_module, "chunk_document", failing)
+    monkeypatch.setattr(enrich_module, "chunk_document", failing)
     with pytest.raises(RuntimeError, match="003"):
         RAG.build(corpus_copy, tmp_path / "idx", embedder=embedder, progress=False, rebuild=True)
     assert (tmp_path / "idx" / "CURRENT").read_text() == before

@@ -30,7 +30,7 @@ def test_a_byline_names_an_outlet_once_and_says_when_the_source_is_unknown():
     import dataclasses
 
     from rag.answer import Answer, Claim
-    from rag.retrieval import Passage
+    from rag.model import Passage
 
     passage = Passage("d", "t", "The Washington Post", "2024-09-10", None, "text", 0, 4, 1.0, n=1)
     claim = Claim("It said so.", 1, "d", 0, 11, 1.0, speaker="Washington Post", side="The Washington Post")

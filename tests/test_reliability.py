@@ -35,7 +35,7 @@ def _doc_hashes(index_dir: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- failpoints
 
 
-@pytest.mark.parametrize("failpoint", ["switch_generation", "build_dense_index", "_remove_stale"])
+@pytest.mark.parametrize("failpoint", ["switch_generation", "build_dense_index", "remove_stale"])
 def test_a_failure_at_any_write_step_leaves_a_working_index(monkeypatch, index_copy, corpus_copy, embedder, failpoint):
     before = _doc_hashes(index_copy)
     (corpus_copy / TOGGLED).write_text((corpus_copy / TOGGLED).read_text(encoding="utf-8") + EXTRA_SENTENCE, encoding="utf-8")
@@ -47,7 +47,7 @@ def test_a_failure_at_any_write_step_leaves_a_working_index(monkeypatch, index_c
     with pytest.raises(OSError, match="disk on fire"):
         RAG.build(corpus_copy, index_copy, embedder=embedder, progress=False)
     after = _doc_hashes(index_copy)
-    if failpoint == "_remove_stale":
+    if failpoint == "remove_stale":
         assert after != before  # the new generation was already live; only the clean-up failed
     else:
         assert after == before
@@ -69,11 +69,11 @@ def test_edited_manifest_is_detected(index_copy, embedder):
 
 # Steps of a write where the worker kills itself (deterministic kills), before the random ones.
 FAILPOINTS = ("write_generation:before", "_write_segment:after", "_link_tree:after", "write_generation:after",
-              "switch_generation:before", "switch_generation:after", "_remove_stale:before")
+              "switch_generation:before", "switch_generation:after", "remove_stale:before")
 # Steps of the merge (the worker counts only the merge's calls).
-MERGE_FAILPOINTS = ("_reuse_rows:after", "write_generation:before", "_write_segment:after",
+MERGE_FAILPOINTS = ("reuse_rows:after", "write_generation:before", "_write_segment:after",
                     "write_generation:after", "switch_generation:before", "switch_generation:after",
-                    "_remove_stale:before")
+                    "remove_stale:before")
 
 
 def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path, embedder) -> list[str]:
@@ -110,7 +110,7 @@ def _kill_loop(mode: str, kills: int, tmp_path: Path, corpus: Path, index: Path,
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=30)
         if failpoint and mode != "merge":  # before the switch the old generation is live; after it, the new one
-            switched = failpoint in ("switch_generation:after", "_remove_stale:before")
+            switched = failpoint in ("switch_generation:after", "remove_stale:before")
             assert ((index / "CURRENT").read_text() != live_before) == switched, failpoint
         engine = RAG.load(index, embedder=embedder)  # must open after every kill
         hashes = _doc_hashes(index)

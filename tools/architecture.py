@@ -28,11 +28,11 @@ WORD_LIST_MIN = 3  # a tuple, list or set literal of this many strings or more i
 # Layers, bottom first (issue 31's text/lexicon -> model -> ingest/store -> enrich -> build, query, retrieval ->
 # answer -> api -> app), as the modules are laid out today; a module not named takes its subpackage's layer.
 LAYERS = {
-    "rag.errors": 0, "rag.text": 0, "rag.gazetteer": 0, "rag.answer.words": 0,
-    "rag.answer.model": 1,
+    "rag.errors": 0, "rag.versions": 0, "rag.text": 0, "rag.gazetteer": 0, "rag.answer.words": 0,
+    "rag.model": 1, "rag.answer.model": 1,
     "rag.documents": 2, "rag.chunking": 2, "rag.index": 2, "rag.segments": 2, "rag.bm25": 2,
-    "rag.embedding": 3, "rag.attribution": 3, "rag.stories": 3, "rag.distributed": 3, "rag.language": 3,
-    "rag.retrieval": 4, "rag.timeframe": 4, "rag.conversation": 4,
+    "rag.embedding": 3, "rag.enrich": 3, "rag.attribution": 3, "rag.stories": 3, "rag.distributed": 3, "rag.language": 3,
+    "rag.build": 4, "rag.retrieval": 4, "rag.timeframe": 4, "rag.conversation": 4,
     "rag.answer": 5,
     "rag.engine": 6, "rag.library": 6, "rag.remote": 6, "rag.local_llm": 6, "rag": 6,
     "rag.cli": 7, "rag.webapp": 7, "rag.evaluation": 7, "rag.metrics": 7, "rag.speaker_eval": 7,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..timeframe import TimeFrame
+from ..model import TimeFrame
 from .model import UNKNOWN_SOURCE, Answer, Claim, quote_claim, reader_date, renumbered
 
 # A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at

@@ -21,7 +21,8 @@ import numpy as np
 
 from ..embedding import TokenVectors
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
-from ..retrieval import Passage, years_named
+from ..model import Passage
+from ..retrieval import years_named
 from .model import ABSTAIN_TEXT, Answer, Claim, attributed, explain
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot

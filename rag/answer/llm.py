@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import LLMError, QueryError
-from ..retrieval import Passage
+from ..model import Passage
 from ..text import normalize
 from .model import ABSTAIN_TEXT, Answer, Claim, attributed
 from .verify import verify_generated

@@ -6,8 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from ..gazetteer import countries_named, name_words
-from ..retrieval import Passage
-from ..timeframe import TimeFrame
+from ..model import Passage, TimeFrame
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 UNKNOWN_SOURCE = "source unknown"  # what a passage of an article without a named outlet is credited to
@@ -179,7 +178,6 @@ def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
 
 def answer_from_dict(data: dict) -> Answer:
     """The Answer `answer_to_dict` made (what `rag ask` rebuilds from a running app's /ask reply)."""
-    from ..timeframe import TimeFrame
 
     def claim(fields: dict) -> Claim:
         return Claim(**{**fields, "confirmed_by": tuple(fields.get("confirmed_by") or ())})

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..timeframe import TimeFrame
+from ..model import TimeFrame
 from .chronology import in_time_order, span_the_period
 from .confirmation import with_confirmations
 from .disagreement import show_both_sides, show_differing_sources

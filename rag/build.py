@@ -1,0 +1,109 @@
+"""Build: which documents changed, what to compute for them, and the store's new generation, in one function.
+
+`write_index` reads the live index (if any), sorts the given documents into unchanged (left in their segment),
+moved or re-read (rows copied), and new or changed (`rag.enrich` computes their rows), then has the store write
+one new generation and switch to it. Everything it writes goes through `rag.index` (the store), called through
+the module so the reliability tests' failpoints find each step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import index as store
+from .documents import Document
+from .enrich import embed_documents, read_speakers_again
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
+from .index import CURRENT_FILE, MANIFEST_FILE, BuildReport, DocRows, Index, IndexSettings, record_for
+
+
+def write_index(
+    root: str | Path,
+    docs: list[Document],
+    embedder,
+    settings: IndexSettings,
+    *,
+    keep_existing: bool = False,
+    drop_doc_ids: set[str] | None = None,
+    reuse: bool = True,
+    progress: bool = True,
+    errors: Sequence[IngestError] = (),
+    embed=None,
+) -> BuildReport:
+    """Write a new generation holding `docs` plus kept documents of the current index, then swap it in.
+
+    Documents whose content hash and settings are unchanged stay where they are (their segment is linked into
+    the new generation); new and changed ones are chunked and embedded into one new segment, and the replaced or
+    removed ones are marked deleted in their segments, so an update costs about what its documents cost. A full
+    corpus build keeps nothing else; `keep_existing=True` keeps every document of the live index except
+    `drop_doc_ids` (incremental add/remove; refused if the live index cannot be read or was built with other
+    settings). An index whose settings differ only in the attribution reading keeps every unchanged document's
+    chunks and vectors (copied into the new segment) and reads its speakers again; nothing is re-encoded.
+    `reuse=False` re-embeds everything into one fresh segment. `embed` replaces `embed_documents`
+    for the documents that need embedding (`rag.distributed` runs it on a Ray cluster).
+
+    The manifest remembers the ids a user removed (`drop_doc_ids`), so a later build from the corpus folder
+    does not bring them back; indexing a document again (in `docs`) forgets its removal.
+    """
+    started = time.perf_counter()
+    root = Path(root)
+    with store.writer_lock(root):
+        old: Index | None = None
+        if keep_existing:
+            old = store.open_index(root, settings, for_writing=True)  # an unreadable or different index must not be silently replaced
+        elif (root / CURRENT_FILE).exists():
+            with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
+                old = store.open_index(root, for_writing=True)
+        same_settings = reuse and old is not None and old.settings == settings
+        # An index that differs only in its attribution reading keeps its chunks and vectors: only speakers are re-read.
+        reread = (reuse and old is not None and not same_settings
+                  and dataclasses.replace(old.settings, attribution=settings.attribution) == settings)
+        old_records = {r.doc_id: r for r in old.documents()} if same_settings or reread else {}
+
+        in_place: set[str] = set()  # documents left in their segment
+        moved: list[DocRows] = []  # same content, new path: rows copied into the new segment
+        to_embed: list[Document] = []
+        reused: list[str] = []
+        for doc in docs:
+            prior = old_records.get(doc.doc_id)
+            if prior is not None and prior.content_hash == doc.content_hash:
+                reused.append(doc.doc_id)
+                if prior.path == doc.path and same_settings:
+                    in_place.add(doc.doc_id)
+                else:
+                    moved.append(store.reuse_rows(old, record_for(doc, prior.n_chunks)))
+            else:
+                to_embed.append(doc)
+        given = {d.doc_id for d in docs}
+        if keep_existing:
+            in_place |= set(old_records) - given - (drop_doc_ids or set())
+        if reread and moved and settings.embed_sentences:
+            moved = read_speakers_again(moved, progress=progress)
+
+        new_parts = moved + ((embed or embed_documents)(to_embed, embedder, settings, progress) if to_embed else [])
+        live_before = {r.doc_id for r in old.documents()} if old is not None else set()
+        final = in_place | {p.record.doc_id for p in new_parts}
+        removed = sorted(live_before - final)
+        old_removals = set(old.manifest.get("removed_by_user", [])) if old is not None else set()
+        removals = (old_removals | (drop_doc_ids or set())) - given
+        if same_settings and not new_parts and not removed and removals == old_removals:
+            manifest = old.manifest  # nothing changed: keep the live generation as it is
+        else:
+            kept = store.kept_segments(old, in_place) if same_settings else []
+            gen = store.write_generation(root, kept, new_parts, embedder, settings, old if same_settings or reread else None,
+                                          removals)
+            store.switch_generation(root, gen)
+            store.remove_stale(root, gen.name)
+            manifest = json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if old is not None:
+            old.close()
+    return BuildReport(
+        embedded=[d.doc_id for d in to_embed], reused=reused, removed=removed, errors=[str(e) for e in errors],
+        n_chunks=int(manifest["n_chunks"]), n_sentences=int(manifest["n_sentences"]),
+        seconds=time.perf_counter() - started, failures={e.path: e.reason for e in errors},
+    )
