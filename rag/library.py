@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from .documents import (MADE_UP_TITLE_END, MAX_FILE_BYTES, METADATA_FIELDS, METADATA_SUFFIX, SUPPORTED_SUFFIXES,
                         normalize_date, read_document)
 from .errors import IngestError, RagError
+from .timeframe import dateline_date
 
 
 
@@ -138,7 +139,6 @@ def upload_metadata(path: str | Path) -> dict[str, str]:
     Read from a private copy, so the file's name and neighbours (a sidecar beside it) play no part; a file that
     cannot be read gives {} (the upload itself reports why).
     """
-    from .timeframe import dateline_date  # here, not above: timeframe loads the answer package, which loads timeframe
 
     with tempfile.TemporaryDirectory(prefix="rag-peek-") as staging:
         staged = Path(staging) / sanitize_filename(Path(path).name)

@@ -14,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from .errors import QueryError
 
 APP_FILE = "app.json"
 
@@ -49,7 +50,6 @@ def call_app(url: str, endpoint: str, data: list, *, timeout: float = 30.0):
     the app's message when the app refuses the request."""
     import httpx
 
-    from .errors import QueryError
 
     try:
         started = httpx.post(f"{url}/gradio_api/call/{endpoint}", json={"data": data}, timeout=timeout)

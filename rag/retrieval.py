@@ -11,6 +11,7 @@ from .documents import normalize_date
 from .errors import QueryError
 from .gazetteer import capitals_as_countries
 from .model import Passage
+from .index import bm25_tokenize
 
 MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "relative")
@@ -147,7 +148,6 @@ def sentence_aware_candidates(index, query_vector: np.ndarray, candidate_ids: Se
 
 def bm25_candidates(index, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Top chunk ids by BM25 score (only chunks sharing at least one query term)."""
-    from .index import bm25_tokenize
 
     if not index.has_bm25 or depth <= 0:
         return []

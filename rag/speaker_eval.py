@@ -10,6 +10,10 @@ from pathlib import Path
 
 from .gazetteer import country_span
 from .text import possessor
+from .attribution import attribute_documents
+from .chunking import chunk_document, sentence_texts
+from .documents import list_article_files, read_document
+from .errors import RagError
 
 _JOINERS = frozenset({"the", "a", "an", "and"})
 
@@ -112,15 +116,11 @@ def predict_speakers_from_articles(rows: Sequence[dict], folder: str | Path) -> 
     """The speaker `rag.attribution` reads for each labelled sentence of the article files in a folder, with no
     index: the articles are split into sentences as a build splits them, except that an over-long sentence is not
     cut to the embedding model's limit (a build's chunker does that; none is over it in the labelled articles)."""
-    from .attribution import attribute_documents
-    from .chunking import chunk_document, sentence_texts
-    from .documents import list_article_files, read_document
 
     docs = {doc.doc_id: doc for doc in map(read_document, list_article_files(folder))}
     wanted = sorted({row["doc_id"] for row in rows})
     missing = [doc_id for doc_id in wanted if doc_id not in docs]
     if missing:
-        from .errors import RagError
 
         raise RagError(f"labelled articles {missing} are not in {folder}; pass the folder that holds them")
     texts = {doc_id: sentence_texts(docs[doc_id].text, chunk_document(docs[doc_id])[1]) for doc_id in wanted}

@@ -10,6 +10,9 @@ import numpy as np
 
 from ..model import TimeFrame
 from .model import UNKNOWN_SOURCE, Answer, Claim, quote_claim, reader_date, renumbered
+from ..retrieval import years_named
+from .disagreement import ACCOUNTS_DIFFER
+from .extractive import candidate_sentences, format_answer
 
 # A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at
 # least this close to the question (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).
@@ -41,7 +44,6 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
     answer = dataclasses.replace(answer, timeframe=timeframe)
     if answer.abstained or len(answer.claims) < 2 or timeframe.order not in ("chronological", "recent"):
         return answer
-    from .extractive import format_answer
 
     published = {p.n: p.published for p in answer.citations}
     dated = [c for c in answer.claims if published.get(c.n)]
@@ -50,7 +52,6 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
     claims, citations = renumbered(claims, answer.citations)
     text = format_answer([c.text for c in claims], [c.n for c in claims])
     if answer.dispute:
-        from .disagreement import ACCOUNTS_DIFFER
 
         text = f"{ACCOUNTS_DIFFER} {text}"
     return dataclasses.replace(answer, text=text, claims=claims, citations=citations)
@@ -63,7 +64,6 @@ def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_to
     if (answer.abstained or not answer.claims or not answer.timeframe or answer.timeframe.order != "chronological"
             or index.sentence_vectors.shape[1] == 0):
         return answer
-    from .extractive import candidate_sentences
 
     cited_docs = {c.doc_id for c in answer.claims}
     if candidates is None:  # the sentences of the answer's passages (news_aware passes them, read once)
@@ -73,7 +73,6 @@ def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_to
     if not candidates:
         return answer
     relevance = np.asarray(index.sentence_vectors[[c.row for c in candidates]], dtype=np.float32) @ question_vector
-    from ..retrieval import years_named
 
     # A year the question names is part of the period asked: its article's best sentence counts whatever its score.
     named = set(years_named(answer.question))

@@ -13,6 +13,8 @@ import numpy as np
 
 from ..text import words
 from .model import Answer, reader_date
+from ..index import token_stopwords
+from ..retrieval import dense_candidates
 
 # A sentence confirms a claim when its vector is at least this close and it holds at least this share of the
 # smaller sentence's content words, both being sentences, not headings (read off the seed articles' 24 closest
@@ -39,8 +41,6 @@ def with_confirmations(index, answer: Answer) -> Answer:
     searching the index with the claim's sentence vector."""
     if answer.abstained or not answer.claims or index.sentence_vectors.shape[1] == 0:
         return answer
-    from ..index import token_stopwords
-    from ..retrieval import dense_candidates
 
     stopwords = token_stopwords()
     texts: dict[str, str] = {}

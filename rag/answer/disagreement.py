@@ -17,6 +17,9 @@ from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capit
 from ..text import number_value, possessor, words
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
 from .words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
+from ..attribution import load_parser
+from .extractive import candidate_sentences, format_answer
+from .reader import CONTRADICT
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
 # denial belongs to the question when it is at least this close to it. Chosen on the dev half of
@@ -63,7 +66,6 @@ def show_both_sides(index, answer: Answer, question_vector: np.ndarray, *, same_
     yes-or-no question, when the evidence closest to the question is disputed."""
     if answer.abstained or not answer.claims or index.sentence_vectors.shape[1] == 0:
         return answer
-    from .extractive import candidate_sentences, format_answer
 
     if candidates is None:  # the sentences of the answer's passages (news_aware passes them, read once)
         candidates = candidate_sentences(index, answer.passages)
@@ -223,7 +225,6 @@ def show_differing_sources(index, answer: Answer, candidates: list, load_reader:
     sources = {p.doc_id: p.source for p in answer.passages}
     if len(set(sources)) < 2:
         return answer
-    from ..attribution import load_parser
 
     candidates = _worth_reading(answer, candidates, sources)
     if not candidates:
@@ -281,8 +282,6 @@ def _other_outlet(sources: dict, doc_a: str, doc_b: str) -> bool:
 
 
 def _yes_and_no(a: str, b: str, reader) -> bool:
-    from ..attribution import load_parser
-    from .reader import CONTRADICT
 
     nlp = load_parser()
     if negated(nlp(a)) != negated(nlp(b)):
@@ -295,7 +294,6 @@ _WHAT_DIFFERS = {"figure": "figures", "date": "dates", "place": "places", "yes-n
 
 def _with_both(index, answer: Answer, candidates: list, pair: tuple[int, int], kind: str) -> Answer:
     """The answer with the two differing sentences first (quoted if the answer does not yet quote them)."""
-    from .extractive import format_answer
 
     claims, citations = list(answer.claims), list(answer.citations)
     who = index.attributions([candidates[k].row for k in pair])

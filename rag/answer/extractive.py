@@ -22,11 +22,12 @@ import numpy as np
 from ..embedding import TokenVectors
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..model import Passage
-from ..retrieval import years_named
-from .model import ABSTAIN_TEXT, Answer, Claim, attributed, explain
+from ..retrieval import bm25_candidates, years_named
+from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, attributed, explain, reader_date
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
 from .words import QUESTION_WORDS
+from ..index import bm25_tokenize
 
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
 DEFAULT_ABSTAIN_THRESHOLD = 0.163
@@ -262,8 +263,6 @@ def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
 
 def unmentioned_terms(index, question: str, question_tokens: TokenVectors | None) -> tuple[list[str], list[str]]:
     """The model numbers and the rare names the question names that no indexed article mentions."""
-    from ..index import bm25_tokenize
-    from ..retrieval import bm25_candidates
 
     def passages_with(query: str) -> list[str]:
         return [r.text for r in index.chunks([i for i, _ in bm25_candidates(index, query, 20)])]
@@ -298,7 +297,6 @@ class RankedSentences:
 
 def question_token_weights(index, question_tokens: TokenVectors) -> tuple[np.ndarray, np.ndarray]:
     """The question's wordpiece vectors and IDF weights, without question words ("what", "who", "describe")."""
-    from ..index import bm25_tokenize
 
     stems = bm25_tokenize(question_tokens.pieces, ids=False) if question_tokens.pieces else []
     keep = np.array([bool(s) and not (set(s) & QUESTION_WORDS) for s in stems], dtype=bool)
@@ -312,7 +310,6 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
 
     With `read(question, sentences)` (the reader's probability that each sentence answers), the near-best
     sentences are read and only those found answering join the lead."""
-    from ..index import bm25_tokenize
 
     candidates = candidate_sentences(index, passages)
     if not candidates or index.sentence_vectors.shape[1] == 0:
@@ -362,7 +359,6 @@ def rank_sentences(index, question: str, question_vector: np.ndarray, passages: 
 
 def quoted_sentence(candidate: Candidate, passages: Sequence[Passage]) -> str:
     """A candidate as a refusal quotes it: “text” (source, date)."""
-    from .model import UNKNOWN_SOURCE, reader_date
 
     passage = passages[candidate.passage_index]
     # A sentence that is itself a quote keeps its own marks: no ““…”.

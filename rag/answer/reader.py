@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RagError
+from ..embedding import configure_runtime
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "reader_model"
 WEIGHTS = "model.safetensors"
@@ -72,7 +73,6 @@ class Reader:
     def load(cls, folder: str | Path | None = None, *, quantized: bool = True) -> Reader:
         """Load the shipped weights (or those in `folder`) offline, on the CPU (int8 linear layers unless not
         `quantized`)."""
-        from ..embedding import configure_runtime
 
         configure_runtime()
         folder = Path(folder) if folder is not None else MODEL_DIR
