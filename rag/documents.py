@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IngestError
-from .text import normalize
+from .text import MONTH_ABBREVIATIONS, normalize
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 METADATA_SUFFIX = ".meta.json"
@@ -191,7 +191,7 @@ _TRAILER_RE = re.compile(
     )$""",
     re.I | re.X,
 )
-_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTHS = r"(?:" + "|".join(MONTH_ABBREVIATIONS) + r")[a-z]*\.?"
 _DATE_LINE_RE = re.compile(
     rf"^[•·*\-]?\s*(?:{_MONTHS}\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}\s+{_MONTHS}\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})$", re.I
 )

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .text import normalize
+from .text import CITATION_RE, cited_numbers, normalize
 
-_MARKER_RE = re.compile(r"\s*\[\d+\]")
+_MARKER_RE = re.compile(r"\s*" + CITATION_RE.pattern)
 
 
 def contains(haystack: str, needle: str) -> bool:
@@ -20,11 +20,6 @@ def contains(haystack: str, needle: str) -> bool:
 def strip_markers(answer_text: str) -> str:
     """Answer text without its [n] citation markers."""
     return _MARKER_RE.sub("", answer_text)
-
-
-def cited_numbers(answer_text: str) -> list[int]:
-    """The citation numbers used in an answer, in order of appearance."""
-    return [int(n) for n in re.findall(r"\[(\d+)\]", answer_text)]
 
 
 # ---------------------------------------------------------------- retrieval, independent of chunking

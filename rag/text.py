@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 
@@ -10,6 +11,18 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": 
 
 
 _WORD_RE = re.compile(r"[^\W_]+")
+# The one month table: full names and abbreviations, AP's "Sept." too, to the month's number.
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}, sept=9)
+MONTH_ABBREVIATIONS = tuple(name for name in MONTHS if len(name) == 3 or name == "sept")  # "may" is both
+WEEKDAYS = tuple(name.lower() for name in calendar.day_name)
+# The citation marker after a claim: "[2]" as answers write it; a language model may also write "[1, 2]".
+CITATION_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+def cited_numbers(text: str) -> list[int]:
+    """The numbers the text's citation markers cite, in order of appearance ("a [1] b [2, 3]" -> 1, 2, 3)."""
+    return [int(n) for group in CITATION_RE.findall(text) for n in group.split(",")]
 
 
 def words(text: str) -> list[str]:

@@ -9,11 +9,10 @@ import calendar
 import re
 
 from .model import TimeFrame
+from .text import MONTHS
 from .answer.words import CHANGE_VERBS, COMPARE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
 
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}, sept=9)  # AP style: "Sept."
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _PART = r"(?:(?P<part>early|mid|middle of|late|end of|beginning of|start of)[\s-]+)?"
 _DATE_RE = re.compile(_PART + r"(?:" + _MONTH + r"\s+(?:(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+)?)?" + _YEAR, re.I)
@@ -37,7 +36,7 @@ _COMPARE_RE = re.compile(r"\b(?:" + "|".join(COMPARE_VERBS) + r")\b", re.I)
 def _period(match: re.Match) -> tuple[str, str]:
     """First and last day of a matched date: a year, a month (or part of one) or a day."""
     year = int(match["year"])
-    month = _MONTHS.get((match["month"] or "").lower().rstrip("."))
+    month = MONTHS.get((match["month"] or "").lower().rstrip("."))
     part = (match["part"] or "").lower()
     if month is None:
         if part in ("early", "beginning of", "start of"):

@@ -28,18 +28,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .answer import UNKNOWN_SOURCE, Answer, Claim, answer_to_dict
+from .answer import Answer, Claim, UNKNOWN_SOURCE, answer_to_dict, byline
 from .documents import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, normalize_date
-from .engine import check_question
+from .engine import RAG, check_question
 from .library import delete_article, ingest_uploads, upload_metadata
 from .errors import QueryError, RagError
 from .model import Passage
+from .text import CITATION_RE
 from .retrieval import DEFAULT_MMR_LAMBDA, MODES
+from .answer.chronology import timeline
+from .answer.llm import LLMSettings
+from .embedding import configure_runtime
+from .local_llm import resolve_model, serve as serve_model
+from .remote import announced
 
 if TYPE_CHECKING:
     import gradio as gr
-
-    from .engine import RAG
     from .index import DocumentRecord
 
 log = logging.getLogger(__name__)
@@ -183,7 +187,6 @@ def render_panel(sections: Sequence[str]) -> str:
     return "".join(reversed(sections[-PANEL_TURNS:]))
 
 
-_CITE_RE = re.compile(r"\[(\d+)\]")
 KIND_TITLES = {"quote": "quoted words of the speaker", "reported": "the speaker's claim, in the outlet's words",
                "outlet": "the outlet's own statement"}
 
@@ -206,16 +209,15 @@ def answer_lines(answer: Answer) -> list[AnswerLine]:
     """The answer's text cut at its [n] markers: one line per claim, each with its marker and byline. Text before a
     claim ("Accounts differ.") and after the last marker are lines of their own; a marker that cites no passage
     stays text."""
-    from .answer import byline
 
     cited = {p.n: p for p in answer.citations}
-    parts = _CITE_RE.split(answer.text)
+    parts = CITATION_RE.split(answer.text)
     # Each claim ends with its one marker, so the k-th marker closes the k-th claim.
     claims = answer.claims if len(parts) // 2 == len(answer.claims) else []
     lines: list[AnswerLine] = []
     carry = ""  # text of an uncited marker, kept for the next line
     for k in range(len(parts) // 2):
-        said, n = (carry + parts[2 * k]).strip(), int(parts[2 * k + 1])
+        said, n = (carry + parts[2 * k]).strip(), int(parts[2 * k + 1].split(",")[0])
         if n not in cited:
             carry = f"{said} [{n}] "
             continue
@@ -237,7 +239,6 @@ def render_answer(answer: Answer, turn: int) -> str:
               "anchor": card_id(turn, line.n or 0),
               "tooltip": (titles.get(line.n) or "").replace('"', "”").replace("'", "’")}
              for line in answer_lines(answer)]
-    from .answer.chronology import timeline
 
     frame = answer.timeframe
     entries = [{"date": e.date, "undated": not e.published, "source": e.source, "text": e.claim.text, "n": e.claim.n,
@@ -366,93 +367,14 @@ def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", source
 
 # ---------------------------------------------------------------- the page
 
-CSS = """
-#sources-panel details > summary { cursor: pointer; font-weight: 600; margin: 4px 0; }
-.src-card { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 8px 10px; margin: 8px 0;
-            background: var(--background-fill-primary); scroll-margin: 12px; transition: box-shadow .3s; }
-.src-card.flash { box-shadow: 0 0 0 3px var(--color-accent); }
-.src-card h4 { margin: 0 0 2px; font-size: 0.95rem; }
-.src-n { color: var(--color-accent); }
-.src-meta, .src-query, .src-also { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 0 0 6px; }
-.src-meta a { overflow-wrap: anywhere; }
-.src-text { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.45; margin: 0; }
-.src-text mark { background: #fde68a; color: #111; padding: 0 1px; }
-.src-note { font-style: italic; }
-.src-other { opacity: 0.85; }
-.abstain { border-left: 4px solid var(--border-color-accent); padding-left: 8px; }
-a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
-.byline { font-size: 0.85em; opacity: 0.75; }
-.copy-row { margin: 4px 0 0; }
-.copy-answer { font-size: 0.8em; padding: 1px 8px; border: 1px solid var(--border-color-primary); border-radius: 4px;
-               background: transparent; cursor: pointer; opacity: 0.8; }
-.views-differ { border-left: 3px solid #d97706; padding: 2px 8px; margin-bottom: 6px; }
-.time-window { font-size: 0.9em; opacity: 0.85; margin-bottom: 4px; }
-.timeline ol { margin: 4px 0 0 0; padding-left: 1.2em; }
-.timeline .tl-date { font-weight: 600; margin-right: 4px; }
-.timeline .tl-source { opacity: 0.7; font-size: 0.85em; }
-.answer .claim { margin: 0 0 6px; }
-#library-table .library-scroll { overflow-x: auto; }
-#library-table table.library { border-collapse: collapse; border: 0; width: 100%; font-size: 0.9rem; }
-#library-table th, #library-table td { text-align: left; vertical-align: top; padding: 6px 8px; border: 0;
-                                       border-bottom: 1px solid var(--border-color-primary); }
-/* Headers, dates, counts and ids never break inside a word: a narrow screen scrolls the table sideways instead. */
-#library-table th, #library-table .lib-date, #library-table .lib-n, #library-table .lib-id { white-space: nowrap; }
-#library-table .lib-title { min-width: 14em; }
-#library-table .lib-n { text-align: right; }
-"""
+STATIC = Path(__file__).parent / "static"
 
-HEAD = """<script>
-// Clicking [n] in an answer opens its card (also inside a collapsed older turn) and scrolls it into view.
-document.addEventListener("click", function (event) {
-  var link = event.target.closest ? event.target.closest('a[href^="#src-"]') : null;
-  if (!link) return;
-  var card = document.getElementById(link.getAttribute("href").slice(1));
-  if (!card) return;
-  event.preventDefault();
-  event.stopPropagation();
-  for (var el = card.parentElement; el; el = el.parentElement) { if (el.tagName === "DETAILS") el.open = true; }
-  // The least scrolling that shows the card, of the sources panel and then of the page: on a wide screen the chat
-  // stays where it is; in a short window, or on a phone where the panel sits below the chat, the page moves too.
-  card.scrollIntoView({behavior: "smooth", block: "nearest"});
-  card.classList.add("flash");
-  setTimeout(function () { card.classList.remove("flash"); }, 1500);
-}, true);
-// "Copy" under an answer puts it on the clipboard as Markdown (or JSON), decoded from the button's base64 value
-// (a value attribute: the chat's sanitizer drops data- attributes).
-document.addEventListener("click", function (event) {
-  var button = event.target.closest ? event.target.closest("button.copy-answer") : null;
-  if (!button) return;
-  event.preventDefault();
-  event.stopPropagation();
-  var bytes = Uint8Array.from(atob(button.value), function (c) { return c.charCodeAt(0); });
-  var text = new TextDecoder().decode(bytes);
-  var label = button.textContent;
-  function done() { button.textContent = "Copied"; setTimeout(function () { button.textContent = label; }, 1500); }
-  function fallback() {  // no clipboard API (a page not served from localhost or https)
-    var area = document.createElement("textarea");
-    area.value = text;
-    area.setAttribute("readonly", "");
-    area.style.position = "fixed";
-    area.style.opacity = "0";
-    document.body.appendChild(area);
-    area.select();
-    try { if (document.execCommand("copy")) done(); } finally { area.remove(); }
-  }
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
-  else fallback();
-}, true);
-// Gradio labels each chat message with its raw content, our markup and entities included: screen readers should
-// hear the text, so such labels are replaced by the text they hold (a space after each block, as it is shown).
-new MutationObserver(function () {
-  document.querySelectorAll('[aria-label*="<"], [aria-label*="&"]').forEach(function (el) {
-    var label = el.getAttribute("aria-label");
-    var body = new DOMParser().parseFromString(label, "text/html").body;  // inert: parsing runs no script
-    body.querySelectorAll("p, div, li, summary, br").forEach(function (block) { block.after(" "); });
-    var text = body.textContent.replace(/\\s+/g, " ").trim();
-    if (text !== label) el.setAttribute("aria-label", text);
-  });
-}).observe(document.documentElement, {subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"]});
-</script>"""
+
+@functools.cache
+def page_assets() -> tuple[str, str]:
+    """The page's CSS, and the <script> for its head (rag/static/app.css and app.js)."""
+    css = (STATIC / "app.css").read_text(encoding="utf-8")
+    return css, f"<script>\n{(STATIC / 'app.js').read_text(encoding='utf-8')}</script>"
 
 
 def _sources_choices(engine: RAG) -> list[str]:
@@ -730,7 +652,6 @@ def _llm_settings(answer_with: str | None, url: str | None, model: str | None):
     """LLM settings when the user chose the language model, else None (nothing is sent anywhere)."""
     if answer_with != "llm":
         return None
-    from .answer.llm import LLMSettings
 
     return LLMSettings.resolve(base_url=(url or "").strip() or None, model=(model or "").strip() or None)
 
@@ -748,7 +669,7 @@ def launch(app: gr.Blocks, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT
         server_name=host, server_port=port, prevent_thread_lock=not block, quiet=quiet,
         allowed_paths=[], blocked_paths=blocked, max_file_size=MAX_FILE_BYTES,
         footer_links=["api"], run_history=False, enable_monitoring=False, ssr_mode=False, share=False,
-        css=CSS, head=HEAD, theme="default", i18n=translations,
+        css=page_assets()[0], head=page_assets()[1], theme="default", i18n=translations,
     )
 
 
@@ -781,10 +702,8 @@ def main(argv: list[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     """Build or update the index from the corpus, then serve the app until interrupted."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no version check or telemetry (no network)
-    from .embedding import configure_runtime
 
     configure_runtime()
-    from .engine import RAG
 
     started = time.perf_counter()
     try:
@@ -798,8 +717,6 @@ def serve(args: argparse.Namespace) -> int:
             print(f"skipped {error}", file=sys.stderr)
         with contextlib.ExitStack() as stack:
             if getattr(args, "llm", None):
-                from .local_llm import resolve_model
-                from .local_llm import serve as serve_model
 
                 model = resolve_model(args.llm)
                 print(f"Starting the local language model {model.name} …", flush=True)
@@ -809,7 +726,6 @@ def serve(args: argparse.Namespace) -> int:
                       "Answer with", flush=True)
             app = create_app(engine, args.corpus)
             print(f"Starting the app on http://{args.host}:{args.port} (Ctrl+C to stop)", flush=True)
-            from .remote import announced
 
             # `rag ask` on this index asks the app instead of loading the model itself
             local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host

@@ -67,6 +67,19 @@ def test_number_citations_in_order_of_first_use():
     assert format_answer(["A.", "B."], [1, 2]) == "A. [1] B. [2]"
 
 
+def test_one_citation_pattern_reads_markers_and_keeps_article_brackets_as_text():
+    from rag.answer.llm import citations_of
+    from rag.metrics import strip_markers
+    from rag.text import cited_numbers
+
+    assert cited_numbers("Iran sent drones [2] and missiles [1, 3].") == [2, 1, 3]
+    assert citations_of("Iran sent missiles [1, 3].") == ("Iran sent missiles.", [1, 3])
+    assert strip_markers("range [1] of 120 [2, 3]") == "range of 120"
+    # An article's own "[4]" or "[1, 2]" is quoted as text (fullwidth), never as a citation of the answer.
+    answer = format_answer(["See note [4] and refs [1, 2]."], [1])
+    assert cited_numbers(answer) == [1] and "［4］" in answer and "［1, 2］" in answer
+
+
 def test_select_sentences_takes_near_best_and_skips_redundant():
     vectors = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
     scores = np.array([0.9, 0.88, 0.85, 0.5])

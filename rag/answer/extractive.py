@@ -13,7 +13,6 @@ Before that, a question naming a model number or a rare name that no article men
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ import numpy as np
 from ..embedding import TokenVectors
 from ..gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..model import Passage
+from ..text import CITATION_RE
 from ..retrieval import bm25_candidates, years_named
 from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, attributed, explain, reader_date
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
@@ -222,16 +222,13 @@ def number_citations(passage_indices: Sequence[int]) -> dict[int, int]:
     return numbers
 
 
-_BRACKETED_NUMBER_RE = re.compile(r"\[(\d+)\]")
-
-
 def format_answer(texts: Sequence[str], numbers: Sequence[int]) -> str:
     """Join quoted sentences, each followed by its [n] marker.
 
     An article's own "[2]" would read as a citation, so inside quotes it becomes fullwidth "［2］":
     article text is data and can never add or change citations.
     """
-    quoted = [_BRACKETED_NUMBER_RE.sub("［\\1］", text) for text in texts]
+    quoted = [CITATION_RE.sub(lambda m: f"［{m.group(1)}］", text) for text in texts]
     return " ".join(f"{text} [{n}]" for text, n in zip(quoted, numbers))
 
 

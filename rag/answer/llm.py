@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import LLMError, QueryError
 from ..model import Passage
-from ..text import normalize
+from ..text import CITATION_RE, cited_numbers, normalize
 from .model import ABSTAIN_TEXT, Answer, Claim, attributed
 from .verify import verify_generated
 from .words import REFUSAL_PHRASES
@@ -35,7 +35,6 @@ SYSTEM_PROMPT = (
     "of the passage it comes from in square brackets, for example: The drones were shipped across the "
     "Caspian Sea [2]. Use no knowledge from outside the passages. If the passages do not answer the "
     f"question, reply only: {REFUSAL}")
-_CITATION_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def split_sentences(reply: str) -> list[str]:
     pieces = [s.strip() for s in pysbd.Segmenter(language="en", clean=False).segment(reply) if s.strip()]
     out: list[str] = []
     for piece in pieces:
-        lead = re.match(r"^((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)[.\s]*", piece)
+        lead = re.match(rf"^((?:\s*{CITATION_RE.pattern})+)[.\s]*", piece)
         if lead and out:  # "[1]" split off the sentence it ends
             out[-1] += " " + lead.group(1).strip()
             piece = piece[lead.end():].strip()
@@ -100,8 +99,8 @@ def split_sentences(reply: str) -> list[str]:
 
 def citations_of(sentence: str) -> tuple[str, list[int]]:
     """(the sentence without markers, the cited numbers in order)."""
-    numbers = [int(n) for group in _CITATION_RE.findall(sentence) for n in group.split(",")]
-    text = _CITATION_RE.sub("", sentence)
+    numbers = cited_numbers(sentence)
+    text = CITATION_RE.sub("", sentence)
     text = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
     return text, list(dict.fromkeys(numbers))
 
@@ -109,7 +108,7 @@ def citations_of(sentence: str) -> tuple[str, list[int]]:
 def is_refusal(reply: str) -> bool:
     """Whether the reply declines to answer from the passages."""
     folded = normalize(reply)
-    return normalize(REFUSAL) in folded or (not _CITATION_RE.search(reply) and any(p in folded for p in REFUSAL_PHRASES))
+    return normalize(REFUSAL) in folded or (not CITATION_RE.search(reply) and any(p in folded for p in REFUSAL_PHRASES))
 
 
 # ---------------------------------------------------------------- the endpoint

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
                         country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
-from ..text import possessor
+from ..text import MONTHS, possessor
 from .words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AREA_NOUNS, AUX_WORDS, AUXILIARIES,
                     BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS, COMMENTATOR_ROLES, CURRENCY, DURATION,
                     FACILITY_NOUNS, FOCUS_STOPWORDS, FRACTION_WORDS, FUNCTION_WORDS, GENERIC_ROLES,
@@ -68,8 +68,8 @@ _MEASURE_QUESTION_RE = re.compile(
 _TEMPORAL_RE = re.compile(
     r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekends?|today|yesterday|tomorrow|days?|weeks?|"
     r"months?|years?|decades?|soon|"
-    r"january|february|march|april|june|july|august|september|october|november|december|"
-    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|ago|since|until|before|after|earlier|later|recently|"
+    + "|".join(m for m in MONTHS if m != "may") + "|"  # "may" is a verb first: _MAY_RE reads it
+    r"ago|since|until|before|after|earlier|later|recently|"
     r"(?:19|20)\d\d)\b", re.I)
 # An amount per unit of time: "per year", "a month", "each day", "annually", "per annum". Not a rate: "a year
 # ago", "a month later", "a day after the strike", "within an hour".

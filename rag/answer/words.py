@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..text import MONTHS, WEEKDAYS
+
 # Phrases with which a language model declines to answer from the passages.
 REFUSAL_PHRASES = ("do not contain", "does not contain", "don't contain", "doesn't contain", "do not mention",
                    "does not mention", "don't mention", "doesn't mention", "do not provide", "does not provide",
@@ -39,10 +41,7 @@ FRACTION_WORDS = frozenset({"half", "halves", "third", "thirds", "quarter", "qua
                             "three-quarters", "one-third", "one-quarter", "majority", "minority"})
 # Weekdays and months (AP abbreviations too) follow prepositions as places do ("on Thursday", "in Sept.") but
 # name no place, and follow "said" as names do ("the ministry said Thursday").
-CALENDAR_WORDS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
-                            "february", "march", "april", "may", "june", "july", "august", "september", "october",
-                            "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
-                            "oct", "nov", "dec"})
+CALENDAR_WORDS = frozenset(WEEKDAYS) | frozenset(MONTHS)
 PAST_ONLY_WORDS = frozenset({"ago", "yesterday", "earlier", "recently", "since"})
 # Nouns naming a person's role: "Which French foreign minister…" asks for a person's name.
 PERSON_ROLES = ("president", "minister", "secretary", "spokesman", "spokeswoman", "spokesperson", "spokesmen",
