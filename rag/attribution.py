@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .model import OUTLET, Attribution
 from .text import possessor
-from .answer.words import (ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
+from .answer.words import (ARTICLES, ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
 from .errors import RagError
@@ -117,7 +117,7 @@ def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
         if not spoken[i] or spoken[i][-1] not in PERSON_ROLES:
             continue
         # Every word of the role phrase but determiners and country words must be in the named one's phrase.
-        role_words = {w for w in _country_words(spoken[i])[1] if w not in ("the", "a", "an")}
+        role_words = {w for w in _country_words(spoken[i])[1] if w not in ARTICLES}
         named = sorted((j for j, other in enumerate(attributions) if j != i and spoken[j]
                         and spoken[j][-1] not in PERSON_ROLES and role_words <= set(spoken[j])
                         and (not found.side or not other.side or found.side == other.side)),
@@ -325,7 +325,7 @@ def speaker_phrase(head) -> str:
             if child.dep_ in _DROPPED_CHILDREN and not (child.dep_ == "prep" and child.lower_ == "of"
                                                         and token.lemma_.lower() in SPEAKER_NOUNS):
                 continue
-            if child.dep_ == "det" and child.lower_ in ("the", "a", "an"):
+            if child.dep_ == "det" and child.lower_ in ARTICLES:
                 continue
             keep.add(child.i)
             stack.append(child)

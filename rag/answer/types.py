@@ -14,7 +14,8 @@ from functools import lru_cache
 from ..gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
                         country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
 from ..text import MONTHS, possessor
-from .words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AREA_NOUNS, AUX_WORDS, AUXILIARIES,
+from .words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AFFILIATION_PREPOSITIONS, AREA_NOUNS, ARTICLES,
+                    AUX_WORDS, AUXILIARIES, MULTIPLICATIVES,
                     BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS, COMMENTATOR_ROLES, CURRENCY, DURATION,
                     FACILITY_NOUNS, FOCUS_STOPWORDS, FRACTION_WORDS, FUNCTION_WORDS, GENERIC_ROLES,
                     IRREGULAR_ACTIONS, IRREGULAR_VERBS, LENGTH, MASS, NAME_PARTICLES, NUMBER_WORDS,
@@ -214,7 +215,7 @@ def _is_amount(token: str) -> bool:
 
 
 def _has_count(words: list[str], focus: frozenset[str]) -> bool:
-    if _stem("times") in focus and any(w.lower() in ("once", "twice", "thrice") for w in words):
+    if _stem("times") in focus and any(w.lower() in MULTIPLICATIVES for w in words):
         return True  # "How many times…" is answered by "twice"
     for i, word in enumerate(words):
         if _is_number(word):
@@ -302,7 +303,7 @@ def _person_names(words: list[str], clauses: list[int] | None = None
         after = [w.lower() for w in words[end: end + _APPOSITION_WINDOW]]
         # "Ned Price, the spokesman…", "Hossein Amir-Abdollahian, Iran's foreign minister, …"
         apposed = [w for w in after[1:] if _is_role(w)] if after and (
-            after[0] in ("the", "a", "an") or after[0].endswith(("'s", "’s"))) else []
+            after[0] in ARTICLES or after[0].endswith(("'s", "’s"))) else []
         titles = {_stem(words[i]) for i in roles} | {_stem(w) for w in apposed[:1]} | (
             {_stem(before)} if _is_role(before) else set())
         # "Secretary of State Antony Blinken", "Supreme Leader of Iran Ali Khamenei": a run of three or more words
@@ -316,7 +317,7 @@ def _person_names(words: list[str], clauses: list[int] | None = None
         # "Tyler Durden of ZeroHedge observed…": an untitled name given with an outlet or institute speaks as a
         # commentator. A run after an article ("The Alabuga Zone of Tatarstan said") gets no affiliation.
         affiliation = (_affiliation(words, end, said_before=before in SPEECH_VERBS)
-                       if before not in ("the", "a", "an") else [])
+                       if before not in ARTICLES else [])
         if affiliation and not titles:
             titles |= _COMMENTATOR_STEMS
         titled = bool(titles) or before in SPEECH_VERBS  # "Foreign Minister Sergei…", "said Nasser Kanaani"
@@ -352,7 +353,7 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
     """The capitalized words of an affiliation after a name, when a verb of saying comes before the name or
     after the affiliation ("Tyler Durden of ZeroHedge observed", "Jane Doe at the Brookings Institution has
     said", "…,” said Jack Watling of RUSI"); empty when there is none."""
-    if end >= len(words) or words[end].lower() not in ("of", "at", "from"):
+    if end >= len(words) or words[end].lower() not in AFFILIATION_PREPOSITIONS:
         return []
     first = end + 1 + (end + 1 < len(words) and words[end + 1].lower() == "the")
     last = first
@@ -368,7 +369,7 @@ def _affiliation(words: list[str], end: int, *, said_before: bool = False) -> li
         last -= 1  # an affiliation ends on a name word, not on "for"
     rest = [w.lower() for w in words[last:]]
     verb = 0
-    if verb < len(rest) and rest[verb] in ("a", "an", "the"):
+    if verb < len(rest) and rest[verb] in ARTICLES:
         # "Michael Kofman of CNA, a research group in Virginia, said": an apposition that describes the affiliation,
         # with no verb of its own, stands before the verb (known verbs only, not _is_verb_like: "Virginia-based")
         said_at = next((j for j in range(verb + 1, min(len(rest), verb + _APPOSITION_WINDOW + 1))
@@ -597,7 +598,7 @@ def _actor_responds(sentence: str, actors: frozenset[str]) -> bool:
         refs, taken = _actor_at(words, lower, i)
         if not refs & actors:
             continue
-        before = next((j for j in range(i - 1, -1, -1) if lower[j] not in ("the", "a", "an")), None)
+        before = next((j for j in range(i - 1, -1, -1) if lower[j] not in ARTICLES), None)
         if before is not None and (lower[before] in PHRASE_WORDS or _is_verb_like(lower[before])):
             continue  # an object: "…missiles to Russia", "accused Iran of…"
         if before is not None and lower[before] in BACKGROUND_CONJUNCTIONS:

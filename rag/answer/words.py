@@ -109,6 +109,10 @@ ORGANIZATION_WORDS = frozenset({
     "corporation", "sea", "ocean", "strip", "bay", "gulf", "labs", "technologies", "republic", "kingdom", "federation",
     "zone", "watch", "operations"})
 NAME_PARTICLES = frozenset({"al", "bin", "ibn", "de", "van", "von", "der", "la", "el"})
+ARTICLES = frozenset({"the", "a", "an"})  # what comes before a role or a name ("the spokesman", "a senior official")
+MULTIPLICATIVES = frozenset({"once", "twice", "thrice"})  # a count in one word: "How many times…" -> "twice"
+# The prepositions that tie a person to their organization: "Rob Lee of the Foreign Policy Research Institute".
+AFFILIATION_PREPOSITIONS = frozenset({"of", "at", "from"})
 # Capitalized only because they open a sentence: "The British Foreign Secretary" is not a name.
 FUNCTION_WORDS = frozenset({"the", "a", "an", "in", "on", "at", "of", "for", "this", "that", "these", "those", "and",
                             "but", "as", "by", "with", "from", "to", "after", "before", "during", "when", "while",
