@@ -23,7 +23,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -393,15 +393,28 @@ def _stream_pieces(text: str, steps: int = STREAM_STEPS) -> Iterator[str]:
         yield " ".join(words[:end])
 
 
-def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
-    """The Gradio page around an engine; uploads are kept in the index's managed folder (not in `corpus_dir`)."""
-    import gradio as gr
+FORM_FIELDS = ("title", "source", "author", "published", "url")  # the upload form's fields, in page order
 
-    library = engine.library_dir
-    write_lock = threading.Lock()  # uploads and deletes touch the managed folder and the index one at a time
 
-    def respond(question, history, turns, k, mode, sources, date_from, date_to, answer_with="quotes",
+class PageHandlers:
+    """What the page's events do, over one engine: ask (streamed), export, the library's uploads and deletions, and
+    the JSON endpoints. The layout (`chat_tab`, `library_tab`) and the wiring (`wire`) are below."""
+
+    def __init__(self, engine: RAG):
+        import gradio as gr
+
+        self.engine = engine
+        self.library = engine.library_dir
+        self.write_lock = threading.Lock()  # uploads and deletes touch the managed folder and the index one at a time
+        self.cache_dir: str | None = None  # Gradio's cache folder, where the conversation downloads are written
+        # Gradio passes the clicked example to a parameter hinted gr.SelectData; a real object, not the string
+        # `from __future__ import annotations` would leave.
+        PageHandlers.pick_example.__annotations__["evt"] = gr.SelectData
+
+    def respond(self, question, history, turns, k, mode, sources, date_from, date_to, answer_with="quotes",
                 llm_url="", llm_model="", read_time=True):
+        import gradio as gr
+
         history = list(history or [])
         turns = list(turns or [])
         try:
@@ -417,8 +430,8 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         sections = [t["closed"] for t in turns]
         answer, written = None, ""
         try:
-            for event in engine.ask_stream(question, **filters.kwargs(), answerer="llm" if llm else "extractive", llm=llm,
-                                           read_time=bool(read_time), history=[t["answer"] for t in turns]):
+            for event in self.engine.ask_stream(question, **filters.kwargs(), answerer="llm" if llm else "extractive",
+                                                llm=llm, read_time=bool(read_time), history=[t["answer"] for t in turns]):
                 if event.kind == "passages":  # the sources are there before the answer is written
                     history[-1] = {"role": "assistant", "content": "*Writing the answer…*"}
                     yield gr.skip(), history, render_panel([*sections, render_retrieved(turn, question, event.passages)]), gr.skip(), gr.skip()
@@ -445,82 +458,89 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
         sections = [t["closed"] for t in turns[:-1]] + [turns[-1]["open"]]
         yield gr.skip(), history, render_panel(sections), turns, ""
 
-    def clear_chat():
-        return [], render_panel([]), [], "", *exports([])
+    def clear_chat(self):
+        return [], render_panel([]), [], "", *self.exports([])
 
-    def exports(turns):
+    def exports(self, turns):
         """The conversation as Markdown and as JSON for the download buttons, written into Gradio's cache (emptied
         hourly by delete_cache and at a restart) so no file outlives the session's use of it."""
+        import gradio as gr
         from gradio.processing_utils import save_bytes_to_cache
 
         answers = [t["answer"] for t in turns or []]
         if not answers:
             return gr.update(value=None, interactive=False), gr.update(value=None, interactive=False)
-        files = [save_bytes_to_cache(render(answers).encode("utf-8"), name, app.GRADIO_CACHE)
+        files = [save_bytes_to_cache(render(answers).encode("utf-8"), name, self.cache_dir)
                  for render, name in ((conversation_markdown, "conversation.md"), (conversation_json, "conversation.json"))]
         return tuple(gr.update(value=path, interactive=True) for path in files)
 
-    def pick_example(evt):
+    def pick_example(self, evt):
         return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
 
-    # Gradio passes the clicked example to a parameter hinted gr.SelectData; a real object, not the
-    # string `from __future__ import annotations` would leave (gradio is imported inside this function).
-    pick_example.__annotations__["evt"] = gr.SelectData
+    def library_view(self):
+        import gradio as gr
 
-    def library_view():
-        docs = engine.documents()
-        return (render_library(docs), gr.update(choices=_doc_choices(engine), value=None),
-                gr.update(choices=_sources_choices(engine)), f"{len(docs)} articles indexed; uploads are kept in {escape(library)}.")
+        docs = self.engine.documents()
+        return (render_library(docs), gr.update(choices=_doc_choices(self.engine), value=None),
+                gr.update(choices=_sources_choices(self.engine)),
+                f"{len(docs)} articles indexed; uploads are kept in {escape(self.library)}.")
 
-    def locked_update(update, failure: str):
+    def locked_update(self, update, failure: str):
         """(result, None), or (None, a message) when the update fails; one update of the index at a time."""
-        with write_lock:
+        with self.write_lock:
             try:
                 return update(), None
             except (RagError, OSError) as exc:
                 log.exception("library update failed")
                 return None, f"{failure} {escape(exc)}"
 
-    form_fields = ("title", "source", "author", "published", "url")  # the upload form's fields, in page order
-    keep_form = (gr.skip(),) * (1 + len(form_fields))  # the chosen files and the metadata form stay as they are
-
-    def prefill(files=None):
+    def prefill(self, files=None):
         """Files chosen: for one file, what it says of itself (title, source, author, date, URL) to check or correct
         before adding; otherwise an empty form, so nothing from an earlier file is kept with the next one."""
         paths = [getattr(f, "name", f) for f in (files or [])]
         if len(paths) != 1:
             note = (f"Each of the {len(paths)} files keeps the title, source and date it holds; choose one file at a "
                     "time to set them." if paths else "")
-            return (*("" for _ in form_fields), note)
+            return (*("" for _ in FORM_FIELDS), note)
         found = upload_metadata(paths[0])
-        return (*(found.get(field, "") for field in form_fields), "")
+        return (*(found.get(field, "") for field in FORM_FIELDS), "")
 
-    def upload(files, *form):
+    def upload(self, files, *form):
+        import gradio as gr
+
+        keep_form = (gr.skip(),) * (1 + len(FORM_FIELDS))  # the chosen files and the metadata form stay as they are
         paths = [getattr(f, "name", f) for f in (files or [])]
         if not paths:
-            return (*library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.", *keep_form)
+            return (*self.library_view(), "Choose one or more .txt, .md, .html, .htm or .pdf files.", *keep_form)
         # The form describes a single file; with several, each keeps what it holds.
-        metadata = [dict(zip(form_fields, form))] if len(paths) == 1 else None
-        result, error = locked_update(lambda: ingest_uploads(engine, library, paths, metadata=metadata),
-                                      "**Upload failed, the index is unchanged:**")
+        metadata = [dict(zip(FORM_FIELDS, form))] if len(paths) == 1 else None
+        result, error = self.locked_update(lambda: ingest_uploads(self.engine, self.library, paths, metadata=metadata),
+                                           "**Upload failed, the index is unchanged:**")
         if error:
-            return (*library_view(), error, *keep_form)
+            return (*self.library_view(), error, *keep_form)
         lines = [f"**Indexed {escape(name)}:** {escape(title)}" for name, title in result.indexed]
         lines += [f"**Not indexed {escape(name)}:** {escape(reason)}" for name, reason in result.failed]
         done = not result.failed or len(paths) > 1  # a single file that failed stays, with its form, to be fixed
-        return (*library_view(), "\n\n".join(lines), *((None, *("" for _ in form_fields)) if done else keep_form))
+        return (*self.library_view(), "\n\n".join(lines), *((None, *("" for _ in FORM_FIELDS)) if done else keep_form))
 
-    def delete(doc_id, pending=None):
+    def delete(self, doc_id, pending=None):
         """Delete in two clicks: the first names the article and asks to confirm, the second deletes it."""
+        import gradio as gr
+
         if not doc_id:
-            return (*library_view(), "Choose an article to delete first.", None)
-        titles = {d.doc_id: d.title for d in engine.documents()}
+            return (*self.library_view(), "Choose an article to delete first.", None)
+        titles = {d.doc_id: d.title for d in self.engine.documents()}
         if doc_id in titles and pending != doc_id:
             return (gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                     f"Delete “{escape(titles[doc_id])}” ({escape(doc_id)})? Click **Delete article** again to confirm.",
                     doc_id)
-        message, error = locked_update(lambda: delete_article(engine, doc_id), "Cannot delete:")
-        return (*library_view(), error or escape(message), None)
+        message, error = self.locked_update(lambda: delete_article(self.engine, doc_id), "Cannot delete:")
+        return (*self.library_view(), error or escape(message), None)
+
+
+def json_endpoints(engine: RAG) -> tuple[Callable, Callable]:
+    """The app's /ask and /search: plain functions, so Gradio reads their parameters and docstrings for its API page."""
+    import gradio as gr
 
     def ask(question: str, k: int = 5, mode: str = "hybrid", sources: list[str] | None = None,
             date_from: str | None = None, date_to: str | None = None,
@@ -548,101 +568,148 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
             raise gr.Error(str(exc)) from exc
         return [dataclasses.asdict(p) for p in passages]
 
+    return ask, search
+
+
+def chat_tab(engine: RAG) -> dict:
+    """The chat tab's components, by name (inside a gr.Blocks)."""
+    import gradio as gr
+
+    c: dict = {}
+    with gr.Tab("Chat", id="chat"):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=360):
+                c["chatbot"] = gr.Chatbot(
+                    value=[], elem_id="chat", label="Conversation", height=520, latex_delimiters=[],
+                    buttons=[], feedback_options=None, autoscroll=True,
+                    placeholder="Ask a question about the indexed news articles.",
+                    examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
+                )
+                with gr.Row():
+                    c["question"] = gr.Textbox(placeholder="Ask a question… (Enter to send)", show_label=False,
+                                               lines=1, max_lines=6, scale=5, elem_id="question")
+                    c["send"] = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
+                c["status"] = gr.Markdown("", elem_id="ask-status")
+                with gr.Accordion("Settings", open=False, elem_id="settings"):
+                    c.update(settings(engine))
+                c["clear"] = gr.Button("New conversation", size="sm")
+                with gr.Row(elem_id="export"):
+                    c["export_md"] = gr.DownloadButton("Download conversation (Markdown)", size="sm",
+                                                       interactive=False, elem_id="export-md")
+                    c["export_json"] = gr.DownloadButton("Download conversation (JSON)", size="sm", interactive=False,
+                                                         elem_id="export-json")
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown("### Sources")
+                c["panel"] = gr.HTML(render_panel([]), elem_id="sources-panel", js_on_load=None, max_height="78vh")
+    return c
+
+
+def settings(engine: RAG) -> dict:
+    """The retrieval and answer settings under the chat."""
+    import gradio as gr
+
+    c = {"k": gr.Slider(1, MAX_PASSAGES, value=5, step=1, label="Number of passages"),
+         "mode": gr.Radio(list(MODES[::-1]), value="hybrid", label="Retrieval mode", elem_id="mode"),
+         "sources": gr.Dropdown(_sources_choices(engine), multiselect=True, value=[],
+                                label="Only these sources (empty: all)", elem_id="source-filter")}
+    with gr.Row():
+        c["date_from"] = gr.Textbox(label="Published from", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                                    elem_id="date-from")
+        c["date_to"] = gr.Textbox(label="Published to", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-to")
+    c["read_time"] = gr.Checkbox(value=True, elem_id="read-time",
+                                 label="Read dates in the question (“since 2023”, “last year”, "
+                                       "“most recent”); untick to search all dates")
+    c["answer_with"] = gr.Radio([("Quoted sentences", "quotes"), ("Language model (unsupported sentences dropped)", "llm")],
+                                value="quotes", label="Answer with", elem_id="answer-with")
+    with gr.Row():
+        c["llm_url"] = gr.Textbox(label="LLM endpoint (OpenAI-compatible base URL)",
+                                  value=os.environ.get("RAG_LLM_BASE_URL", ""),
+                                  placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
+        c["llm_model"] = gr.Textbox(label="LLM model", value=os.environ.get("RAG_LLM_MODEL", ""),
+                                    placeholder="default", elem_id="llm-model")
+    return c
+
+
+def library_tab() -> dict:
+    """The library tab's components, by name (inside a gr.Blocks)."""
+    import gradio as gr
+
+    c: dict = {}
+    with gr.Tab("Library", id="library"):
+        c["summary"] = gr.Markdown(elem_id="library-summary")
+        c["table"] = gr.HTML(render_library([]), elem_id="library-table")
+        with gr.Row(elem_id="upload-row"):
+            c["chosen"] = gr.File(label=f"Articles to add (.txt .md .html .pdf, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each)",
+                                  file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload-files",
+                                  scale=2)
+            with gr.Column(scale=3):
+                c["meta_title"] = gr.Textbox(label="Title", elem_id="upload-title")
+                with gr.Row():
+                    c["meta_source"] = gr.Textbox(label="Source", elem_id="upload-source")
+                    c["meta_author"] = gr.Textbox(label="Author", elem_id="upload-author")
+                    c["meta_date"] = gr.Textbox(label="Published", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                                                elem_id="upload-date")
+                c["meta_url"] = gr.Textbox(label="URL", elem_id="upload-url")
+                c["uploader"] = gr.Button("Add to library", variant="primary", elem_id="upload")
+                c["upload_status"] = gr.Markdown(elem_id="upload-status")
+        with gr.Row(equal_height=False):
+            c["doomed"] = gr.Dropdown([], label="Article to delete", elem_id="delete-choice", scale=4)
+            with gr.Column(scale=1, min_width=160):
+                c["remove"] = gr.Button("Delete article", variant="stop", elem_id="delete")
+                c["delete_status"] = gr.Markdown(elem_id="delete-status")
+    return c
+
+
+def wire(app, c: dict, on: PageHandlers) -> None:
+    """Connect the components' events to the handlers (inside the gr.Blocks)."""
+    import gradio as gr
+
+    turns = c["turns"]
+    ask_inputs = [c[n] for n in ("question", "chatbot")] + [turns] + [c[n] for n in (
+        "k", "mode", "sources", "date_from", "date_to", "answer_with", "llm_url", "llm_model", "read_time")]
+    ask_outputs = [c["question"], c["chatbot"], c["panel"], turns, c["status"]]
+    chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
+    asked = [c["question"].submit(on.respond, ask_inputs, ask_outputs, **chat_options),
+             c["send"].click(on.respond, ask_inputs, ask_outputs, **chat_options),
+             c["chatbot"].example_select(on.pick_example, None, c["question"], api_visibility="private").then(
+                 on.respond, ask_inputs, ask_outputs, **chat_options)]
+    exported = [c["export_md"], c["export_json"]]
+    for event in asked:  # after each answer (not on `turns.change`: Gradio cannot hash the Answers it holds)
+        event.then(on.exports, turns, exported, api_visibility="private")
+    cleared = [c["chatbot"], c["panel"], turns, c["status"], *exported]
+    c["clear"].click(on.clear_chat, None, cleared, api_visibility="private")
+    c["chatbot"].clear(on.clear_chat, None, cleared, api_visibility="private")  # its bin icon
+    library_outputs = [c["table"], c["doomed"], c["sources"], c["summary"]]
+    write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
+    meta_fields = [c[f"meta_{n}"] for n in ("title", "source", "author", "date", "url")]
+    chosen = c["chosen"]
+    # On the user's own changes to the chosen files only (not `change`): clearing them after adding them must not
+    # wipe the status line.
+    gr.on([chosen.upload, chosen.delete, chosen.clear], on.prefill, chosen, [*meta_fields, c["upload_status"]],
+          api_visibility="private")
+    c["uploader"].click(on.upload, [chosen, *meta_fields], [*library_outputs, c["upload_status"], chosen, *meta_fields],
+                        **write_options)
+    pending_delete = gr.State(None)
+    c["remove"].click(on.delete, [c["doomed"], pending_delete], [*library_outputs, c["delete_status"], pending_delete],
+                      **write_options)
+    c["doomed"].change(lambda: None, None, pending_delete, api_visibility="private")  # another choice: ask again
+    app.load(on.library_view, None, library_outputs, api_visibility="private")
+
+
+def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
+    """The Gradio page around an engine; uploads are kept in the index's managed folder (not in `corpus_dir`)."""
+    import gradio as gr
+
+    handlers = PageHandlers(engine)
+    ask, search = json_endpoints(engine)
     # Uploads land in Gradio's temporary folder before they are copied into the corpus; clear them hourly.
     with gr.Blocks(title="News Q&A", analytics_enabled=False, delete_cache=(3600, 3600)) as app:
-        turns = gr.State([])
+        handlers.cache_dir = app.GRADIO_CACHE
+        components = {"turns": gr.State([])}
         gr.Markdown("## News Q&A\nAnswers quote the indexed articles; each sentence cites its source `[n]`.")
-        with gr.Tab("Chat", id="chat"):
-            with gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=360):
-                    chatbot = gr.Chatbot(
-                        value=[], elem_id="chat", label="Conversation", height=520, latex_delimiters=[],
-                        buttons=[], feedback_options=None, autoscroll=True,
-                        placeholder="Ask a question about the indexed news articles.",
-                        examples=[{"text": q} for q in EXAMPLE_QUESTIONS],
-                    )
-                    with gr.Row():
-                        question = gr.Textbox(placeholder="Ask a question… (Enter to send)", show_label=False,
-                                              lines=1, max_lines=6, scale=5, elem_id="question")
-                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask")
-                    status = gr.Markdown("", elem_id="ask-status")
-                    with gr.Accordion("Settings", open=False, elem_id="settings"):
-                        k = gr.Slider(1, MAX_PASSAGES, value=5, step=1, label="Number of passages")
-                        mode = gr.Radio(list(MODES[::-1]), value="hybrid", label="Retrieval mode", elem_id="mode")
-                        sources = gr.Dropdown(_sources_choices(engine), multiselect=True, value=[],
-                                              label="Only these sources (empty: all)", elem_id="source-filter")
-                        with gr.Row():
-                            date_from = gr.Textbox(label="Published from", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-from")
-                            date_to = gr.Textbox(label="Published to", placeholder="YYYY, YYYY-MM or YYYY-MM-DD", elem_id="date-to")
-                        read_time = gr.Checkbox(value=True, elem_id="read-time",
-                                                label="Read dates in the question (“since 2023”, “last year”, "
-                                                      "“most recent”); untick to search all dates")
-                        answer_with = gr.Radio([("Quoted sentences", "quotes"), ("Language model (unsupported sentences dropped)", "llm")],
-                                               value="quotes", label="Answer with", elem_id="answer-with")
-                        with gr.Row():
-                            llm_url = gr.Textbox(label="LLM endpoint (OpenAI-compatible base URL)",
-                                                 value=os.environ.get("RAG_LLM_BASE_URL", ""),
-                                                 placeholder="http://127.0.0.1:8080/v1", elem_id="llm-url")
-                            llm_model = gr.Textbox(label="LLM model", value=os.environ.get("RAG_LLM_MODEL", ""),
-                                                   placeholder="default", elem_id="llm-model")
-                    clear = gr.Button("New conversation", size="sm")
-                    with gr.Row(elem_id="export"):
-                        export_md = gr.DownloadButton("Download conversation (Markdown)", size="sm", interactive=False,
-                                                      elem_id="export-md")
-                        export_json = gr.DownloadButton("Download conversation (JSON)", size="sm", interactive=False,
-                                                        elem_id="export-json")
-                with gr.Column(scale=2, min_width=320):
-                    gr.Markdown("### Sources")
-                    panel = gr.HTML(render_panel([]), elem_id="sources-panel", js_on_load=None, max_height="78vh")
-        with gr.Tab("Library", id="library"):
-            summary = gr.Markdown(elem_id="library-summary")
-            table = gr.HTML(render_library([]), elem_id="library-table")
-            with gr.Row(elem_id="upload-row"):
-                chosen = gr.File(label=f"Articles to add (.txt .md .html .pdf, up to {MAX_FILE_BYTES // (1024 * 1024)} MB each)",
-                                 file_count="multiple", file_types=list(SUPPORTED_SUFFIXES), elem_id="upload-files", scale=2)
-                with gr.Column(scale=3):
-                    meta_title = gr.Textbox(label="Title", elem_id="upload-title")
-                    with gr.Row():
-                        meta_source = gr.Textbox(label="Source", elem_id="upload-source")
-                        meta_author = gr.Textbox(label="Author", elem_id="upload-author")
-                        meta_date = gr.Textbox(label="Published", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
-                                               elem_id="upload-date")
-                    meta_url = gr.Textbox(label="URL", elem_id="upload-url")
-                    uploader = gr.Button("Add to library", variant="primary", elem_id="upload")
-                    upload_status = gr.Markdown(elem_id="upload-status")
-            with gr.Row(equal_height=False):
-                doomed = gr.Dropdown([], label="Article to delete", elem_id="delete-choice", scale=4)
-                with gr.Column(scale=1, min_width=160):
-                    remove = gr.Button("Delete article", variant="stop", elem_id="delete")
-                    delete_status = gr.Markdown(elem_id="delete-status")
-
-        ask_inputs = [question, chatbot, turns, k, mode, sources, date_from, date_to, answer_with, llm_url, llm_model,
-                      read_time]
-        ask_outputs = [question, chatbot, panel, turns, status]
-        chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
-        asked = [question.submit(respond, ask_inputs, ask_outputs, **chat_options),
-                 send.click(respond, ask_inputs, ask_outputs, **chat_options),
-                 chatbot.example_select(pick_example, None, question, api_visibility="private").then(
-                     respond, ask_inputs, ask_outputs, **chat_options)]
-        for event in asked:  # after each answer (not on `turns.change`: Gradio cannot hash the Answers it holds)
-            event.then(exports, turns, [export_md, export_json], api_visibility="private")
-        cleared = [chatbot, panel, turns, status, export_md, export_json]
-        clear.click(clear_chat, None, cleared, api_visibility="private")
-        chatbot.clear(clear_chat, None, cleared, api_visibility="private")  # its bin icon
-        library_outputs = [table, doomed, sources, summary]
-        write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
-        meta_fields = [meta_title, meta_source, meta_author, meta_date, meta_url]
-        # On the user's own changes to the chosen files only (not `change`): clearing them after adding them must not
-        # wipe the status line.
-        gr.on([chosen.upload, chosen.delete, chosen.clear], prefill, chosen, [*meta_fields, upload_status],
-              api_visibility="private")
-        uploader.click(upload, [chosen, *meta_fields], [*library_outputs, upload_status, chosen, *meta_fields],
-                       **write_options)
-        pending_delete = gr.State(None)
-        remove.click(delete, [doomed, pending_delete], [*library_outputs, delete_status, pending_delete],
-                     **write_options)
-        doomed.change(lambda: None, None, pending_delete, api_visibility="private")  # another choice: ask again
-        app.load(library_view, None, library_outputs, api_visibility="private")
+        components.update(chat_tab(engine))
+        components.update(library_tab())
+        wire(app, components, handlers)
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
         gr.api(search, api_name="search", concurrency_id="ask")
     return app
