@@ -84,7 +84,7 @@ def test_an_answer_cites_the_first_report_and_lists_the_copy(index_with_a_copy):
 
 
 def test_source_cards_say_who_else_reported_the_story(index_with_a_copy):
-    from rag.webapp import render_card
+    from rag.views import render_card
 
     passage = next(p for p in index_with_a_copy.search("Fath-360 training in Iran", k=5) if p.doc_id == AP)
     card = render_card(passage, [], turn=1)

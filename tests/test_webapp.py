@@ -16,15 +16,13 @@ from rag.documents import MAX_FILE_BYTES
 from rag.engine import check_question
 from .conftest import ARTICLE_HTML, REPO, SEEDS, running_app
 from rag.library import delete_article, ingest_uploads, sanitize_filename, upload_metadata
-from rag.webapp import (
+from rag.answer import answer_to_dict
+from rag.views import (
     answer_markdown,
-    answer_to_dict,
     claim_spans,
-    create_app,
     conversation_json,
     conversation_markdown,
     highlight_segments,
-    parse_filters,
     render_answer,
     render_card,
     render_library,
@@ -32,6 +30,7 @@ from rag.webapp import (
     render_turn,
     safe_url,
 )
+from rag.webapp import create_app, parse_filters
 
 
 
@@ -190,7 +189,7 @@ def test_a_conversation_exports_as_markdown_with_its_sources_and_as_the_ask_json
 
 
 def test_tooltips_need_no_entities_and_cards_show_the_title_once():
-    from rag.webapp import render_card
+    from rag.views import render_card
 
     cited = passage()
     titled = dataclasses.replace(cited, title="White House warns of 'full-scale' partnership",
@@ -203,7 +202,7 @@ def test_tooltips_need_no_entities_and_cards_show_the_title_once():
 
 
 def test_a_source_that_is_not_given_says_so():
-    from rag.webapp import render_meta
+    from rag.views import render_meta
 
     assert render_meta(dataclasses.replace(passage(), source=None)).startswith("source unknown")
 
@@ -569,7 +568,7 @@ def test_a_build_report_names_each_failed_file_with_its_reason(live, tmp_path):
 
 
 def test_every_page_fragment_comes_from_an_autoescaping_template():
-    from rag.webapp import templates
+    from rag.views import templates
 
     env = templates()
     assert env.autoescape is True

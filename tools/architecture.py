@@ -35,7 +35,7 @@ LAYERS = {
     "rag.build": 4, "rag.retrieval": 4, "rag.timeframe": 4, "rag.conversation": 4,
     "rag.answer": 5,
     "rag.engine": 6, "rag.library": 6, "rag.remote": 6, "rag.local_llm": 6, "rag": 6,
-    "rag.cli": 7, "rag.webapp": 7, "rag.evaluation": 7, "rag.metrics": 7, "rag.speaker_eval": 7,
+    "rag.cli": 7, "rag.webapp": 7, "rag.views": 7, "rag.evaluation": 7, "rag.metrics": 7, "rag.speaker_eval": 7,
 }
 
 
