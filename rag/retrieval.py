@@ -11,7 +11,7 @@ from .documents import normalize_date
 from .errors import QueryError
 from .gazetteer import capitals_as_countries
 from .model import Passage
-from .index import bm25_tokenize
+from .index import IndexView, bm25_tokenize
 
 MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "relative")
@@ -117,14 +117,14 @@ def best_sentence_scores(sentence_scores: np.ndarray, row_ranges: Sequence[tuple
 # ---------------------------------------------------------------- search over an index
 
 
-def dense_candidates(index, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+def dense_candidates(index: IndexView, query_vector: np.ndarray, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Top chunk ids by inner product with the query vector."""
     if allowed is not None and len(allowed) == 0:
         return []
     return index.dense_search(query_vector, depth, allowed)
 
 
-def sentence_aware_candidates(index, query_vector: np.ndarray, candidate_ids: Sequence[int]) -> list[tuple[int, float]]:
+def sentence_aware_candidates(index: IndexView, query_vector: np.ndarray, candidate_ids: Sequence[int]) -> list[tuple[int, float]]:
     """Dense scores for candidate chunks, each blended with its best sentence; best first.
 
     Only the candidates' sentences are scored, so the cost does not grow with the corpus.
@@ -158,7 +158,7 @@ def bm25_candidates(index, query: str, depth: int, allowed: np.ndarray | None = 
 
 
 def search_index(
-    index,
+    index: IndexView,
     query: str,
     query_vector: np.ndarray | None,
     *,
@@ -262,7 +262,7 @@ def years_named(text: str) -> list[str]:
     return list(dict.fromkeys(_YEAR_RE.findall(text)))
 
 
-def cover_named_years(index, query: str, query_vector: np.ndarray | None, passages: list[Passage], **search) -> list[Passage]:
+def cover_named_years(index: IndexView, query: str, query_vector: np.ndarray | None, passages: list[Passage], **search) -> list[Passage]:
     """The passages, plus the best passage of each year the query names that no passage is published in.
 
     "How has it changed between 2011 and 2024?" needs the 2011 article even when the newer ones outrank it.
@@ -308,7 +308,7 @@ def by_date(passages: Sequence[Passage], *, newest_first: bool) -> list[Passage]
 TIMELINE_READS = 2  # a timeline question reads this many times the passages asked for (eval/EXPERIMENTS.md)
 
 
-def search_in_time(index, question: str, question_vector: np.ndarray | None, timeframe, *, k: int = 5,
+def search_in_time(index: IndexView, question: str, question_vector: np.ndarray | None, timeframe, *, k: int = 5,
                    date_from: str | None = None, date_to: str | None = None, **search) -> list[Passage]:
     """The passages for a question read with its time frame (rag.timeframe): in its window first, every year it
     names covered otherwise, in date order when it asks for one; a timeline reads more passages, so that more of

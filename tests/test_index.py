@@ -381,3 +381,12 @@ def test_an_error_while_chunking_in_the_helper_thread_fails_the_build_and_keeps_
     assert (tmp_path / "idx" / "CURRENT").read_text() == before
     assert not list((tmp_path / "idx").glob(".tmp-*"))
     assert RAG.load(tmp_path / "idx", embedder=embedder).search("drones", k=3)
+
+
+def test_the_index_is_what_retrieval_and_answers_read_through(seed_index):
+    from rag.index import IndexView, open_index
+
+    index = open_index(seed_index)
+    assert isinstance(index, IndexView)  # every member the protocol names is there
+    assert not isinstance(object(), IndexView)
+    index.close()

@@ -13,6 +13,7 @@ from .model import UNKNOWN_SOURCE, Answer, Claim, quote_claim, reader_date, renu
 from ..retrieval import years_named
 from .disagreement import ACCOUNTS_DIFFER
 from .extractive import candidate_sentences, format_answer
+from ..index import IndexView
 
 # A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at
 # least this close to the question (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).
@@ -57,7 +58,7 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
     return dataclasses.replace(answer, text=text, claims=claims, citations=citations)
 
 
-def span_the_period(index, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC,
+def span_the_period(index: IndexView, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC,
                     candidates: list | None = None) -> Answer:
     """For a timeline question, the answer with the best on-topic sentence of each retrieved dated article it does
     not cite yet (of any article from a year the question names), so the claims span the period asked."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..text import words
 from .model import Answer, reader_date
-from ..index import token_stopwords
+from ..index import IndexView, token_stopwords
 from ..retrieval import dense_candidates
 
 # A sentence confirms a claim when its vector is at least this close and it holds at least this share of the
@@ -36,7 +36,7 @@ def shares_words(a: frozenset[str], b: frozenset[str], share: float = SHARED_WOR
     return min(len(a), len(b)) >= MIN_WORDS and len(a & b) / min(len(a), len(b)) >= share
 
 
-def with_confirmations(index, answer: Answer) -> Answer:
+def with_confirmations(index: IndexView, answer: Answer) -> Answer:
     """The answer with each claim's confirmations: other outlets' stories that state the same fact, found by
     searching the index with the claim's sentence vector."""
     if answer.abstained or not answer.claims or index.sentence_vectors.shape[1] == 0:

@@ -20,6 +20,7 @@ from .words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
 from ..attribution import load_parser
 from .extractive import candidate_sentences, format_answer
 from .reader import CONTRADICT
+from ..index import IndexView
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
 # denial belongs to the question when it is at least this close to it. Chosen on the dev half of
@@ -59,7 +60,7 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(first) and first[0].lower() in AUX_WORDS
 
 
-def show_both_sides(index, answer: Answer, question_vector: np.ndarray, *, same_event: float = SAME_EVENT,
+def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarray, *, same_event: float = SAME_EVENT,
                     on_topic: float = ON_TOPIC, unquoted_on_topic: float = UNQUOTED_ON_TOPIC,
                     candidates: list | None = None) -> Answer:
     """The answer with both sides' statements when the evidence shows a claim it quotes disputed, or, for a
@@ -213,7 +214,7 @@ def negated(parsed) -> bool:
                or (t.pos_ == "VERB" and t.lemma_ in DENIAL_LEMMAS) for t in parsed)
 
 
-def show_differing_sources(index, answer: Answer, candidates: list, load_reader: Callable) -> Answer:
+def show_differing_sources(index: IndexView, answer: Answer, candidates: list, load_reader: Callable) -> Answer:
     """The answer opening "Sources differ." with both sentences, when two outlets' articles answer the question
     with different figures, dates or places, or one says yes and the other no. `load_reader()` gives the trained
     reader (rag.answer.reader.Reader), loaded only for a question such sources could answer differently;
@@ -292,7 +293,7 @@ def _yes_and_no(a: str, b: str, reader) -> bool:
 _WHAT_DIFFERS = {"figure": "figures", "date": "dates", "place": "places", "yes-no": "accounts"}
 
 
-def _with_both(index, answer: Answer, candidates: list, pair: tuple[int, int], kind: str) -> Answer:
+def _with_both(index: IndexView, answer: Answer, candidates: list, pair: tuple[int, int], kind: str) -> Answer:
     """The answer with the two differing sentences first (quoted if the answer does not yet quote them)."""
 
     claims, citations = list(answer.claims), list(answer.citations)

@@ -23,11 +23,11 @@ from ..gazetteer import capitals_as_countries, place_partners, with_question_pla
 from ..model import Passage
 from ..text import CITATION_RE
 from ..retrieval import bm25_candidates, years_named
-from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, attributed, explain, reader_date
+from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, explain, reader_date, said_by
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
 from .words import QUESTION_WORDS
-from ..index import bm25_tokenize
+from ..index import IndexView, bm25_tokenize
 
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
 DEFAULT_ABSTAIN_THRESHOLD = 0.163
@@ -235,7 +235,14 @@ def format_answer(texts: Sequence[str], numbers: Sequence[int]) -> str:
 # ---------------------------------------------------------------- the answer stage
 
 
-def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
+def attributed(index: IndexView, claims: list[Claim]) -> list[Claim]:
+    """The claims with the attribution the index stores for the sentence each one quotes or rests on."""
+    rows = [index.sentence_row_at(c.doc_id, c.start) for c in claims]
+    found = index.attributions([r for r in rows if r is not None])
+    return [dataclasses.replace(claim, **said_by(found.get(row))) for claim, row in zip(claims, rows)]
+
+
+def candidate_sentences(index: IndexView, passages: Sequence[Passage]) -> list[Candidate]:
     """Sentences inside the retrieved passages, each credited to the best-ranked passage holding it."""
     records = {r.chunk_id: r for r in index.chunks([p.chunk_id for p in passages])}
     seen: set[int] = set()
@@ -258,7 +265,7 @@ def candidate_sentences(index, passages: Sequence[Passage]) -> list[Candidate]:
     return out
 
 
-def unmentioned_terms(index, question: str, question_tokens: TokenVectors | None) -> tuple[list[str], list[str]]:
+def unmentioned_terms(index: IndexView, question: str, question_tokens: TokenVectors | None) -> tuple[list[str], list[str]]:
     """The model numbers and the rare names the question names that no indexed article mentions."""
 
     def passages_with(query: str) -> list[str]:
@@ -292,7 +299,7 @@ class RankedSentences:
         return float(self.scores[self.chosen[0]]) if self.chosen else float("-inf")
 
 
-def question_token_weights(index, question_tokens: TokenVectors) -> tuple[np.ndarray, np.ndarray]:
+def question_token_weights(index: IndexView, question_tokens: TokenVectors) -> tuple[np.ndarray, np.ndarray]:
     """The question's wordpiece vectors and IDF weights, without question words ("what", "who", "describe")."""
 
     stems = bm25_tokenize(question_tokens.pieces, ids=False) if question_tokens.pieces else []
@@ -300,7 +307,7 @@ def question_token_weights(index, question_tokens: TokenVectors) -> tuple[np.nda
     return question_tokens.vectors[keep], index.sentence_tokens.idf_of(question_tokens.ids[keep])
 
 
-def rank_sentences(index, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
+def rank_sentences(index: IndexView, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
                    max_sentences: int = MAX_SENTENCES, question_tokens: TokenVectors | None = None,
                    read: Callable[[str, list[str]], np.ndarray] | None = None) -> RankedSentences:
     """Score every sentence of the passages against the question and choose the answer sentences.
@@ -372,7 +379,7 @@ SLOT_PHRASES = {"time": "when it happened", "count": "a number", "money": "an am
 
 
 def answer(
-    index,
+    index: IndexView,
     question: str,
     question_vector: np.ndarray,
     passages: list[Passage],

@@ -23,9 +23,11 @@ import numpy as np
 from ..errors import LLMError, QueryError
 from ..model import Passage
 from ..text import CITATION_RE, cited_numbers, normalize
-from .model import ABSTAIN_TEXT, Answer, Claim, attributed
+from .extractive import attributed
+from .model import ABSTAIN_TEXT, Answer, Claim
 from .verify import verify_generated
 from .words import REFUSAL_PHRASES
+from ..index import IndexView
 
 PROMPT_PASSAGE_TOKENS = 1500  # passages beyond this budget are left out of the prompt
 REFUSAL = "NOT IN THE ARTICLES"
@@ -149,7 +151,7 @@ def stream_chat(settings: LLMSettings, messages: list[dict]) -> Iterator[str]:
 # ---------------------------------------------------------------- the answerer
 
 
-def _passage_sentences(index, passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray, str]:
+def _passage_sentences(index: IndexView, passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray, str]:
     """(sentence spans in the document, their vectors, the document text) of one passage."""
     records = index.chunks([passage.chunk_id])
     document = index.document_text(passage.doc_id) or ""
@@ -160,7 +162,7 @@ def _passage_sentences(index, passage: Passage) -> tuple[list[tuple[int, int]], 
     return [(start, end) for _, start, end in spans], vectors, document
 
 
-def verify_reply(index, question: str, reply: str, passages: Sequence[Passage],
+def verify_reply(index: IndexView, question: str, reply: str, passages: Sequence[Passage],
                  encode: Callable[[list[str]], np.ndarray]) -> Answer:
     """Turn a reply into an Answer whose claims each cite a passage that supports them."""
     if is_refusal(reply) or not reply.strip():
@@ -206,7 +208,7 @@ def verify_reply(index, question: str, reply: str, passages: Sequence[Passage],
                   answerer="llm", dropped=dropped)
 
 
-def stream_answer(index, question: str, passages: Sequence[Passage], settings: LLMSettings,
+def stream_answer(index: IndexView, question: str, passages: Sequence[Passage], settings: LLMSettings,
                   encode: Callable[[list[str]], np.ndarray], count_tokens: Callable[[str], int]) -> Iterator[str | Answer]:
     """Yield the reply's text pieces as they arrive, then the verified Answer. Raises LLMError on failure."""
     if not passages:

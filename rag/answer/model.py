@@ -90,13 +90,6 @@ def said_by(who) -> dict:
     return {"speaker": who.speaker, "side": who.side, "kind": who.kind, "denial": who.denial} if who else {}
 
 
-def attributed(index, claims: list[Claim]) -> list[Claim]:
-    """The claims with the attribution the index stores for the sentence each one quotes or rests on."""
-    rows = [index.sentence_row_at(c.doc_id, c.start) for c in claims]
-    found = index.attributions([r for r in rows if r is not None])
-    return [dataclasses.replace(claim, **said_by(found.get(row))) for claim, row in zip(claims, rows)]
-
-
 def quote_claim(citations: list[Passage], passage: Passage, start: int, end: int, text: str, score: float,
                 who) -> Claim:
     """A quoted sentence of `passage` as a claim, citing the passage (appended to `citations` when new) and

@@ -14,9 +14,10 @@ from .confirmation import with_confirmations
 from .disagreement import show_both_sides, show_differing_sources
 from .extractive import candidate_sentences
 from .model import Answer
+from ..index import IndexView
 
 
-def news_aware(index, answer: Answer, question_vector: np.ndarray, timeframe: TimeFrame,
+def news_aware(index: IndexView, answer: Answer, question_vector: np.ndarray, timeframe: TimeFrame,
                load_reader: Callable | None = None) -> Answer:
     """The answer with the question's time frame applied and its disputes and confirmations shown; with
     `load_reader` (the trained reader, loaded on demand), sources that answer differently are shown too."""
