@@ -146,9 +146,8 @@ def sentence_aware_candidates(index: IndexView, query_vector: np.ndarray, candid
     return sorted(zip(ids, map(float, blended)), key=lambda kv: -kv[1])
 
 
-def bm25_candidates(index, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+def bm25_candidates(index: IndexView, query: str, depth: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """Top chunk ids by BM25 score (only chunks sharing at least one query term)."""
-
     if not index.has_bm25 or depth <= 0:
         return []
     tokens = bm25_tokenize([capitals_as_countries(query)], ids=False)[0]
