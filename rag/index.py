@@ -389,6 +389,17 @@ class Index:
         """(row, start, end) of every sentence of a document, in order."""
         return self._query('SELECT row, start, "end" FROM sentences WHERE doc_id = ? ORDER BY row', (doc_id,))
 
+    def chunk_table(self) -> list[tuple]:
+        """Every live chunk as stored, by chunk id: (chunk_id, doc_id, ordinal, start, end, text, first_sentence_row,
+        last_sentence_row). For checks that two builds stored the same rows (tests, benchmarks)."""
+        return sorted(self._query('SELECT chunk_id, doc_id, ordinal, start, "end", text, first_sentence_row, '
+                                  "last_sentence_row FROM chunks"))
+
+    def sentence_table(self) -> list[tuple]:
+        """Every live sentence as stored, by row: (row, doc_id, start, end, speaker, side, kind, denial)."""
+        return sorted(self._query('SELECT row, doc_id, start, "end", speaker, side, kind, denial FROM sentences'),
+                      key=lambda r: r[0])
+
     def sentence_row_at(self, doc_id: str, offset: int) -> int | None:
         """The row of the document's sentence holding a character offset."""
         found = self._query('SELECT row FROM sentences WHERE doc_id = ? AND start <= ? AND "end" > ? ORDER BY row LIMIT 1',

@@ -61,10 +61,7 @@ def ray_cluster():
 
 def _rows(engine):
     index = engine.index
-    chunks = index._query('SELECT chunk_id, doc_id, ordinal, start, "end", text, first_sentence_row, last_sentence_row '
-                          "FROM chunks ORDER BY chunk_id")
-    sentences = index._query('SELECT row, doc_id, start, "end", speaker, side, kind, denial FROM sentences ORDER BY row')
-    return chunks, sentences
+    return index.chunk_table(), index.sentence_table()
 
 
 def _comparable(manifest: dict) -> dict:

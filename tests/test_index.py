@@ -59,7 +59,7 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
 
     old = RAG.load(index_dir, embedder=embedder)
     assert old.search("drones", k=1)  # still serves
-    speakers = old.index._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row")
+    speakers = [row[4:] for row in old.index.sentence_table()]
     ids = sorted(int(i) for s in old.index.segments for i in s.chunk_ids)
     vectors = np.asarray(old.index.chunk_vectors[old.index.chunk_vector_rows(ids)])
     (segment,) = old.index.segments
@@ -72,7 +72,7 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
     # Nothing is embedded again: the chunks and vectors are kept, and only the speakers are read again.
     assert again.last_report.embedded == [] and len(again.last_report.reused) == 5
     assert again.index.settings.attribution == ATTRIBUTION_VERSION
-    assert again.index._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row") == speakers
+    assert [row[4:] for row in again.index.sentence_table()] == speakers
     assert any(row[0] for row in speakers)
     assert sorted(int(i) for s in again.index.segments for i in s.chunk_ids) == ids
     assert np.array_equal(np.asarray(again.index.chunk_vectors[again.index.chunk_vector_rows(ids)]), vectors)
@@ -222,8 +222,8 @@ def test_every_sentence_has_its_wordpiece_vectors(engine, embedder):
     assert len(stored_tokens.offsets) == index.manifest["n_sentences"] + 1 and stored_tokens.offsets[-1] == len(stored_tokens.ids)
     tokens = index.sentence_tokens
     rows = index.sentence_spans(0, 5)
-    texts = [index.document_text(index._query("SELECT doc_id FROM sentences WHERE row = ?", (r,))[0][0])[s:e]
-             for r, s, e in rows]
+    doc_of = {row[0]: row[1] for row in index.sentence_table()}
+    texts = [index.document_text(doc_of[r])[s:e] for r, s, e in rows]
     from rag.index import token_stopwords
 
     _, fresh = embedder.encode_tokens(texts, stopwords=token_stopwords())
@@ -356,8 +356,7 @@ def test_a_build_in_blocks_gives_what_one_pass_over_all_documents_gives(tmp_path
     assert [(c.doc_id, c.text) for c in one.chunks(ids)] == [(c.doc_id, c.text) for c in blocks.chunks(ids)]
     assert np.allclose(one.chunk_vectors[one.chunk_vector_rows(ids)], blocks.chunk_vectors[blocks.chunk_vector_rows(ids)],
                        atol=1e-5)
-    assert one._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row") == \
-        blocks._query("SELECT speaker, side, kind, denial FROM sentences ORDER BY row")
+    assert [row[4:] for row in one.sentence_table()] == [row[4:] for row in blocks.sentence_table()]
 
 
 def test_an_error_while_chunking_in_the_helper_thread_fails_the_build_and_keeps_the_old_index(
