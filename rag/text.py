@@ -11,10 +11,12 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": 
 
 
 _WORD_RE = re.compile(r"[^\W_]+")
-# The one month table: full names and abbreviations, AP's "Sept." too, to the month's number.
+# The one month table: full names and abbreviations, AP's "Sept." too, to the month's number; SHORT_MONTHS are the
+# abbreviations as a date is written for a reader ("10 Sep 2024").
+SHORT_MONTHS = tuple(calendar.month_abbr)[1:]
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}, sept=9)
-MONTH_ABBREVIATIONS = tuple(name for name in MONTHS if len(name) == 3 or name == "sept")  # "may" is both
+MONTHS.update({name.lower(): i for i, name in enumerate(SHORT_MONTHS, 1)}, sept=9)
+MONTH_ABBREVIATIONS = (*(name.lower() for name in SHORT_MONTHS), "sept")
 WEEKDAYS = tuple(name.lower() for name in calendar.day_name)
 # The citation marker after a claim: "[2]" as answers write it; a language model may also write "[1, 2]".
 CITATION_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")

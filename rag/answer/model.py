@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..gazetteer import countries_named, name_words
 from ..model import Passage, TimeFrame
+from ..text import SHORT_MONTHS
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 UNKNOWN_SOURCE = "source unknown"  # what a passage of an article without a named outlet is credited to
@@ -113,7 +114,6 @@ def renumbered(claims: list[Claim], citations: list[Passage]) -> tuple[list[Clai
     return claims, citations
 
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def reader_date(published: str | None) -> str:
@@ -123,7 +123,7 @@ def reader_date(published: str | None) -> str:
     parts = published.split("-")
     if len(parts) == 1:
         return parts[0]
-    month = _MONTHS[int(parts[1]) - 1]
+    month = SHORT_MONTHS[int(parts[1]) - 1]
     return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
 
 
