@@ -22,6 +22,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "training"))
+from reader import auc  # noqa: E402 - the reader's training script scores its held-out AUCs the same way
+
+from rag.metrics import lead_holds_key_facts  # noqa: E402
 
 SETS = {"gold:dev": ("eval/gold.jsonl", "dev"), "gold:test": ("eval/gold.jsonl", "test"),
         "gold:blind": ("eval/blind.jsonl", "all"), "ans:dev": ("eval/answerability.jsonl", "dev"),
@@ -59,15 +63,8 @@ def collect(out: Path) -> None:
 
 
 def holds(text: str, facts) -> bool:
-    return bool(facts) and all(f.lower() in text.lower() for f in facts)
-
-
-def auc(pos, neg) -> float:
-    if not pos or not neg:
-        return float("nan")
-    pos, neg = np.asarray(pos), np.asarray(neg)
-    return float(((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum())
-                 / (len(pos) * len(neg)))
+    """The lead-accuracy test of the gold evaluation: the sentence alone holds every key fact."""
+    return bool(facts) and lead_holds_key_facts([text], facts)
 
 
 def score(rows: list[dict], weights: list[str], mix: list[float]) -> None:
@@ -81,7 +78,6 @@ def score(rows: list[dict], weights: list[str], mix: list[float]) -> None:
         print("|---|---|---|---|" + "---|" * (len(mix) + len(TOPS)) + "---|---|---|")
         for name in SETS:
             got = [r for r in rows if r["set"] == name]
-            answerable = [r for r in got if r["answerable"] and r["candidates"]]
             counts = {"wm": 0, "reader": 0, "ceiling": 0, **{w: 0 for w in mix}, **{f"top{k}": 0 for k in TOPS}}
             best_p = {}
             lead_p = {}
@@ -114,8 +110,8 @@ def score(rows: list[dict], weights: list[str], mix: list[float]) -> None:
             print(f"| {name} | {len(got)} | {counts['wm'] / n:.3f} | {counts['reader'] / n:.3f} | "
                   + " | ".join(f"{counts[w] / n:.3f}" for w in mix) + " | "
                   + " | ".join(f"{counts[f'top{k}'] / n:.3f}" for k in TOPS)
-                  + f" | {counts['ceiling'] / n:.3f} | {auc(pos, neg):.3f} | {auc(lpos, lneg):.3f} |")
-        del answerable
+                  + f" | {counts['ceiling'] / n:.3f} | {auc(pos, neg) if neg else float('nan'):.3f} | "
+                  f"{auc(lpos, lneg) if lneg else float('nan'):.3f} |")
 
 
 def main(argv=None) -> int:

@@ -310,7 +310,7 @@ def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; returns the exit code."""
     from . import RAG
     from .answer import UNKNOWN_SOURCE
-    from .model import Passage
+    from .answer.model import passage_from_dict
 
     if args.command == "build":
         from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
@@ -355,7 +355,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(found, indent=2, ensure_ascii=False))
             return 0
-        hits = [Passage(**dict(p, also_reported_by=tuple(p.get("also_reported_by") or ()))) for p in found]
+        hits = [passage_from_dict(p) for p in found]
         for rank, p in enumerate(hits, start=1):
             print(f"{rank}. {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)}  [score {p.score:.4f}]")
             print("   " + " ".join(p.text.split())[:300] + "\n")

@@ -390,7 +390,7 @@ def library_tab() -> dict:
                 with gr.Row():
                     c["meta_source"] = gr.Textbox(label="Source", elem_id="upload-source")
                     c["meta_author"] = gr.Textbox(label="Author", elem_id="upload-author")
-                    c["meta_date"] = gr.Textbox(label="Published", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
+                    c["meta_published"] = gr.Textbox(label="Published", placeholder="YYYY, YYYY-MM or YYYY-MM-DD",
                                                 elem_id="upload-date")
                 c["meta_url"] = gr.Textbox(label="URL", elem_id="upload-url")
                 c["uploader"] = gr.Button("Add to library", variant="primary", elem_id="upload")
@@ -424,7 +424,7 @@ def wire(app, c: dict, on: PageHandlers) -> None:
     c["chatbot"].clear(on.clear_chat, None, cleared, api_visibility="private")  # its bin icon
     library_outputs = [c["table"], c["doomed"], c["sources"], c["summary"]]
     write_options = {"concurrency_limit": 1, "concurrency_id": "library-writes", "api_visibility": "private"}
-    meta_fields = [c[f"meta_{n}"] for n in ("title", "source", "author", "date", "url")]
+    meta_fields = [c[f"meta_{field}"] for field in FORM_FIELDS]  # in the order `upload` reads them
     chosen = c["chosen"]
     # On the user's own changes to the chosen files only (not `change`): clearing them after adding them must not
     # wipe the status line.

@@ -169,16 +169,18 @@ def answer_to_dict(answer: Answer, query: str | None = None) -> dict:
     return data
 
 
+def passage_from_dict(fields: dict) -> Passage:
+    """A Passage from its JSON (`dataclasses.asdict`, as /ask's citations and /search's passages carry it)."""
+    return Passage(**{**fields, "also_reported_by": tuple(fields.get("also_reported_by") or ())})
+
+
 def answer_from_dict(data: dict) -> Answer:
     """The Answer `answer_to_dict` made (what `rag ask` rebuilds from a running app's /ask reply)."""
 
     def claim(fields: dict) -> Claim:
         return Claim(**{**fields, "confirmed_by": tuple(fields.get("confirmed_by") or ())})
 
-    def passage(fields: dict) -> Passage:
-        return Passage(**{**fields, "also_reported_by": tuple(fields.get("also_reported_by") or ())})
-
-    return Answer(data["question"], data["answer"], [passage(p) for p in data["citations"]], data["abstained"],
+    return Answer(data["question"], data["answer"], [passage_from_dict(p) for p in data["citations"]], data["abstained"],
                   claims=[claim(c) for c in data["claims"]], confidence=data["confidence"],
                   abstain_reason=data["abstain_reason"], notes=list(data["notes"]), answerer=data["answerer"],
                   dropped=[claim(c) for c in data["dropped"]],
