@@ -38,7 +38,7 @@ def corpus_texts(docs, embedder, chunk_tokens: int, overlap_tokens: int, sentenc
 def measure(name: str, load_docs, embedder, *, chunk_tokens: int, overlap_tokens: int, repeats: int, keep: Path | None) -> dict:
     """Median bare-encode and build seconds over repeats, and their ratio."""
     from rag.build import write_index
-    from rag.index import IndexSettings
+    from rag.store import IndexSettings
 
     settings = IndexSettings("all-MiniLM-L6-v2 (bundled)", chunk_tokens, overlap_tokens, embed_sentences=True,
                              pooled_chunks=False)  # the two-pass build its figures (RESULTS.md) describe

@@ -137,8 +137,8 @@ def stages(docs, embedder, settings) -> dict[str, float]:
     from rag.attribution import attribute_documents, load_parser
     from rag.chunking import sentence_texts
     from rag.enrich import chunk_documents
-    from rag.index import token_stopwords
-    from rag.stories import signature
+    from rag.store import token_stopwords
+    from rag.store.stories import signature
 
     load_parser()  # loaded once per process, as in a build
     out = {}
@@ -164,8 +164,8 @@ def with_chunk_vectors(index_dir: Path, vectors, out_dir: Path) -> None:
     import faiss
     import numpy as np
 
-    from rag.index import CURRENT_FILE, MANIFEST_FILE, build_dense_index
-    from rag.segments import CHUNK_IDS_FILE, CHUNK_VECTORS_FILE, FAISS_FILE
+    from rag.store import CURRENT_FILE, MANIFEST_FILE, build_dense_index
+    from rag.store.segments import CHUNK_IDS_FILE, CHUNK_VECTORS_FILE, FAISS_FILE
 
     shutil.rmtree(out_dir, ignore_errors=True)
     shutil.copytree(index_dir, out_dir)
@@ -217,7 +217,7 @@ def main() -> None:
     from rag.embedding import Embedder
     from rag.engine import canonical_model
     from rag.evaluation import beir_documents, load_beir
-    from rag.index import IndexSettings
+    from rag.store import IndexSettings
 
     embedder = Embedder.load()
     embedder.encode(["warm up"] * 32)

@@ -25,7 +25,7 @@ def main() -> None:
     from rag.embedding import Embedder
     from rag.evaluation import beir_documents, load_beir
     from rag.build import write_index
-    from rag.index import IndexSettings
+    from rag.store import IndexSettings
 
     embedder = Embedder.load()
     embedder.encode(["warm up"] * 32)

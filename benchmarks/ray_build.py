@@ -35,7 +35,7 @@ def main() -> None:
     from rag.engine import canonical_model
     from rag.evaluation import beir_documents, load_beir
     from rag.build import write_index
-    from rag.index import IndexSettings
+    from rag.store import IndexSettings
 
     docs = beir_documents(load_beir(args.scifact)[0][: args.docs])
     embedder = Embedder.load()

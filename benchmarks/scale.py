@@ -3,7 +3,7 @@
 Synthetic data (no model at run time): normalized 384-d vectors made as random mixtures of two real MiniLM
 embeddings plus small noise (default; the real ones come from an index on disk), or clustered Gaussian vectors
 with a wide spread (`--seed-vectors none`, a much harsher case), and passages of Zipf-distributed pseudo-words.
-Passages go through rag.index's own generation writer (SQLite chunk store, FAISS, bm25s, manifest) and are
+Passages go through rag.store's own generation writer (SQLite chunk store, FAISS, bm25s, manifest) and are
 searched with rag.retrieval.search_index. Per size: build seconds and bytes per passage, resident memory
 after opening, dense/bm25/hybrid search p50/p95, chunk lookup time, and dense recall@10 against exact search.
 
@@ -104,12 +104,12 @@ class _StubEmbedder:
 
 
 def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
-    """Write one generation through rag.index; returns seconds."""
+    """Write one generation through rag.store; returns seconds."""
     from rag.model import OUTLET
     from rag.chunking import Chunk, Span
-    from rag.segments import SentenceTokens
+    from rag.store.segments import SentenceTokens
     from rag.embedding import DEFAULT_MODEL
-    from rag.index import DocumentRecord, IndexSettings, DocRows, switch_generation, write_generation
+    from rag.store import DocumentRecord, IndexSettings, DocRows, switch_generation, write_generation
 
     # The bundled model's name, so that benchmarks/segments.py can update this index through RAG.add.
     settings = IndexSettings(DEFAULT_MODEL, 160, 32, embed_sentences=False)
@@ -137,8 +137,8 @@ def measure(n: int, queries: int, nprobes: list[int], workdir: Path, seeds: np.n
     """Build, open and query one size."""
     import faiss
 
-    from rag.index import open_index
-    from rag.retrieval import bm25_candidates, dense_candidates, search_index
+    from rag.store import open_index
+    from rag.retrieval import SearchOptions, bm25_candidates, dense_candidates, search_index
 
     rng = np.random.default_rng(n)
     vocabulary = [f"w{i:05d}" for i in range(50_000)]
@@ -189,13 +189,13 @@ def measure(n: int, queries: int, nprobes: list[int], workdir: Path, seeds: np.n
         result["dense"][str(nprobe or "exact")] = {"recall@10": round(recall, 4), "p50_ms": round(float(np.median(ms)), 3),
                                                    "p95_ms": round(float(np.percentile(ms, 95)), 3)}
     if segment.nprobe:
-        from rag.index import DEFAULT_NPROBE
+        from rag.store import DEFAULT_NPROBE
 
         segment.nprobe = DEFAULT_NPROBE
     ms = timed(lambda t: bm25_candidates(index, t, 40), query_texts)
     result["bm25"] = {"p50_ms": round(float(np.median(ms)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3)}
     pairs = list(zip(query_texts, query_vectors))
-    ms = timed(lambda p: search_index(index, p[0], p[1], k=5), pairs)
+    ms = timed(lambda p: search_index(index, p[0], p[1], SearchOptions(k=5)), pairs)
     result["hybrid_search"] = {"p50_ms": round(float(np.median(ms)), 3), "p95_ms": round(float(np.percentile(ms, 95)), 3)}
     ids = [int(i) for i in rng.choice(n, 5 * queries)]
     ms = timed(lambda j: index.chunks(ids[j:j + 5]), range(0, len(ids), 5))

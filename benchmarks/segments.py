@@ -31,12 +31,12 @@ from scale import build, load_seed_vectors, realistic_vectors, synthetic_passage
 
 def search_times(engine, query_texts, query_vectors, passes: int = 3) -> dict:
     """Median over passes of each search kind's p50 (ms)."""
-    from rag.retrieval import bm25_candidates, dense_candidates, search_index
+    from rag.retrieval import SearchOptions, bm25_candidates, dense_candidates, search_index
 
     index = engine.index
     kinds = {"dense": lambda j: dense_candidates(index, query_vectors[j], 10),
              "bm25": lambda j: bm25_candidates(index, query_texts[j], 40),
-             "hybrid": lambda j: search_index(index, query_texts[j], query_vectors[j], k=5)}
+             "hybrid": lambda j: search_index(index, query_texts[j], query_vectors[j], SearchOptions(k=5))}
     out = {}
     for name, fn in kinds.items():
         p50s = [float(np.median(timed_ms(fn, range(len(query_texts))))) for _ in range(passes)]

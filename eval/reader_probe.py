@@ -37,7 +37,7 @@ TOPS = (2, 3, 5, 8)  # the reader choosing among the word match's k best
 
 def collect(out: Path) -> None:
     from rag.answer.extractive import question_token_weights, rank_sentences, token_match_scores, word_matches
-    from rag.index import token_stopwords
+    from rag.store import token_stopwords
     from rag.embedding import Embedder
     from rag.evaluation import EvalConfig, engine_for, load_gold
 

@@ -21,7 +21,7 @@ args = parser.parse_args()
 if args.articles:
     predict = lambda rows: predict_speakers_from_articles(rows, args.articles)  # noqa: E731
 else:
-    from rag.index import open_index
+    from rag.store import open_index
 
     index = open_index(args.index)
     predict = lambda rows: predict_speakers(rows, index)  # noqa: E731

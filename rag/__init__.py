@@ -3,12 +3,17 @@
 from .answer import Answer, Claim
 from .documents import Document
 from .engine import RAG
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError, QueryError, RagError
-from .index import BuildReport, DocumentRecord
+from .options import AskOptions
+from .errors import (IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError, IngestError, QueryError,
+                     RagError)
+from .retrieval import SearchOptions
+from .store import BuildReport, DocumentRecord
 from .model import Passage
 
 __all__ = [
     "RAG",
+    "AskOptions",
+    "SearchOptions",
     "Answer",
     "Claim",
     "Passage",
@@ -20,5 +25,6 @@ __all__ = [
     "IndexMissingError",
     "IndexMismatchError",
     "IndexCorruptError",
+    "IndexWriteError",
     "QueryError",
 ]

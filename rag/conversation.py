@@ -12,31 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .lexicon.words import DEMONSTRATIVES, FOLLOW_UP_STOPWORDS, PERSONAL, REFERRING, RELATIONAL, REPLACEABLE
+
 Tags = Mapping[int, str]  # a question's parts of speech by character offset: {0: "PRON", 4: "VERB", ...}
-
-# Function words, question words and pronouns: never carried over, never counted as content.
-STOPWORDS = frozenset("""
-    a an the and or but nor so yet also then too either neither of in on at to for from by with about into onto
-    over under between among through during before after since until against without within than as
-    is are was were be been being am do does did done doing have has had having will would shall should can
-    could may might must ought not no
-    what which who whom whose when where why how whether if there here
-    i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
-    this that these those one ones some any all each every other another such same own more most much many
-    very just only even still again ever else really please tell know think say said says
-""".split())
-
-# Words that point back at something said before.
-REFERRING = frozenset("it its they them their theirs he him his she her hers this that these those".split())
-# Demonstratives are pronouns only when they do not introduce a noun ("that missile" is self-contained).
-DEMONSTRATIVES = frozenset("this that these those".split())
-# Pronouns whose replacement by the carried terms reads naturally; others get the terms appended.
-REPLACEABLE = frozenset("it them this that these those".split())
-# Pronouns for a person: the previous answer's speaker, when it has one, is who they mean.
-PERSONAL = frozenset("he him his she her hers".split())
-# Words that ask about something said before without a pronoun ("What did Iran say in response?").
-RELATIONAL = frozenset("response respond responded reaction react reacted reply replied retaliate retaliated "
-                       "instead too else afterwards".split())
 
 _LEADING_RE = re.compile(
     r"^\s*(?:(?:and|but|so|also|then|ok|okay|now|well)\b[\s,]*)*(?:(?:what|how)\s+about\b[\s,]*)?",
@@ -75,7 +53,7 @@ def key_terms(question: str) -> list[str]:
     out: list[str] = []
     for word in words(question):
         folded = _fold(word)
-        if word.casefold() in STOPWORDS or folded in STOPWORDS or folded in seen:
+        if word.casefold() in FOLLOW_UP_STOPWORDS or folded in FOLLOW_UP_STOPWORDS or folded in seen:
             continue
         seen.add(folded)
         out.append(word)

@@ -24,7 +24,7 @@ from .documents import Document
 from .errors import RagError
 from .embedding import Embedder, configure_runtime
 from .enrich import embed_documents
-from .index import DocRows, IndexSettings, SentenceTokens, record_for
+from .store import DocRows, IndexSettings, SentenceTokens, record_for
 
 DOCUMENTS_PER_BATCH = 32  # enough sentences per batch to fill the model's own batches of 64
 _DOC_FIELDS = ("doc_id", "title", "text", "source", "author", "published", "url", "path", "content_hash")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD, answer as extractive_answer
+from .answer.extractive import answer as extractive_answer
 from .answer.news import news_aware
 from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings, count_tokens
 from .conversation import Context, needs_speaker, rewrite_followup
@@ -19,12 +19,13 @@ from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .language import foreign_language
 from .build import write_index
-from .index import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
-                    read_manifest, token_stopwords)
+from .store import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
+                    read_manifest, refused_writes, token_stopwords)
 from .library import forget, library_dir, store
 from .model import Passage, TimeFrame
-from .retrieval import DEFAULT_MMR_LAMBDA, search_in_time, search_index
-from .segments import plan_merge
+from .options import SEARCH_FIELDS, AskOptions, ask_options
+from .retrieval import SearchOptions, search_in_time, search_index
+from .store.segments import plan_merge
 from .timeframe import read_timeframe
 from .answer.llm import LLMSettings, stream_answer
 from .answer.reader import Reader
@@ -32,9 +33,6 @@ from .attribution import people, tag_words
 from .distributed import ray_embedder
 
 MAX_QUESTION_CHARS = 2000
-ANSWERERS = ("extractive", "llm")
-
-
 @dataclass(frozen=True)
 class ModelShape:
     """What the index writer needs of a model when it embeds nothing (removals)."""
@@ -222,23 +220,21 @@ class RAG:
         return dataclasses.replace(self._index.settings, attribution=built.attribution,
                                    pooled_chunks=built.pooled_chunks)
 
-    def search(self, query: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
-               date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
-               mmr_lambda: float | None = DEFAULT_MMR_LAMBDA) -> list[Passage]:
-        """The k passages that best match the query (`mmr_lambda` below 1 trades relevance for diversity; None or 1 turns it off)."""
+    def search(self, query: str, options: SearchOptions | None = None, **changes) -> list[Passage]:
+        """The passages that best match the query: `options` (a SearchOptions) with `changes` by name (k=3,
+        mode="bm25", sources=[...], date_from="2024", mmr_lambda=1.0, ...; see SearchOptions)."""
+        options = ask_options(options, changes, allowed=SEARCH_FIELDS).search
         query = check_question(query)
         index = self.index  # one generation for the whole call, even if an update lands meanwhile
-        vector = self.embedder.encode_query(query) if mode != "bm25" else None
-        return search_index(index, query, vector, k=k, mode=mode, fusion=fusion, sources=sources,
-                            date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
+        vector = self.embedder.encode_query(query) if options.mode != "bm25" else None
+        return search_index(index, query, vector, options)
 
-    def ask(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
-            date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
-            mmr_lambda: float | None = DEFAULT_MMR_LAMBDA, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
-            answerer: str = "extractive", llm=None, read_time: bool = True,
-            history: Sequence[str | Answer] = ()) -> Answer:
+    def ask(self, question: str, options: AskOptions | SearchOptions | None = None, *,
+            history: Sequence[str | Answer] = (), **changes) -> Answer:
         """Answer from the articles with cited sentences, or abstain and say why.
 
+        `options` (an AskOptions, or a SearchOptions for the search alone) with `changes` by name: any field of
+        either (k=3, sources=[...], date_from="2024", answerer="llm", read_time=False, ...).
         `answerer="llm"` writes the answer with an OpenAI-compatible endpoint (`llm`: an LLMSettings, else the
         RAG_LLM_* environment variables) and keeps only the sentences the cited passages support.
         `read_time` reads the question's time words ("since 2023", "last year", "most recent", "timeline of") as
@@ -249,46 +245,34 @@ class RAG:
         `follow_up_query`); the answer keeps the question as asked and says what was searched in `query`.
         """
         answer = None
-        for event in self.ask_stream(question, k, mode=mode, sources=sources, date_from=date_from, date_to=date_to,
-                                     fusion=fusion, mmr_lambda=mmr_lambda, abstain_threshold=abstain_threshold,
-                                     answerer=answerer, llm=llm, read_time=read_time, history=history):
+        for event in self.ask_stream(question, options, history=history, **changes):
             answer = event.answer or answer
         return answer
 
-    def ask_stream(self, question: str, k: int = 5, *, mode: str = "hybrid", sources: Sequence[str] | None = None,
-                   date_from: str | None = None, date_to: str | None = None, fusion: str = "relative",
-                   mmr_lambda: float | None = DEFAULT_MMR_LAMBDA,
-                   abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD, answerer: str = "extractive",
-                   llm=None, read_time: bool = True, history: Sequence[str | Answer] = ()) -> Iterator[AskEvent]:
+    def ask_stream(self, question: str, options: AskOptions | SearchOptions | None = None, *,
+                   history: Sequence[str | Answer] = (), **changes) -> Iterator[AskEvent]:
         """`ask` step by step: the passages as soon as retrieval is done, generated text as it streams, the answer."""
+        options = ask_options(options, changes)
         asked = check_question(question)
         foreign = foreign_language(asked)
         if foreign:
             raise QueryError(f"the question reads as {foreign}; this tool reads questions in English (its articles "
                              "and models are English): ask it in English")
-        question = asked
-        if history:
-            question = self.follow_up_query(asked, history, k=k, mode=mode, sources=sources, date_from=date_from,
-                                            date_to=date_to, fusion=fusion, mmr_lambda=mmr_lambda,
-                                            abstain_threshold=abstain_threshold, read_time=read_time)
-        if answerer not in ANSWERERS:
-            raise QueryError(f"answerer {answerer!r} is not one of {', '.join(ANSWERERS)}; pick one of them")
-        if answerer == "llm":
-
-            llm = llm if llm is not None else LLMSettings.resolve()
+        question = self.follow_up_query(asked, history, options) if history else asked
+        search, abstain_threshold = options.search, options.abstain_threshold
+        llm = (options.llm or LLMSettings.resolve()) if options.answerer == "llm" else None
         index = self.index
         # One forward pass gives the question's vector and its wordpiece vectors (for choosing the lead sentence).
         vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords())
         vector, question_tokens = vectors[0], tokens[0]
-        timeframe = read_timeframe(question, index.newest_published()) if read_time else TimeFrame()
-        if date_from or date_to:  # the user's own window wins over the question's words
+        timeframe = read_timeframe(question, index.newest_published()) if options.read_time else TimeFrame()
+        if search.date_from or search.date_to:  # the user's own window wins over the question's words
             timeframe = dataclasses.replace(timeframe, date_from=None, date_to=None, phrase="")
-        passages = search_in_time(index, question, vector, timeframe, k=k, mode=mode, fusion=fusion, sources=sources,
-                                  date_from=date_from, date_to=date_to, mmr_lambda=mmr_lambda)
+        passages = search_in_time(index, question, vector, timeframe, search)
         yield AskEvent("passages", passages=passages)
 
         # A date filter leaves undated articles out: say so rather than drop them silently.
-        undated = index.undated_count() if (date_from or date_to) else 0
+        undated = index.undated_count() if (search.date_from or search.date_to) else 0
 
         def read(question: str, sentences: list[str]):  # the reader loads only when an answer is quoted
             return self.reader.answer_scores(question, sentences)
@@ -308,35 +292,40 @@ class RAG:
                                                 question_tokens=question_tokens, read=read))
             return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
-        if answerer == "llm":
-
-            try:
-                for piece in stream_answer(index, question, passages, llm, self.embedder.encode, count_tokens):
-                    if isinstance(piece, str):
-                        yield AskEvent("token", text=piece)
-                    elif piece.abstain_reason == "llm-unsupported":
-                        # No generated sentence survived the check: the quoted answer, with what was dropped.
-                        answer = quoted("No sentence the language model wrote is supported by the passages; "
-                                        "these are quoted sentences instead.")
-                        yield AskEvent("answer", answer=dataclasses.replace(answer, dropped=piece.dropped))
-                    else:
-                        yield AskEvent("answer", answer=finish(piece))
-                return
-            except LLMError as exc:
-                yield AskEvent("answer", answer=quoted(f"The language model did not answer ({exc}); these are "
-                                                       "quoted sentences instead."))
-                return
+        if llm is not None:
+            yield from self._written(index, question, passages, llm, finish, quoted)
+            return
         answer = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
                                    question_tokens=question_tokens, read=read)
         yield AskEvent("answer", answer=finish(answer))
 
-    def follow_up_query(self, question: str, history: Sequence[str | Answer], **options) -> str:
+    def _written(self, index: Index, question: str, passages: list[Passage], llm: LLMSettings,
+                 finish: Callable[[Answer], Answer], quoted: Callable[[str], Answer]) -> Iterator[AskEvent]:
+        """LLM mode's events: the generated text as it streams, then the checked answer; the quoted answer (with a
+        note) when no generated sentence survives the check or the endpoint fails."""
+        try:
+            for piece in stream_answer(index, question, passages, llm, self.embedder.encode, count_tokens):
+                if isinstance(piece, str):
+                    yield AskEvent("token", text=piece)
+                elif piece.abstain_reason == "llm-unsupported":
+                    # No generated sentence survived the check: the quoted answer, with what was dropped.
+                    answer = quoted("No sentence the language model wrote is supported by the passages; "
+                                    "these are quoted sentences instead.")
+                    yield AskEvent("answer", answer=dataclasses.replace(answer, dropped=piece.dropped))
+                else:
+                    yield AskEvent("answer", answer=finish(piece))
+        except LLMError as exc:
+            yield AskEvent("answer", answer=quoted(f"The language model did not answer ({exc}); these are "
+                                                   "quoted sentences instead."))
+
+    def follow_up_query(self, question: str, history: Sequence[str | Answer], options: AskOptions | None = None) -> str:
         """What `question` asks after the earlier turns `history` (oldest first): the question itself when it stands
         on its own, else its rewrite with the earlier queries' terms and the previous answer's speaker
         (rag.conversation). An earlier turn given as its question alone is read the same way in turn; its answer
-        is found (with `options`, as `ask` takes them) only when the next question leans on who said it, so the
+        is found (with `options`' search, quoted) only when the next question leans on who said it, so the
         same conversation reads the same whether it comes with its answers (the app) or without (CLI, /ask)."""
 
+        quoting = dataclasses.replace(options or AskOptions(), answerer="extractive", llm=None)
         turns = [t if isinstance(t, Answer) else check_question(t) for t in [*history, question]]
         tags = [None if isinstance(t, Answer) else tag_words(t) for t in turns]  # each question parsed once
         contexts: list[Context] = []
@@ -345,7 +334,7 @@ class RAG:
             query = answer.query or answer.question if answer else rewrite_followup(turn, contexts, tags[i])
             # Who said an answer is needed (and an unanswered turn answered) only for a next question's "he".
             if tags[i + 1] is not None and needs_speaker(turns[i + 1], tags[i + 1]):
-                contexts.append(context_of(answer or self.ask(query, **options)))
+                contexts.append(context_of(answer or self.ask(query, quoting)))
             else:
                 contexts.append(Context(query))
         query = rewrite_followup(turns[-1], contexts, tags[-1])
@@ -368,7 +357,8 @@ class RAG:
         Each good file is copied into the managed folder first, so the index can be rebuilt without the original.
         """
         docs, errors = read_documents([Path(p) for p in paths])
-        stored = dict(zip([d.doc_id for d in docs], store([d.path for d in docs], self.library_dir)))
+        with refused_writes(self.index_dir):  # a full disk or a read-only folder: an error naming the fix
+            stored = dict(zip([d.doc_id for d in docs], store([d.path for d in docs], self.library_dir)))
         docs = [dataclasses.replace(d, path=str(stored[d.doc_id])) for d in docs]
         with self._write_lock:
             report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_existing=True,

@@ -17,9 +17,9 @@ from .attribution import attribute_documents
 from .chunking import Chunk, Span, chunk_document, embedding_text, sentence_texts
 from .documents import Document
 from .embedding import pool_vectors
-from .index import DocRows, IndexSettings, SentenceTokens, record_for, token_stopwords
+from .store import DocRows, IndexSettings, SentenceTokens, record_for, token_stopwords
 from .model import OUTLET, Attribution
-from .stories import signature
+from .store.stories import signature
 
 
 def _embed(fresh: list[tuple[Document, list[Chunk], list[Span]]], embedder, settings: IndexSettings,

@@ -26,6 +26,10 @@ class IndexCorruptError(RagError):
     """The index files are damaged or incomplete."""
 
 
+class IndexWriteError(RagError):
+    """The index folder could not be written (full disk, read-only folder, no permission); the index is unchanged."""
+
+
 class QueryError(RagError):
     """A question or search request is invalid."""
 

@@ -16,7 +16,7 @@ from .documents import Document
 from .embedding import Embedder
 from .engine import RAG, canonical_model
 from .errors import RagError
-from .index import IndexSettings
+from .store import IndexSettings
 
 DEFAULT_GOLD = "eval/gold.jsonl"
 # The blind set: written by someone who read neither the code nor the gold set, frozen before any tuning.

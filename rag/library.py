@@ -80,8 +80,12 @@ def target_path(folder: Path, name: str, taken_stems: set[str]) -> Path:
 def copy_atomically(source: Path, target: Path) -> None:
     """Copy a file so that `target` is either absent or complete."""
     partial = target.with_name(f".{target.name}.part")
-    shutil.copyfile(source, partial)
-    os.replace(partial, target)
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk must not leave half a copy behind
+        raise
 
 
 def store(paths: Iterable[str | Path], folder: str | Path) -> list[Path]:
@@ -193,29 +197,8 @@ def ingest_uploads(engine: Articles, folder: str | Path, uploads: Sequence[str |
     with tempfile.TemporaryDirectory(prefix="rag-upload-") as staging:
         for i, (upload, shown, form) in enumerate(zip(uploads, names, forms)):
             shown = Path(str(shown)).name or "upload"
-            safe = sanitize_filename(shown)
-            suffix = Path(safe).suffix
-            if suffix not in SUPPORTED_SUFFIXES:
-                failed.append((shown, f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}"))
-                continue
             try:
-                size = Path(upload).stat().st_size
-            except OSError as exc:
-                failed.append((shown, f"the upload cannot be read ({exc.strerror or exc})"))
-                continue
-            if size > MAX_FILE_BYTES:
-                failed.append((shown, f"is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it into smaller files"))
-                continue
-            target = target_path(folder, safe, taken)
-            staged = Path(staging) / str(i) / target.name  # same stem: same document id as the target
-            staged.parent.mkdir()
-            shutil.copyfile(upload, staged)
-            try:
-                sidecar = _sidecar_for(form)
-                if sidecar:
-                    staged.with_name(staged.stem + METADATA_SUFFIX).write_text(json.dumps(sidecar, ensure_ascii=False),
-                                                                               encoding="utf-8")
-                read_document(staged)
+                staged, target = _stage(Path(upload), shown, form, Path(staging) / str(i), folder, taken)
             except IngestError as exc:
                 failed.append((shown, exc.reason))
                 continue
@@ -246,6 +229,31 @@ def ingest_uploads(engine: Articles, folder: str | Path, uploads: Sequence[str |
         else:
             indexed.append((target.name, titles.get(target.stem, target.stem)))
     return UploadResult(indexed, failed)
+
+
+def _stage(upload: Path, shown: str, form: dict | None, staging: Path, folder: Path, taken: set[str]) -> tuple[Path, Path]:
+    """(staged copy, target in `folder`) of one upload, read from the staged copy with its sidecar from `form`;
+    IngestError (named `shown`) when its type, size or content is refused, before anything is written."""
+    safe = sanitize_filename(shown)
+    suffix = Path(safe).suffix
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(shown, f"unsupported file type {suffix or '(none)'!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        size = upload.stat().st_size
+    except OSError as exc:
+        raise IngestError(shown, f"the upload cannot be read ({exc.strerror or exc})") from exc
+    if size > MAX_FILE_BYTES:
+        raise IngestError(shown, f"is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit; split it into smaller files")
+    target = target_path(folder, safe, taken)
+    staged = staging / target.name  # same stem: same document id as the target
+    staged.parent.mkdir()
+    shutil.copyfile(upload, staged)
+    sidecar = _sidecar_for(form)
+    if sidecar:
+        staged.with_name(staged.stem + METADATA_SUFFIX).write_text(json.dumps(sidecar, ensure_ascii=False),
+                                                                   encoding="utf-8")
+    read_document(staged)
+    return staged, target
 
 
 def _remove(paths: Sequence[Path]) -> None:

@@ -24,8 +24,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from .answer.reader import file_sha256
 from .errors import RagError
 
@@ -153,6 +151,8 @@ def resolve_model(name: str | None) -> Path:
 @contextmanager
 def serve(model: Path, *, threads: int = 1, ctx: int = 4096, startup_timeout: float = 120) -> Iterator[str]:
     """Run a llama.cpp server for `model` on 127.0.0.1 and yield its base URL ("http://127.0.0.1:PORT/v1")."""
+    import httpx  # here, not at the top: `rag` commands that start no model do not pay for it
+
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(model), str(threads), str(ctx)],
         stdin=subprocess.PIPE,

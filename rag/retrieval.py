@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .documents import normalize_date
 from .errors import QueryError
-from .gazetteer import capitals_as_countries
+from .lexicon.gazetteer import capitals_as_countries
 from .model import Passage
-from .index import IndexView, bm25_tokenize
+from .store import ChunkRecord, IndexView, bm25_tokenize
+from .text import years_named
 
 MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "relative")
@@ -156,78 +159,76 @@ def bm25_candidates(index: IndexView, query: str, depth: int, allowed: np.ndarra
     return index.bm25_search(tokens, min(depth, index.n_chunks), allowed)
 
 
-def search_index(
-    index: IndexView,
-    query: str,
-    query_vector: np.ndarray | None,
-    *,
-    k: int = 5,
-    mode: str = "hybrid",
-    fusion: str = "relative",
-    sources: Sequence[str] | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    dedup: bool = True,
-    mmr_lambda: float | None = DEFAULT_MMR_LAMBDA,
-    depth: int | None = None,
-) -> list[Passage]:
-    """The k best passages for a query; `query_vector` may be None in bm25 mode."""
-    if mode not in MODES:
-        raise QueryError(f"mode {mode!r} is not one of {', '.join(MODES)}; pick one of them")
-    if fusion not in FUSIONS:
-        raise QueryError(f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
-    if not 1 <= k <= MAX_K:
-        raise QueryError(f"k={k} is out of range; ask for 1 to {MAX_K} passages")
-    if mmr_lambda is not None and (isinstance(mmr_lambda, bool) or not isinstance(mmr_lambda, (int, float))
-                                   or not 0.0 <= mmr_lambda <= 1.0):
-        raise QueryError(f"mmr_lambda={mmr_lambda} is out of range; give 0 to 1 (1 or None turns diversity off)")
-    if mmr_lambda == 1.0:
-        mmr_lambda = None  # pure relevance: the fused order as it is
-    for label, value in (("date_from", date_from), ("date_to", date_to)):
-        try:
-            normalize_date(value, where=label)
-        except ValueError as exc:
-            raise QueryError(f"{exc}; write it as YYYY, YYYY-MM or YYYY-MM-DD") from exc
-    if sources:
+def lookup_chunks(index: IndexView, depth: int, *, terms: str | None = None,
+                  vector: np.ndarray | None = None) -> list[ChunkRecord]:
+    """The one search the answer stage makes of its own, best first: the chunks BM25 finds for `terms` (does any
+    article mention a name or model number the question names?) or the chunks nearest `vector` (other outlets'
+    sentences close to a claim, for "confirmed by"). No fusion, filter or time window: the passages an answer
+    quotes come from `search_index`; this only checks them against the rest of the index."""
+    if (terms is None) == (vector is None):
+        raise ValueError("lookup_chunks takes terms or a vector, not both")
+    found = bm25_candidates(index, terms, depth) if terms is not None else dense_candidates(index, vector, depth)
+    return index.chunks([chunk_id for chunk_id, _ in found])
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How to search, checked once when made (a bad value raises QueryError naming it and the fix).
+
+    `k` passages; `mode` dense, bm25 or hybrid; `fusion` of the two lists in hybrid mode; `sources` and a
+    publication window (`date_from`, `date_to`: YYYY, YYYY-MM or YYYY-MM-DD) filter the articles; `mmr_lambda`
+    below 1 trades relevance for diversity (None or 1: off); `dedup` collapses near-duplicate passages; `depth`
+    candidates are read from each list (default: max(4k, 40))."""
+
+    k: int = 5
+    mode: str = "hybrid"
+    fusion: str = "relative"
+    sources: tuple[str, ...] | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    mmr_lambda: float | None = DEFAULT_MMR_LAMBDA
+    dedup: bool = True
+    depth: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise QueryError(f"mode {self.mode!r} is not one of {', '.join(MODES)}; pick one of them")
+        if self.fusion not in FUSIONS:
+            raise QueryError(f"fusion {self.fusion!r} is not one of {', '.join(FUSIONS)}")
+        if not 1 <= self.k <= MAX_K:
+            raise QueryError(f"k={self.k} is out of range; ask for 1 to {MAX_K} passages")
+        lam = self.mmr_lambda
+        if lam is not None and (isinstance(lam, bool) or not isinstance(lam, (int, float)) or not 0.0 <= lam <= 1.0):
+            raise QueryError(f"mmr_lambda={lam} is out of range; give 0 to 1 (1 or None turns diversity off)")
+        if lam == 1.0:
+            object.__setattr__(self, "mmr_lambda", None)  # pure relevance: the fused order as it is
+        for label in ("date_from", "date_to"):
+            try:
+                normalize_date(getattr(self, label), where=label)
+            except ValueError as exc:
+                raise QueryError(f"{exc}; write it as YYYY, YYYY-MM or YYYY-MM-DD") from exc
+        if self.sources is not None:
+            object.__setattr__(self, "sources", tuple(self.sources) or None)
+
+    def but(self, **changes) -> SearchOptions:
+        """These options with some changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def search_index(index: IndexView, query: str, query_vector: np.ndarray | None,
+                 options: SearchOptions = SearchOptions()) -> list[Passage]:
+    """The `options.k` best passages for a query; `query_vector` may be None in bm25 mode."""
+    o = options
+    if o.sources:
         known = index.sources()
-        unknown = sorted(set(sources) - known)
+        unknown = sorted(set(o.sources) - known)
         if unknown:
             raise QueryError(f"no indexed article has source {', '.join(map(repr, unknown))}; "
                              f"known sources: {', '.join(sorted(repr(s) for s in known if s))}")
-    allowed = index.chunk_ids_where(list(sources) if sources else None, date_from, date_to) if (sources or date_from or date_to) else None
-    depth = depth or max(4 * k, 40)
-    dense = dense_candidates(index, query_vector, depth, allowed) if mode in ("dense", "hybrid") else []
-    lexical = bm25_candidates(index, query, depth, allowed) if mode in ("bm25", "hybrid") else []
-    dense_weight = EQUAL_WEIGHT
-    if dense and index.sentence_vectors.shape[0] > 0 and index.sentence_vectors.shape[1] > 0:
-        dense = sentence_aware_candidates(index, query_vector, list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical])))
-        dense_weight = SENTENCE_AWARE_DENSE_WEIGHT
-    if mode == "dense":
-        ranked = dense
-    elif mode == "bm25":
-        ranked = lexical
-    elif fusion == "rrf":
-        ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
-    else:
-        ranked = relative_score_fusion([dense, lexical], weights=[dense_weight, 1.0 - dense_weight])
-    ranked = ranked[: max(2 * k, MIN_POOL)]
+    ranked = fused_candidates(index, query, query_vector, o)
     if not ranked:
         return []
-    ids = [i for i, _ in ranked]
-    if (dedup or mmr_lambda is not None) and len(ids) > 1:
-        vectors = np.asarray(index.chunk_vectors[index.chunk_vector_rows(ids)], dtype=np.float32)
-        keep = ~near_duplicate_mask(vectors) if dedup else np.ones(len(ids), dtype=bool)
-        if not keep.all():
-            docs = {r.chunk_id: r.doc_id for r in index.chunks(ids)}
-            stories = index.stories(sorted(set(docs.values())))
-            ranked = earliest_copies(ranked, [stories.get(docs.get(i)) == docs.get(i) for i in ids],
-                                     [stories.get(docs.get(i)) for i in ids], vectors @ vectors.T, keep)
-        ranked = [r for r, kept in zip(ranked, keep) if kept]
-        if mmr_lambda is not None:
-            vectors = vectors[keep]
-            order = maximal_marginal_relevance(np.array([s for _, s in ranked]), vectors, k, lambda_=mmr_lambda)
-            ranked = [ranked[i] for i in order]
-    ranked = ranked[:k]
+    ranked = diversified(index, ranked, o)[: o.k]
     records = {r.chunk_id: r for r in index.chunks([i for i, _ in ranked])}
     copies = index.other_copies(sorted({r.doc_id for r in records.values()}))
     return [
@@ -236,6 +237,48 @@ def search_index(
                 also_reported_by=tuple(f"{d.source or d.title} ({d.published or 'undated'})" for d in copies[r.doc_id]))
         for cid, score in ranked if (r := records.get(cid)) is not None
     ]
+
+
+def fused_candidates(index: IndexView, query: str, query_vector: np.ndarray | None,
+                     o: SearchOptions) -> list[tuple[int, float]]:
+    """Dense and BM25 candidates within the filters, fused as `o` says: the pool passages are chosen from."""
+    filtered = o.sources or o.date_from or o.date_to
+    allowed = index.chunk_ids_where(list(o.sources) if o.sources else None, o.date_from, o.date_to) if filtered else None
+    depth = o.depth or max(4 * o.k, 40)
+    dense = dense_candidates(index, query_vector, depth, allowed) if o.mode in ("dense", "hybrid") else []
+    lexical = bm25_candidates(index, query, depth, allowed) if o.mode in ("bm25", "hybrid") else []
+    dense_weight = EQUAL_WEIGHT
+    if dense and index.sentence_vectors.shape[0] > 0 and index.sentence_vectors.shape[1] > 0:
+        dense = sentence_aware_candidates(index, query_vector, list(dict.fromkeys([i for i, _ in dense] + [i for i, _ in lexical])))
+        dense_weight = SENTENCE_AWARE_DENSE_WEIGHT
+    if o.mode == "dense":
+        ranked = dense
+    elif o.mode == "bm25":
+        ranked = lexical
+    elif o.fusion == "rrf":
+        ranked = reciprocal_rank_fusion([[i for i, _ in dense], [i for i, _ in lexical]])
+    else:
+        ranked = relative_score_fusion([dense, lexical], weights=[dense_weight, 1.0 - dense_weight])
+    return ranked[: max(2 * o.k, MIN_POOL)]
+
+
+def diversified(index: IndexView, ranked: list[tuple[int, float]], o: SearchOptions) -> list[tuple[int, float]]:
+    """The pool with near-duplicates collapsed onto their story's first report, then reordered by MMR."""
+    ids = [i for i, _ in ranked]
+    if not (o.dedup or o.mmr_lambda is not None) or len(ids) < 2:
+        return ranked
+    vectors = np.asarray(index.chunk_vectors[index.chunk_vector_rows(ids)], dtype=np.float32)
+    keep = ~near_duplicate_mask(vectors) if o.dedup else np.ones(len(ids), dtype=bool)
+    if not keep.all():
+        docs = {r.chunk_id: r.doc_id for r in index.chunks(ids)}
+        stories = index.stories(sorted(set(docs.values())))
+        ranked = earliest_copies(ranked, [stories.get(docs.get(i)) == docs.get(i) for i in ids],
+                                 [stories.get(docs.get(i)) for i in ids], vectors @ vectors.T, keep)
+    ranked = [r for r, kept in zip(ranked, keep) if kept]
+    if o.mmr_lambda is not None:
+        order = maximal_marginal_relevance(np.array([s for _, s in ranked]), vectors[keep], o.k, lambda_=o.mmr_lambda)
+        ranked = [ranked[i] for i in order]
+    return ranked
 
 
 def earliest_copies(ranked: Sequence[tuple[int, float]], first_copy: Sequence[bool], story: Sequence[str | None],
@@ -253,15 +296,10 @@ def earliest_copies(ranked: Sequence[tuple[int, float]], first_copy: Sequence[bo
     return out
 
 
-_YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
 
 
-def years_named(text: str) -> list[str]:
-    """The years a question names, in order ("between 2011 and 2024" -> ["2011", "2024"])."""
-    return list(dict.fromkeys(_YEAR_RE.findall(text)))
-
-
-def cover_named_years(index: IndexView, query: str, query_vector: np.ndarray | None, passages: list[Passage], **search) -> list[Passage]:
+def cover_named_years(index: IndexView, query: str, query_vector: np.ndarray | None, passages: list[Passage],
+                      options: SearchOptions) -> list[Passage]:
     """The passages, plus the best passage of each year the query names that no passage is published in.
 
     "How has it changed between 2011 and 2024?" needs the 2011 article even when the newer ones outrank it.
@@ -272,7 +310,7 @@ def cover_named_years(index: IndexView, query: str, query_vector: np.ndarray | N
     for year in years_named(query):
         if year in published:
             continue
-        extra = search_index(index, query, query_vector, **{**search, "k": 1, "date_from": year, "date_to": year})
+        extra = search_index(index, query, query_vector, options.but(k=1, date_from=year, date_to=year))
         out += [p for p in extra if all(p.chunk_id != q.chunk_id for q in out)]
     return out
 
@@ -280,7 +318,7 @@ def cover_named_years(index: IndexView, query: str, query_vector: np.ndarray | N
 def names_period(text: str, date_from: str | None, date_to: str | None, phrase: str = "") -> bool:
     """Whether a passage names a year inside the window, or the words that set it ("the war in Ukraine")."""
     low, high = int((date_from or "1900")[:4]), int((date_to or "2100")[:4])
-    if any(low <= int(year) <= high for year in _YEAR_RE.findall(text)):
+    if any(low <= int(year) <= high for year in years_named(text)):
         return True
     words = re.sub(r"^(?:before|prior to|until|up to|through|by|since|after|from)\s+(?:the\s+)?", "", phrase.lower())
     return bool(words) and not words[:1].isdigit() and words in text.lower()
@@ -307,21 +345,21 @@ def by_date(passages: Sequence[Passage], *, newest_first: bool) -> list[Passage]
 TIMELINE_READS = 2  # a timeline question reads this many times the passages asked for (eval/EXPERIMENTS.md)
 
 
-def search_in_time(index: IndexView, question: str, question_vector: np.ndarray | None, timeframe, *, k: int = 5,
-                   date_from: str | None = None, date_to: str | None = None, **search) -> list[Passage]:
+def search_in_time(index: IndexView, question: str, question_vector: np.ndarray | None, timeframe,
+                   options: SearchOptions) -> list[Passage]:
     """The passages for a question read with its time frame (rag.timeframe): in its window first, every year it
     names covered otherwise, in date order when it asks for one; a timeline reads more passages, so that more of
     the articles (and dates) have a say."""
-    depth = min(MAX_K, k * TIMELINE_READS) if timeframe.order == "chronological" else k
-    passages = search_index(index, question, question_vector, k=depth, date_from=date_from, date_to=date_to, **search)
+    depth = min(MAX_K, options.k * TIMELINE_READS) if timeframe.order == "chronological" else options.k
+    passages = search_index(index, question, question_vector, options.but(k=depth))
     if timeframe.has_window:
-        inside = search_index(index, question, question_vector, k=depth, date_from=timeframe.date_from,
-                              date_to=timeframe.date_to, **search)
+        inside = search_index(index, question, question_vector,
+                              options.but(k=depth, date_from=timeframe.date_from, date_to=timeframe.date_to))
         passages = in_window_first(inside, passages, timeframe.date_from, timeframe.date_to, timeframe.phrase,
                                    keep_all=timeframe.event)
     # A timeline's window is the span between the years it names: each of them is covered, as without a window.
-    if not (date_from or date_to) and (timeframe.order == "chronological" or not timeframe.has_window):
-        passages = cover_named_years(index, question, question_vector, passages, **search)
+    if not (options.date_from or options.date_to) and (timeframe.order == "chronological" or not timeframe.has_window):
+        passages = cover_named_years(index, question, question_vector, passages, options)
     if timeframe.order:
         passages = by_date(passages, newest_first=timeframe.order == "recent")
     return passages

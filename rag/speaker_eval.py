@@ -8,14 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .gazetteer import country_span
+from .lexicon.gazetteer import country_span
+from .lexicon.words import SPEAKER_JOINERS, SPEAKER_PHRASE_ENDS
 from .text import possessor
 from .attribution import attribute_documents
 from .chunking import chunk_document, sentence_texts
 from .documents import list_article_files, read_document
 from .errors import RagError
-
-_JOINERS = frozenset({"the", "a", "an", "and"})
 
 
 def _words(name: str) -> list[str]:
@@ -26,18 +25,14 @@ def _words(name: str) -> list[str]:
         country, n = country_span(lower, i)
         out.extend(country.split() if country else [lower[i]])
         i += n or 1
-    return [w for w in out if w not in _JOINERS]
-
-
-# Words that end a speaker's noun phrase in a label: what follows qualifies it ("a NATO official in Brussels").
-_PHRASE_ENDS = ("of", "from", "for", "in", "at", "on", "with", "who", "involved")
+    return [w for w in out if w not in SPEAKER_JOINERS]
 
 
 def head_word(label: str) -> str:
     """The word a labelled speaker is known by: the last one before a qualifier ("of", "in", "who"…): "officials",
     "Blinken", "official" for "a NATO official in Brussels"."""
     words = _words(label)
-    ends = [i for i, word in enumerate(words) if word in _PHRASE_ENDS and i > 0]
+    ends = [i for i, word in enumerate(words) if word in SPEAKER_PHRASE_ENDS and i > 0]
     return words[ends[0] - 1] if ends else words[-1]
 
 

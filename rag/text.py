@@ -22,6 +22,14 @@ WEEKDAYS = tuple(name.lower() for name in calendar.day_name)
 CITATION_RE = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
+YEAR_RE = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def years_named(text: str) -> list[str]:
+    """The years a text names, in order, each once ("between 2011 and 2024" -> ["2011", "2024"])."""
+    return list(dict.fromkeys(YEAR_RE.findall(text)))
+
+
 def cited_numbers(text: str) -> list[int]:
     """The numbers the text's citation markers cite, in order of appearance ("a [1] b [2, 3]" -> 1, 2, 3)."""
     return [int(n) for group in CITATION_RE.findall(text) for n in group.split(",")]

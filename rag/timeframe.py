@@ -10,7 +10,7 @@ import re
 
 from .model import TimeFrame
 from .text import MONTHS
-from .answer.words import CHANGE_VERBS, COMPARE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
+from .lexicon.words import CHANGE_VERBS, COMPARE_VERBS, EVENT_DATES, RECENCY_WORDS, TIMELINE_PHRASES
 
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
@@ -142,23 +142,28 @@ def read_timeframe(question: str, newest: str | None) -> TimeFrame:
         return TimeFrame(first[0], first[1], order, phrase)
     relative = _RELATIVE_RE.search(question)
     if relative and newest:
-        year, month = int(newest[:4]), int(newest[5:7]) if len(newest) >= 7 else 12
-        which, unit = relative["which"].lower(), relative["unit"].lower().rstrip("s")
-        n = relative["n"]
-        count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "").lower(), 1)
-        end = _full_day(newest, end=True)
-        if unit == "year":
-            if which == "this":
-                return TimeFrame(f"{year}-01-01", f"{year}-12-31", order, relative.group(0))
-            if n or which == "past":
-                return TimeFrame(f"{year - count}-{end[5:]}", end, order, relative.group(0))
-            return TimeFrame(f"{year - 1}-01-01", f"{year - 1}-12-31", order, relative.group(0))
-        if which == "this":
-            return TimeFrame(f"{year}-{month:02d}-01", end, order, relative.group(0))
-        back_year, back_month = divmod(year * 12 + month - 1 - count, 12)
-        start = f"{back_year}-{back_month + 1:02d}-01"
-        if n or which == "past":
-            return TimeFrame(start, end, order, relative.group(0))
-        last_day = calendar.monthrange(back_year, back_month + 1)[1]
-        return TimeFrame(start, f"{back_year}-{back_month + 1:02d}-{last_day:02d}", order, relative.group(0))
+        return _relative_window(relative, newest, order)
     return TimeFrame(order=order)
+
+
+def _relative_window(relative: re.Match, newest: str, order: str) -> TimeFrame:
+    """ "last year", "this month", "the past 3 months": a window counted back from the newest article's date."""
+    year, month = int(newest[:4]), int(newest[5:7]) if len(newest) >= 7 else 12
+    which, unit = relative["which"].lower(), relative["unit"].lower().rstrip("s")
+    n = relative["n"]
+    count = int(n) if n and n.isdigit() else _NUMBERS.get((n or "").lower(), 1)
+    end = _full_day(newest, end=True)
+    if unit == "year":
+        if which == "this":
+            return TimeFrame(f"{year}-01-01", f"{year}-12-31", order, relative.group(0))
+        if n or which == "past":
+            return TimeFrame(f"{year - count}-{end[5:]}", end, order, relative.group(0))
+        return TimeFrame(f"{year - 1}-01-01", f"{year - 1}-12-31", order, relative.group(0))
+    if which == "this":
+        return TimeFrame(f"{year}-{month:02d}-01", end, order, relative.group(0))
+    back_year, back_month = divmod(year * 12 + month - 1 - count, 12)
+    start = f"{back_year}-{back_month + 1:02d}-01"
+    if n or which == "past":
+        return TimeFrame(start, end, order, relative.group(0))
+    last_day = calendar.monthrange(back_year, back_month + 1)[1]
+    return TimeFrame(start, f"{back_year}-{back_month + 1:02d}-{last_day:02d}", order, relative.group(0))

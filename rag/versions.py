@@ -1,6 +1,6 @@
 """The versions of the readings an index stores: an index built by another version of one is read again.
 
-Each is recorded in an index's settings (`rag.index.IndexSettings`); a build whose version differs re-reads what
+Each is recorded in an index's settings (`rag.store.IndexSettings`); a build whose version differs re-reads what
 that version decides and reuses everything else.
 """
 

@@ -20,7 +20,7 @@ from .model import Passage
 from .text import CITATION_RE
 
 if TYPE_CHECKING:
-    from .index import DocumentRecord
+    from .store import DocumentRecord
 
 PANEL_TURNS = 20  # older turns drop out of the sources panel
 

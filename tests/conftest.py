@@ -28,6 +28,19 @@ the lamp needs.</p>
 </article></body></html>"""
 
 
+# A test that needs none of these (directly or through another fixture) and is not marked slow, browser or
+# integration (a test that loads the model or builds the wheel itself) is a unit test: no embedding model, no
+# index built, no app served. `make test-fast` runs those alone (`-m unit`).
+MODEL_FIXTURES = frozenset({"embedder", "seed_index", "engine", "index_copy", "hostile_engine"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) and not any(
+                item.get_closest_marker(m) for m in ("slow", "browser", "integration")):
+            item.add_marker(pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""

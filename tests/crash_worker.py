@@ -4,7 +4,7 @@ Usage: python -m tests.crash_worker build CORPUS INDEX ORIGINAL   (toggle one ar
        python -m tests.crash_worker add CORPUS INDEX ORIGINAL     (upload a file and remove it: engine.add / remove)
        python -m tests.crash_worker merge CORPUS INDEX ORIGINAL   (upload, merge every segment, remove)
 ORIGINAL holds the toggled article's original text. With RAG_CRASH_AT=FUNCTION:before|after[:N] the worker kills
-itself with SIGKILL just before or after its Nth (default first) call of rag.index.FUNCTION (a failpoint the test
+itself with SIGKILL just before or after its Nth (default first) call of rag.store.writer.FUNCTION (a failpoint the test
 chooses), so a kill lands at that step whatever the timing. In merge mode only calls made by the merge count, so the
 kill lands in the merge whether or not the upload was already live when the worker started.
 """
@@ -33,8 +33,8 @@ def toggle(path: Path, original: str) -> None:
 
 
 def arm_failpoint(spec: str, armed: list[bool]) -> None:
-    """Make rag.index.FUNCTION kill this process before or after its Nth call made while `armed[0]` is true."""
-    import rag.index as index_module
+    """Make rag.store.writer.FUNCTION kill this process before or after its Nth call made while `armed[0]` is true."""
+    import rag.store.writer as index_module
 
     name, when, *nth = spec.split(":")
     original = getattr(index_module, name)

@@ -1,4 +1,4 @@
-"""A fake store for unit tests of the layers above it: an in-memory `rag.index.IndexView`, one chunk per article.
+"""A fake store for unit tests of the layers above it: an in-memory `rag.store.IndexView`, one chunk per article.
 
 Sentence vectors come from a fake embedder (each distinct lower-case word a fixed random direction, the sentence
 their normalized sum), so sentences that share their words are close and others are not: enough to test the
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.index import ChunkRecord, DocumentRecord, IndexSettings
+from rag.store import ChunkRecord, DocumentRecord, IndexSettings
 from rag.model import OUTLET
 
 DIMENSION = 64

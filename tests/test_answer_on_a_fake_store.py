@@ -4,7 +4,7 @@ from __future__ import annotations
 from rag import Answer, Claim, Passage
 from rag.answer.confirmation import with_confirmations
 from rag.answer.extractive import attributed, candidate_sentences
-from rag.index import IndexView
+from rag.store import IndexView
 
 from .fakes import FakeArticle, FakeIndex
 

@@ -14,11 +14,20 @@ def measured() -> dict:
     return module.measure()
 
 
-def test_no_import_circle_no_private_name_and_only_the_known_arrow_up():
+def test_no_import_circle_no_private_name_and_no_arrow_up():
     found = measured()
     assert found["circles"] == []
     assert found["private_imports"] == []
-    assert found["up_arrows"] == ["rag.index -> rag.stories"]  # the store groups stories as it writes (DESIGN.md)
+    assert found["up_arrows"] == []
+
+
+def test_the_answer_stage_searches_only_through_lookup_chunks_and_reads_the_store_through_index_view():
+    assert measured()["answer_reaches"] == []
+
+
+def test_every_word_list_is_in_the_lexicon():
+    found = measured()
+    assert found["word_lists_in_functions"] == [] and found["word_lists_outside_lexicon"] == []
 
 
 def test_project_modules_are_imported_at_the_top_except_by_the_command_line():
@@ -36,7 +45,10 @@ def test_the_measure_sees_a_circle_and_a_private_import(tmp_path, monkeypatch):
     (package / "__init__.py").write_text("")
     (package / "a.py").write_text("from .b import _hidden\n")
     (package / "b.py").write_text("from .a import x\n_hidden = 1\n")
+    (package / "answer").mkdir()
+    (package / "answer" / "__init__.py").write_text("from ..store import Index, IndexView\nfrom ..retrieval import search_index\n")
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.setattr(module, "PACKAGE", package)
     found = module.measure()
     assert found["circles"] == [["rag.a", "rag.b"]] and found["private_imports"] == ["rag.a: _hidden"]
+    assert found["answer_reaches"] == ["rag.answer -> rag.store.Index", "rag.answer -> rag.retrieval.search_index"]

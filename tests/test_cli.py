@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from rag import RAG
 from rag.cli import main
 
@@ -45,6 +47,7 @@ def test_search_mmr_option(seed_index, capsys):
     assert "mmr_lambda=1.5 is out of range" in capsys.readouterr().err
 
 
+@pytest.mark.integration  # loads the model (or builds the wheel) itself
 def test_build_reports_skipped_files(tmp_path, capsys):
     corpus = tmp_path / "articles"
     corpus.mkdir()

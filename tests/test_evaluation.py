@@ -60,6 +60,7 @@ def test_gold_slice_scores(engine):
     assert summary[BUDGET_KEY] == pytest.approx(sum(budget) / len(budget), abs=1e-4)
 
 
+@pytest.mark.integration  # loads the model (or builds the wheel) itself
 def test_eval_command_writes_reports(tmp_path, capsys):
     code = main(["eval", "--split", "dev", "--limit", "4", "--out", str(tmp_path / "reports"),
                  "--cache", str(tmp_path / "cache"), "--quiet", "--corpus", str(REPO / "seeds"), "--gold", str(REPO / "eval" / "gold.jsonl")])
@@ -70,6 +71,7 @@ def test_eval_command_writes_reports(tmp_path, capsys):
     assert "recall@5" in capsys.readouterr().out
 
 
+@pytest.mark.integration  # loads the model (or builds the wheel) itself
 def test_beir_slice(tmp_path, capsys):
     if not (SCIFACT / "corpus.jsonl").exists():
         pytest.skip(f"needs SciFact in BEIR format at {SCIFACT} (the team's ../shared/bench); CI has it")

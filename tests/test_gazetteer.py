@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.gazetteer import (capitals_as_countries, country_and_capital_names, demonym_countries, place_partners,
+from rag.lexicon.gazetteer import (capitals_as_countries, country_and_capital_names, demonym_countries, place_partners,
                            with_question_places)
 
 
@@ -39,7 +39,7 @@ def test_a_capital_inside_another_name_is_left_alone():
 
 
 def test_every_capital_maps_to_one_country_and_news_names_are_known():
-    from rag.gazetteer import country_of_capital
+    from rag.lexicon.gazetteer import country_of_capital
 
     mapping = country_of_capital()
     assert mapping["Moscow"] == "Russia" and "Jerusalem" not in mapping  # a capital claimed twice is left out
@@ -57,13 +57,13 @@ def test_every_capital_maps_to_one_country_and_news_names_are_known():
 ])
 def test_countries_named(text, named):
     from rag.answer.types import tokens
-    from rag.gazetteer import countries_named
+    from rag.lexicon.gazetteer import countries_named
 
     assert countries_named(tokens(text)) == named
 
 
 def test_country_span_takes_the_longest_name():
-    from rag.gazetteer import country_span
+    from rag.lexicon.gazetteer import country_span
 
     assert country_span(["the", "united", "states", "said"], 1) == ("united states", 2)
     assert country_span(["u.s", "envoy"], 0) == ("united states", 1)

@@ -11,7 +11,7 @@ import pytest
 
 from rag import RAG, IndexCorruptError, IndexMismatchError, IndexMissingError, RagError
 from rag.versions import ATTRIBUTION_VERSION
-from rag.index import CURRENT_FILE, MANIFEST_FILE
+from rag.store import CURRENT_FILE, MANIFEST_FILE
 
 QUESTION = "Which missile system were Russian personnel trained in Iran to operate?"
 
@@ -48,7 +48,7 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
                                                                                            embedder):
     import json
 
-    from rag.index import CURRENT_FILE, MANIFEST_FILE
+    from rag.store import CURRENT_FILE, MANIFEST_FILE
 
     index_dir = tmp_path / "idx"
     RAG.build(corpus_copy, index_dir, embedder=embedder, progress=False)
@@ -63,7 +63,7 @@ def test_an_index_from_an_older_attribution_reading_serves_and_a_build_reads_spe
     ids = sorted(int(i) for s in old.index.segments for i in s.chunk_ids)
     vectors = np.asarray(old.index.chunk_vectors[old.index.chunk_vector_rows(ids)])
     (segment,) = old.index.segments
-    from rag.segments import STORE_FILE
+    from rag.store.segments import STORE_FILE
 
     with sqlite3.connect(segment.folder / STORE_FILE) as db:  # as the older reading left them: nobody speaks
         db.execute("UPDATE sentences SET speaker = NULL, side = NULL, kind = 'outlet', denial = 0")
@@ -224,7 +224,7 @@ def test_every_sentence_has_its_wordpiece_vectors(engine, embedder):
     rows = index.sentence_spans(0, 5)
     doc_of = {row[0]: row[1] for row in index.sentence_table()}
     texts = [index.document_text(doc_of[r])[s:e] for r, s, e in rows]
-    from rag.index import token_stopwords
+    from rag.store import token_stopwords
 
     _, fresh = embedder.encode_tokens(texts, stopwords=token_stopwords())
     for stored, new in zip(tokens.of([r for r, _, _ in rows]), fresh):
@@ -301,7 +301,7 @@ def test_a_build_encodes_each_sentence_once_and_no_chunk_again(tmp_path, corpus_
 def _reference_vectors(embedder, texts):
     """sentence-transformers' own encode: pooled vectors, and each text's content wordpiece vectors."""
     from rag.embedding import content_pieces
-    from rag.index import token_stopwords
+    from rag.store import token_stopwords
 
     pooled = embedder.model.encode(texts, normalize_embeddings=True)
     per_text = embedder.model.encode(texts, output_value="token_embeddings")
@@ -319,7 +319,7 @@ def test_batching_by_wordpieces_gives_the_vectors_sentence_transformers_gives(em
     import torch
 
     import rag.embedding as embedding
-    from rag.index import token_stopwords
+    from rag.store import token_stopwords
 
     texts = ["", "!!!", "Iran denied it.", "Russia and Iran signed a treaty on Friday, officials in Moscow said.",
              " ".join(["The drones were delivered to Russia by sea and by air in several shipments."] * 30),  # over 256
@@ -383,7 +383,7 @@ def test_an_error_while_chunking_in_the_helper_thread_fails_the_build_and_keeps_
 
 
 def test_the_index_is_what_retrieval_and_answers_read_through(seed_index):
-    from rag.index import IndexView, open_index
+    from rag.store import IndexView, open_index
 
     index = open_index(seed_index)
     assert isinstance(index, IndexView)  # every member the protocol names is there

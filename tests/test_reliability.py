@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import rag.index as index_module
+import rag.store.writer as index_module
+from rag.store import read_manifest
 from rag import RAG, IngestError, QueryError, RagError
 from rag.documents import read_document
 
@@ -28,7 +29,7 @@ QUESTION = "Which missile system were Russian personnel trained in Iran to opera
 
 
 def _doc_hashes(index_dir: Path) -> dict[str, str]:
-    manifest = index_module.read_manifest(index_dir)
+    manifest = read_manifest(index_dir)
     return {doc_id: d["content_hash"] for doc_id, d in manifest["documents"].items()}
 
 

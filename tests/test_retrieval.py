@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from rag import QueryError
-from rag.retrieval import (best_sentence_scores, blend_sentence_scores, near_duplicate_mask, reciprocal_rank_fusion,
-                           relative_score_fusion)
+from rag.retrieval import (SearchOptions, best_sentence_scores, blend_sentence_scores, near_duplicate_mask,
+                           reciprocal_rank_fusion, relative_score_fusion)
 
 
 def test_reciprocal_rank_fusion_matches_hand_computation():
@@ -200,7 +200,7 @@ def test_hybrid_weighs_sentence_aware_dense_scores_more(engine):
     lexical = bm25_candidates(index, question, 40)
     dense = sentence_aware_candidates(index, vector, list(dict.fromkeys(
         [i for i, _ in dense_candidates(index, vector, 40)] + [i for i, _ in lexical])))
-    hits = search_index(index, question, vector, k=8, dedup=False, mmr_lambda=None)
+    hits = search_index(index, question, vector, SearchOptions(k=8, dedup=False, mmr_lambda=None))
     expected = relative_score_fusion([dense, lexical], weights=[SENTENCE_AWARE_DENSE_WEIGHT,
                                                                 1.0 - SENTENCE_AWARE_DENSE_WEIGHT])[:8]
     equal = relative_score_fusion([dense, lexical])[:8]

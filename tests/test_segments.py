@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from rag import RAG
-from rag.bm25 import build_postings, score_segments
+from rag.store.bm25 import build_postings, score_segments
 from rag.evaluation import load_gold
-from rag.index import SEGMENTS_DIR, merge_segments
-from rag.retrieval import bm25_candidates, dense_candidates, search_index
-from rag.segments import plan_merge
+from rag.store import SEGMENTS_DIR, merge_segments
+from rag.retrieval import SearchOptions, bm25_candidates, dense_candidates, search_index
+from rag.store.segments import plan_merge
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -81,7 +81,7 @@ def _searches(engine, questions) -> list:
         vector = engine.embedder.encode_query(q)
         out.append(_keyed(index, dense_candidates(index, vector, 20)))
         out.append(_keyed(index, bm25_candidates(index, q, 20)))
-        out.append([(p.doc_id, p.start, p.score) for p in search_index(index, q, vector, k=5)])
+        out.append([(p.doc_id, p.start, p.score) for p in search_index(index, q, vector, SearchOptions(k=5))])
     return out
 
 

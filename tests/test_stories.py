@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from rag import RAG
-from rag.stories import StoryArticle, shingles, story_ids
+from rag.store.stories import StoryArticle, shingles, story_ids
 
 from .conftest import SEEDS
 

@@ -30,7 +30,8 @@ from rag.views import (
     render_turn,
     safe_url,
 )
-from rag.webapp import create_app, parse_filters
+from rag.handlers import parse_filters
+from rag.webapp import create_app
 
 
 
@@ -226,7 +227,7 @@ def test_sources_section_shows_the_rewritten_query_and_newest_first():
 
 
 def test_answers_stream_as_growing_prefixes():
-    from rag.webapp import _stream_pieces
+    from rag.handlers import stream_pieces as _stream_pieces
 
     text = " ".join(f"w{i}" for i in range(30))
     pieces = list(_stream_pieces(text, steps=6))
@@ -600,6 +601,7 @@ def test_a_bad_date_in_the_form_names_the_field_not_a_file(live, tmp_path):
     assert "Published date" in reason and ".meta.json" not in reason
 
 
+@pytest.mark.integration  # loads the model (or builds the wheel) itself
 def test_the_package_ships_its_subpackages_and_templates(tmp_path):
     import subprocess
     import sys
@@ -608,4 +610,5 @@ def test_the_package_ships_its_subpackages_and_templates(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
                     str(REPO)], check=True, capture_output=True)
     names = zipfile.ZipFile(next(tmp_path.glob("*.whl"))).namelist()
-    assert "rag/answer/extractive.py" in names and "rag/templates/card.html" in names and "rag/stories.py" in names
+    assert "rag/answer/extractive.py" in names and "rag/templates/card.html" in names and "rag/store/stories.py" in names
+    assert "rag/store/writer.py" in names and "rag/lexicon/words.py" in names

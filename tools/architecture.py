@@ -5,7 +5,8 @@
 Prints one line a figure: import circles, imports that run up the layers, `_private` names imported across
 modules, function-local imports of project modules, modules over MAX_MODULE_LINES lines, functions over
 MAX_FUNCTION_LINES lines, public functions with more than MAX_PARAMETERS parameters, literal word lists inside
-function bodies, and regexes compiled. --list names every offender. The layer of each module is LAYERS below: a
+function bodies, module-level word lists outside `rag.lexicon`, what the answer stage imports from retrieval and the store beyond ANSWER_MAY_IMPORT, and
+regexes compiled. --list names every offender. The layer of each module is LAYERS below: a
 module may import its own layer and those under it.
 """
 
@@ -24,18 +25,24 @@ MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 60
 MAX_PARAMETERS = 6
 WORD_LIST_MIN = 3  # a tuple, list or set literal of this many strings or more is a word list
+# What the answer stage may take from retrieval and the store: one documented search of its own, and the store's
+# reading protocol with the one BM25 tokenizer (issue 31: "no retrieval of its own; storage only through IndexView").
+# Module-level lists of identifiers, not of English words: field names, answer kinds, splits, parser labels.
+IDENTIFIER_LISTS = {"KINDS", "METADATA_FIELDS", "FORM_FIELDS", "SPLITS", "SINGLE_FACT_KINDS", "VALUE_LABELS",
+                    "_DROPPED_CHILDREN", "MODIFIER_DEPS", "SHARED_SUBJECT_DEPS", "TABLES"}
+ANSWER_MAY_IMPORT = {"rag.retrieval": {"lookup_chunks"}, "rag.store": {"IndexView", "bm25_tokenize", "token_stopwords"}}
 
 # Layers, bottom first (issue 31's text/lexicon -> model -> ingest/store -> enrich -> build, query, retrieval ->
 # answer -> api -> app), as the modules are laid out today; a module not named takes its subpackage's layer.
 LAYERS = {
-    "rag.errors": 0, "rag.versions": 0, "rag.text": 0, "rag.gazetteer": 0, "rag.answer.words": 0,
+    "rag.errors": 0, "rag.versions": 0, "rag.text": 0, "rag.lexicon": 0,
     "rag.model": 1, "rag.answer.model": 1,
-    "rag.documents": 2, "rag.chunking": 2, "rag.index": 2, "rag.segments": 2, "rag.bm25": 2,
-    "rag.embedding": 3, "rag.enrich": 3, "rag.attribution": 3, "rag.stories": 3, "rag.distributed": 3, "rag.language": 3,
+    "rag.documents": 2, "rag.chunking": 2, "rag.store": 2,
+    "rag.embedding": 3, "rag.enrich": 3, "rag.attribution": 3, "rag.distributed": 3, "rag.language": 3,
     "rag.build": 4, "rag.retrieval": 4, "rag.timeframe": 4, "rag.conversation": 4,
     "rag.answer": 5,
-    "rag.engine": 6, "rag.library": 6, "rag.remote": 6, "rag.local_llm": 6, "rag": 6,
-    "rag.cli": 7, "rag.webapp": 7, "rag.views": 7, "rag.evaluation": 7, "rag.metrics": 7, "rag.speaker_eval": 7,
+    "rag.engine": 6, "rag.options": 6, "rag.library": 6, "rag.remote": 6, "rag.local_llm": 6, "rag": 6,
+    "rag.cli": 7, "rag.webapp": 7, "rag.handlers": 7, "rag.views": 7, "rag.evaluation": 7, "rag.metrics": 7, "rag.speaker_eval": 7,
 }
 
 
@@ -80,13 +87,22 @@ def function_nodes(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctio
 
 
 def word_lists(function: ast.AST) -> int:
+    """Literal word lists under `function`: a tuple, list or set of WORD_LIST_MIN or more words, or a string of as
+    many words split ("a b c".split()); `__all__` is names, not words."""
     count = 0
     for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            count -= word_lists(node.value)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             strings = [e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
             if len(strings) >= WORD_LIST_MIN and len(strings) == len(node.elts) and all(
-                    s.value.replace("-", "").replace("'", "").isalpha() for s in strings):
+                    s.value.replace("-", "").replace("'", "").isalpha() for s in strings) and not all(
+                    s.value.isupper() for s in strings):  # spaCy's labels ("PERSON", "VERB") are not words
                 count += 1
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "split"
+              and not node.args and isinstance(node.func.value, ast.Constant) and isinstance(node.func.value.value, str)
+              and len(node.func.value.value.split()) >= WORD_LIST_MIN):
+            count += 1
     return count
 
 
@@ -96,7 +112,7 @@ def measure() -> dict:
     graph: dict[str, set[str]] = {m: set() for m in found}
     offenders: dict[str, list[str]] = {k: [] for k in (
         "up_arrows", "private_imports", "local_imports", "long_modules", "long_functions", "many_parameters",
-        "word_lists_in_functions")}
+        "word_lists_in_functions", "word_lists_outside_lexicon", "answer_reaches")}
     regexes = 0
     for module, path in found.items():
         source = path.read_text(encoding="utf-8")
@@ -112,6 +128,10 @@ def measure() -> dict:
             targets = resolve(module, is_package, node, known)
             if not targets:
                 continue
+            if isinstance(node, ast.ImportFrom) and module.startswith("rag.answer"):
+                allowed = next((names for target, names in ANSWER_MAY_IMPORT.items() if targets[0].startswith(target)), None)
+                offenders["answer_reaches"] += [f"{module} -> {targets[0]}.{a.name}" for a in node.names
+                                                if allowed is not None and a.name not in allowed]
             if isinstance(node, ast.ImportFrom):
                 offenders["private_imports"] += [f"{module}: {a.name}" for a in node.names
                                                  if a.name.startswith("_") and not a.name.startswith("__")]
@@ -134,13 +154,24 @@ def measure() -> dict:
             if not function.name.startswith("_") and len(names) > MAX_PARAMETERS:
                 offenders["many_parameters"].append(f"{module}.{function.name} ({len(names)})")
             lists = word_lists(function)
-            if lists:
+            if lists and not module.startswith("rag.lexicon"):
                 offenders["word_lists_in_functions"].append(f"{module}.{function.name} ({lists})")
+        outside = word_lists(tree) - sum(word_lists(f) for f in tree.body
+                                          if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                                          or _assigns(f) & IDENTIFIER_LISTS)
+        if outside and not module.startswith("rag.lexicon"):
+            offenders["word_lists_outside_lexicon"].append(f"{module} ({outside})")
         regexes += source.count("re.compile(")
     cycles = circles(graph)
     figures = {"modules": len(found), "import_circles": len(cycles),
                **{k: len(v) for k, v in offenders.items()}, "regexes_compiled": regexes}
     return {"figures": figures, "circles": cycles, **offenders}
+
+
+def _assigns(node: ast.AST) -> set[str]:
+    """The names a module-level assignment binds."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
 def _guarded(tree: ast.Module, node: ast.AST) -> bool:

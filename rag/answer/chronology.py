@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import TimeFrame
+from ..text import years_named
 from .model import UNKNOWN_SOURCE, Answer, Claim, quote_claim, reader_date, renumbered
-from ..retrieval import years_named
 from .disagreement import ACCOUNTS_DIFFER
 from .extractive import candidate_sentences, format_answer
-from ..index import IndexView
+from ..store import IndexView
 
 # A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at
 # least this close to the question (cosine). Chosen on the dev half of eval/news_gold.jsonl (eval/EXPERIMENTS.md).

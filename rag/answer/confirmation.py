@@ -1,6 +1,6 @@
 """Confirmed by several outlets: a claim whose fact another outlet's article also states, in its own words.
 
-Copies of one report are one story (rag.stories) and are listed as "also reported by"; a confirmation comes
+Copies of one report are one story (rag.store.stories) and are listed as "also reported by"; a confirmation comes
 from a different story by a different source: a sentence close in meaning (sentence vectors) that shares most of
 the claim's content words. Candidates are the sentences of the passages closest to the claim's own sentence.
 """
@@ -13,8 +13,8 @@ import numpy as np
 
 from ..text import words
 from .model import Answer, reader_date
-from ..index import IndexView, token_stopwords
-from ..retrieval import dense_candidates
+from ..store import IndexView, token_stopwords
+from ..retrieval import lookup_chunks
 
 # A sentence confirms a claim when its vector is at least this close and it holds at least this share of the
 # smaller sentence's content words, both being sentences, not headings (read off the seed articles' 24 closest
@@ -56,7 +56,7 @@ def with_confirmations(index: IndexView, answer: Answer) -> Answer:
         vector = np.asarray(index.sentence_vectors[row], dtype=np.float32)
         # The claim's own article holds its closest passages: search past them.
         depth = SEARCH_DEPTH + index.manifest["documents"].get(claim.doc_id, {}).get("n_chunks", 0)
-        records = index.chunks([chunk_id for chunk_id, _ in dense_candidates(index, vector, depth)])
+        records = lookup_chunks(index, depth, vector=vector)
         stories = index.stories(sorted({r.doc_id for r in records} | {claim.doc_id}))
         others = [r for r in records if r.source and r.source != own.source
                   and stories.get(r.doc_id) != stories.get(claim.doc_id)

@@ -13,14 +13,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
+from ..lexicon.gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
 from ..text import number_value, possessor, words
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
-from .words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
+from ..lexicon.words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
 from ..attribution import load_parser
 from .extractive import candidate_sentences, format_answer
 from .reader import CONTRADICT
-from ..index import IndexView
+from ..store import IndexView
 
 # Two statements are about the same event when their sentence vectors are at least this close (cosine), and a
 # denial belongs to the question when it is at least this close to it. Chosen on the dev half of

@@ -19,15 +19,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..embedding import TokenVectors
-from ..gazetteer import capitals_as_countries, place_partners, with_question_places
+from ..lexicon.gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..model import Passage
-from ..text import CITATION_RE
-from ..retrieval import bm25_candidates, years_named
+from ..text import CITATION_RE, years_named
+from ..retrieval import lookup_chunks
 from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, explain, reader_date, said_by
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
-from .words import QUESTION_WORDS
-from ..index import IndexView, bm25_tokenize
+from ..lexicon.words import QUESTION_WORDS
+from ..store import IndexView, bm25_tokenize
 
 # Calibrated on the development half of eval/gold.jsonl (see README, "Evaluation"); not on the held-out half.
 DEFAULT_ABSTAIN_THRESHOLD = 0.163
@@ -269,7 +269,7 @@ def unmentioned_terms(index: IndexView, question: str, question_tokens: TokenVec
     """The model numbers and the rare names the question names that no indexed article mentions."""
 
     def passages_with(query: str) -> list[str]:
-        return [r.text for r in index.chunks([i for i, _ in bm25_candidates(index, query, 20)])]
+        return [r.text for r in lookup_chunks(index, 20, terms=query)]
     codes = missing_model_numbers(question, passages_with)
     if question_tokens is None or not index.has_bm25:
         return codes, []

@@ -26,8 +26,8 @@ from ..text import CITATION_RE, cited_numbers, normalize
 from .extractive import attributed
 from .model import ABSTAIN_TEXT, Answer, Claim
 from .verify import verify_generated
-from .words import REFUSAL_PHRASES
-from ..index import IndexView
+from ..lexicon.words import REFUSAL_PHRASES
+from ..store import IndexView
 
 PROMPT_PASSAGE_TOKENS = 1500  # passages beyond this budget are left out of the prompt
 REFUSAL = "NOT IN THE ARTICLES"

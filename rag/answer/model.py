@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..gazetteer import countries_named, name_words
+from ..lexicon.gazetteer import countries_named, name_words
 from ..model import Passage, TimeFrame
 from ..text import SHORT_MONTHS
 

@@ -14,7 +14,7 @@ from .confirmation import with_confirmations
 from .disagreement import show_both_sides, show_differing_sources
 from .extractive import candidate_sentences
 from .model import Answer
-from ..index import IndexView
+from ..store import IndexView
 
 
 def news_aware(index: IndexView, answer: Answer, question_vector: np.ndarray, timeframe: TimeFrame,

@@ -20,7 +20,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 
-from ..gazetteer import INSTITUTION_COUNTRIES, place_words
+from ..lexicon.gazetteer import INSTITUTION_COUNTRIES, place_words
+from ..lexicon.words import SPELLED_OUT_FILLERS
 from ..text import normalize
 
 # A name the model's vocabulary does not hold whole is a rare one (2 and 3 pieces tied on dev; 2 means exactly that).
@@ -28,7 +29,6 @@ MIN_NAME_PIECES = 2
 
 _WORD_RE = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*")
 _SPELLED_OUT_RE = re.compile(r"[A-Z][\w'’]*(?:\s+(?:(?:of|the|and|for)\s+)*[A-Z][\w'’]*)+")
-_SPELLED_OUT_FILLERS = frozenset({"of", "the", "and", "for"})
 _CODE_RE = re.compile(r"^(?=.*\d)(?=.*[^\W\d_])[^\W_]+(?:[-/][^\W_]+)*$")
 
 
@@ -96,7 +96,7 @@ def spells_out(acronym: str, texts: Iterable[str]) -> bool:
         return False
     for text in texts:
         for run in _SPELLED_OUT_RE.findall(text):
-            initials = "".join(w[0] for w in run.split() if w.lower() not in _SPELLED_OUT_FILLERS)
+            initials = "".join(w[0] for w in run.split() if w.lower() not in SPELLED_OUT_FILLERS)
             if acronym in initials:
                 return True
     return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,3 +155,29 @@ def score_segments(segments: Sequence[Postings], live: Sequence[np.ndarray | Non
 def live_document_frequency(segments: Sequence[Postings], live: Sequence[np.ndarray | None], term: str) -> int:
     """How many live chunks hold the term."""
     return sum(len(_live_postings(p, mask, term)[0]) for p, mask in zip(segments, live, strict=True))
+
+
+def bm25_tokenize(texts: list[str], *, ids: bool):
+    """Lowercased, stop-worded, Snowball-stemmed tokens (the same for corpus and queries)."""
+    import bm25s
+    import Stemmer
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(Stemmer), show_progress=False, return_ids=ids)
+
+
+_STEMMERS = threading.local()
+
+
+def _stemmer(module):
+    # Building a stemmer per query costs more than the query, and one instance must not be shared by threads.
+    if not hasattr(_STEMMERS, "english"):
+        _STEMMERS.english = module.Stemmer("english")
+    return _STEMMERS.english.stemWords
+
+
+
+def token_stopwords() -> frozenset[str]:
+    """Wordpieces kept out of the stored sentence tokens: bm25s's English stopwords (what BM25 drops too)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from .text import possessor
+from ..text import possessor
 
 
 @dataclass(frozen=True)

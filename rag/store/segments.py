@@ -38,6 +38,20 @@ SIGNATURES_FILE = "signatures.npy"  # uint64 (n_documents, num_perm): MinHash of
 MERGE_FACTOR = 10  # segments of one size tier merged together (Lucene's default mergeFactor)
 SMALLEST_TIER = 1_000  # chunks; segments below it count as one tier
 
+# The chunk store of a segment (chunks.sqlite): its documents, chunks and sentences.
+TABLES = ("documents", "chunks", "sentences")
+SCHEMA = """
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT, author TEXT,
+    published TEXT, url TEXT, path TEXT, content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL);
+CREATE TABLE chunks (chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, vector_row INTEGER NOT NULL,
+    first_sentence_row INTEGER NOT NULL, last_sentence_row INTEGER NOT NULL);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    speaker TEXT, side TEXT, kind TEXT NOT NULL, denial INTEGER NOT NULL);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE INDEX sentences_doc ON sentences(doc_id);
+"""
+
 
 @dataclass(frozen=True)
 class SentenceTokens:
@@ -127,7 +141,7 @@ class Segment:
             # Deleted documents disappear from every query through temporary views named like the tables.
             db.execute("CREATE TEMP TABLE deleted (doc_id TEXT PRIMARY KEY)")
             db.executemany("INSERT INTO temp.deleted VALUES (?)", [(d,) for d in sorted(self.deleted)])
-            for table in ("documents", "chunks", "sentences"):
+            for table in TABLES:
                 db.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM main.{table} "
                            "WHERE doc_id NOT IN (SELECT doc_id FROM temp.deleted)")
             dead_rows = [r for (r,) in db.execute(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .text import words
+from ..text import words
 
 SHINGLE_WORDS = 5
 # Copies of one article under other chrome or wrapping overlap by 0.8 or more, the seed articles (five stories on

@@ -1,4 +1,4 @@
-"""Word lists of the answer layer: data, one list per idea, in one place."""
+"""Word lists: data, one list per idea, in one place (the lexicon; see rag/lexicon/__init__.py)."""
 
 from __future__ import annotations
 
@@ -194,3 +194,55 @@ CHANGE_VERBS = {"change": "changed", "shift": "shifted", "evolve": "evolved", "d
 TIMELINE_PHRASES = ("timeline", "over time", "came first", "come first", "put in order", "chronolog",
                     "over the years", "history of", "and then")
 COMPARE_VERBS = ("compare", "compared", "differ", "differed")  # a timeline only between two dates
+
+
+# ---------------------------------------------------------------- follow-up questions (conversation.py)
+
+# Function words, question words and pronouns: never carried over, never counted as content.
+FOLLOW_UP_STOPWORDS = frozenset("""
+    a an the and or but nor so yet also then too either neither of in on at to for from by with about into onto
+    over under between among through during before after since until against without within than as
+    is are was were be been being am do does did done doing have has had having will would shall should can
+    could may might must ought not no
+    what which who whom whose when where why how whether if there here
+    i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
+    this that these those one ones some any all each every other another such same own more most much many
+    very just only even still again ever else really please tell know think say said says
+""".split())
+
+# Words that point back at something said before.
+REFERRING = frozenset("it its they them their theirs he him his she her hers this that these those".split())
+# Demonstratives are pronouns only when they do not introduce a noun ("that missile" is self-contained).
+DEMONSTRATIVES = frozenset("this that these those".split())
+# Pronouns whose replacement by the carried terms reads naturally; others get the terms appended.
+REPLACEABLE = frozenset("it them this that these those".split())
+# Pronouns for a person: the previous answer's speaker, when it has one, is who they mean.
+PERSONAL = frozenset("he him his she her hers".split())
+# Words that ask about something said before without a pronoun ("What did Iran say in response?").
+RELATIONAL = frozenset("response respond responded reaction react reacted reply replied retaliate retaliated "
+                       "instead too else afterwards".split())
+
+
+# ---------------------------------------------------------------- speakers (attribution.py)
+
+# Subjects that are pronouns: a speaker only through the sentence before.
+SUBJECT_PRONOUNS = frozenset({"he", "she", "they", "it", "we"})
+
+
+# ---------------------------------------------------------------- names and model numbers (answer/terms.py)
+
+SPELLED_OUT_FILLERS = frozenset({"of", "the", "and", "for"})
+
+
+# ---------------------------------------------------------------- affiliations (answer/types.py)
+
+# After a name and its outlet, "reported" is a person's report ("Farnaz Fassihi of The New York Times reported");
+# it is no verb of saying elsewhere, since agencies report too ("AFP reported").
+AFFILIATION_VERBS = SPEECH_VERBS | {"reported", "reports", "writes"}
+
+
+# ---------------------------------------------------------------- speaker scoring (speaker_eval.py)
+
+SPEAKER_JOINERS = frozenset({"the", "a", "an", "and"})
+# Words that end a speaker's noun phrase in a label: what follows qualifies it ("a NATO official in Brussels").
+SPEAKER_PHRASE_ENDS = ("of", "from", "for", "in", "at", "on", "with", "who", "involved")
