@@ -3,7 +3,7 @@
 from .answer import Answer, Claim
 from .documents import Document
 from .engine import RAG
-from .options import AskOptions
+from .options import AskOptions, BuildOptions
 from .errors import (IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError, IngestError, QueryError,
                      RagError)
 from .retrieval import SearchOptions
@@ -13,6 +13,7 @@ from .model import Passage
 __all__ = [
     "RAG",
     "AskOptions",
+    "BuildOptions",
     "SearchOptions",
     "Answer",
     "Claim",

@@ -22,7 +22,7 @@ from .evaluation import add_eval_arguments, run_eval_command
 from .library import ingest_uploads
 from .local_llm import QWEN_CACHE, QWEN_NAME, join_qwen_parts, resolve_model, serve
 from .remote import ask_app, running_app, search_app
-from .retrieval import DEFAULT_MMR_LAMBDA
+from .retrieval import DEFAULT_MMR_LAMBDA, SearchOptions
 from .webapp import add_serve_arguments, serve as serve_app
 
 # `rag add FILE --FIELD`: the fields of an article's sidecar, and what each holds.
@@ -197,8 +197,8 @@ def _ask_running_app(args, question: str, earlier: list[str]) -> dict | None:
     url = running_app(args.index)
     if url is None:
         return None
-    return ask_app(url, question, k=args.k, mode=args.mode, sources=args.sources, date_from=args.date_from,
-                   date_to=args.date_to, read_time=not args.no_dates, previous_questions=earlier)
+    return ask_app(url, question, SearchOptions(**_filters(args)), read_time=not args.no_dates,
+                   previous_questions=earlier)
 
 
 def _search_running_app(args) -> list[dict] | None:
@@ -207,8 +207,7 @@ def _search_running_app(args) -> list[dict] | None:
     url = running_app(args.index)
     if url is None or args.mode == "bm25":  # bm25 needs no model: answered here as fast
         return None
-    return search_app(url, args.query, k=args.k, mode=args.mode, sources=args.sources, date_from=args.date_from,
-                      date_to=args.date_to, mmr_lambda=args.mmr_lambda)
+    return search_app(url, args.query, SearchOptions(**_filters(args)))
 
 
 def _answer(engine, args, question: str, history: list, llm=None, *, said_loading: list) -> tuple:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .text import light_stem, possessor
 from .lexicon.words import DEMONSTRATIVES, FOLLOW_UP_STOPWORDS, PERSONAL, REFERRING, RELATIONAL, REPLACEABLE
 
 Tags = Mapping[int, str]  # a question's parts of speech by character offset: {0: "PRON", 4: "VERB", ...}
@@ -41,10 +42,8 @@ def words(text: str) -> list[str]:
 
 
 def _fold(word: str) -> str:
-    """Compare words ignoring case, curly apostrophes, possessive 's and a plural s."""
-    word = word.casefold().replace("’", "'")
-    word = word.removesuffix("'s")
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+    """Compare words ignoring case, a possessive 's and a plural (the one light stemmer)."""
+    return light_stem(possessor(word))
 
 
 def key_terms(question: str) -> list[str]:

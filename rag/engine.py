@@ -12,7 +12,7 @@ from pathlib import Path
 from .answer import Answer
 from .answer.extractive import answer as extractive_answer
 from .answer.news import news_aware
-from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings, count_tokens
+from .chunking import count_tokens
 from .conversation import Context, needs_speaker, rewrite_followup
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
@@ -23,7 +23,7 @@ from .store import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSetti
                     read_manifest, refused_writes, token_stopwords)
 from .library import forget, library_dir, store
 from .model import Passage, TimeFrame
-from .options import SEARCH_FIELDS, AskOptions, ask_options
+from .options import SEARCH_FIELDS, AskOptions, BuildOptions, ask_options, build_options
 from .retrieval import SearchOptions, search_in_time, search_index
 from .store.segments import plan_merge
 from .timeframe import read_timeframe
@@ -132,17 +132,14 @@ class RAG:
     # ------------------------------------------------------------ construction
 
     @classmethod
-    def build(cls, corpus: str | Path | Sequence[str | Path], index_dir: str | Path = "index", *,
-              model: str | None = None, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-              overlap_tokens: int = DEFAULT_OVERLAP_TOKENS, embed_sentences: bool = True,
-              rebuild: bool = False, progress: bool = True, embedder: Embedder | None = None,
-              ray: str | None = None, ray_workers: int | None = None, pooled_chunks: bool = True) -> RAG:
+    def build(cls, corpus: str | Path | Sequence[str | Path], index_dir: str | Path = "index",
+              options: BuildOptions | None = None, *, embedder: Embedder | None = None, progress: bool = True,
+              **changes) -> RAG:
         """Build the index for a folder (or list) of articles, re-embedding only new or changed ones.
 
-        `ray` embeds on a Ray cluster (an address, "auto", or "local" for one started here; see rag.distributed).
-        `pooled_chunks` (the default) makes each chunk's vector from its title's and sentences' vectors, so each word
-        goes through the model once; False encodes every chunk as well (two passes)."""
-        check_chunk_settings(chunk_tokens, overlap_tokens)  # before the model loads
+        `options` (a BuildOptions) with `changes` by name (model=..., chunk_tokens=160, rebuild=True, ray="local",
+        pooled_chunks=False, ...; see BuildOptions); `embedder` reuses a loaded model."""
+        o = build_options(options, changes)  # checked before the model loads
         paths = list_article_files(corpus) if isinstance(corpus, str | Path) else [Path(p) for p in corpus]
         # The library is the corpus plus what was added from elsewhere (kept in the managed folder), less what a
         # user removed: a rebuild or a restart neither drops an added article nor brings back a removed one.
@@ -156,15 +153,13 @@ class RAG:
         if not docs:
             detail = "; ".join(str(e) for e in errors) or "no article files found"
             raise RagError(f"no article could be indexed from {corpus}: {detail}")
-        embedder = embedder or Embedder.load(model)
-        settings = IndexSettings(canonical_model(model if model is not None else embedder.name),
-                                 chunk_tokens, overlap_tokens, embed_sentences=embed_sentences,
-                                 pooled_chunks=pooled_chunks)
-        embed = None
-        if ray is not None:
-
-            embed = ray_embedder(None if ray == "local" else ray, workers=ray_workers, model=model)
-        report = write_index(index_dir, docs, embedder, settings, reuse=not rebuild, progress=progress,
+        embedder = embedder or Embedder.load(o.model)
+        settings = IndexSettings(canonical_model(o.model if o.model is not None else embedder.name),
+                                 o.chunk_tokens, o.overlap_tokens, embed_sentences=o.embed_sentences,
+                                 pooled_chunks=o.pooled_chunks)
+        embed = None if o.ray is None else ray_embedder(None if o.ray == "local" else o.ray, workers=o.ray_workers,
+                                                        model=o.model)
+        report = write_index(index_dir, docs, embedder, settings, reuse=not o.rebuild, progress=progress,
                              errors=errors, embed=embed)
         engine = cls(open_index(index_dir, settings), embedder, index_dir)
         engine.last_report = report

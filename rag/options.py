@@ -1,4 +1,4 @@
-"""The options of `RAG.ask` and `RAG.search`: one object each, checked once when made."""
+"""The options of `RAG.build`, `RAG.ask` and `RAG.search`: one object each, checked once when made."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from .answer.extractive import DEFAULT_ABSTAIN_THRESHOLD
 from .answer.llm import LLMSettings
-from .errors import QueryError
+from .chunking import DEFAULT_CHUNK_TOKENS, DEFAULT_OVERLAP_TOKENS, check_chunk_settings
+from .errors import QueryError, RagError
 from .retrieval import SearchOptions
 
 ANSWERERS = ("extractive", "llm")
@@ -51,3 +52,33 @@ def ask_options(options: AskOptions | SearchOptions | None, changes: dict,
     if search:
         own["search"] = options.search.but(**search)
     return dataclasses.replace(options, **own) if own else options
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build an index, checked once when made: the model (None: the bundled all-MiniLM-L6-v2), chunk size
+    and overlap in cl100k tokens, whether sentences are embedded and chunk vectors pooled from them (one encoder
+    pass; False encodes every chunk as well), `rebuild` (re-embed everything), and `ray` (embed on a Ray cluster:
+    an address, "auto", or "local" for one started here) with `ray_workers` actors."""
+
+    model: str | None = None
+    chunk_tokens: int = DEFAULT_CHUNK_TOKENS
+    overlap_tokens: int = DEFAULT_OVERLAP_TOKENS
+    embed_sentences: bool = True
+    pooled_chunks: bool = True
+    rebuild: bool = False
+    ray: str | None = None
+    ray_workers: int | None = None
+
+    def __post_init__(self) -> None:
+        check_chunk_settings(self.chunk_tokens, self.overlap_tokens)  # before the model loads
+
+
+def build_options(options: BuildOptions | None, changes: dict) -> BuildOptions:
+    """`options` (or the defaults) with `changes` by field name; a name that is not a field is an error naming it."""
+    fields = {f.name for f in dataclasses.fields(BuildOptions)}
+    unknown = sorted(set(changes) - fields)
+    if unknown:
+        raise RagError(f"{', '.join(map(repr, unknown))} {'is not a build option' if len(unknown) == 1 else 'are not build options'}; "
+                       f"the options are {', '.join(sorted(fields))}")
+    return dataclasses.replace(options or BuildOptions(), **changes)

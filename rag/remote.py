@@ -12,9 +12,11 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+
 from .errors import QueryError
+from .retrieval import SearchOptions
 
 APP_FILE = "app.json"
 
@@ -78,16 +80,16 @@ def call_app(url: str, endpoint: str, data: list, *, timeout: float = 30.0):
     return None
 
 
-def ask_app(url: str, question: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
-            date_to: str | None, read_time: bool, previous_questions: list[str] | None = None,
-            timeout: float = 30.0) -> dict | None:
-    """The app's /ask reply (answer_to_dict's JSON), or None when it cannot be reached."""
-    return call_app(url, "ask", [question, k, mode, sources, date_from, date_to, previous_questions or None,
-                                 read_time], timeout=timeout)
+def ask_app(url: str, question: str, search: SearchOptions, *, read_time: bool = True,
+            previous_questions: Sequence[str] = (), timeout: float = 30.0) -> dict | None:
+    """The app's /ask reply (answer_to_dict's JSON) with `search`'s k, mode, sources and dates, or None when it
+    cannot be reached."""
+    return call_app(url, "ask", [question, search.k, search.mode, list(search.sources or []) or None, search.date_from,
+                                 search.date_to, list(previous_questions) or None, read_time], timeout=timeout)
 
 
-def search_app(url: str, query: str, *, k: int, mode: str, sources: list[str] | None, date_from: str | None,
-               date_to: str | None, mmr_lambda: float | None, timeout: float = 30.0) -> list[dict] | None:
+def search_app(url: str, query: str, search: SearchOptions, *, timeout: float = 30.0) -> list[dict] | None:
     """The app's /search reply (the passages as `rag search --json` prints them), or None when it cannot be
     reached."""
-    return call_app(url, "search", [query, k, mode, sources, date_from, date_to, mmr_lambda], timeout=timeout)
+    return call_app(url, "search", [query, search.k, search.mode, list(search.sources or []) or None, search.date_from,
+                                    search.date_to, search.mmr_lambda], timeout=timeout)

@@ -46,6 +46,16 @@ def possessor(word: str) -> str:
     return re.sub(r"['’]s?$", "", word).lower()
 
 
+def light_stem(word: str) -> str:
+    """The one light stemmer: lower-case, a plural or final -e off ("missiles" and "missile" -> "missil",
+    "companies" -> "company"); enough to match a word with its plural, and cheaper than a full stemmer (BM25 uses
+    Snowball through bm25s: rag.store.bm25)."""
+    word = word.lower()
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word.removesuffix("s").removesuffix("e") if len(word) > 3 else word
+
+
 def normalize(text: str) -> str:
     """Casefold, unify typographic quotes and dashes, collapse whitespace."""
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)

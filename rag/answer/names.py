@@ -7,7 +7,7 @@ import re
 
 from ..lexicon.gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
                                  country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
-from ..text import MONTHS, possessor
+from ..text import MONTHS, light_stem, possessor
 from ..lexicon.words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AFFILIATION_VERBS, AFFILIATION_PREPOSITIONS,
                              AREA_NOUNS, ARTICLES, AUX_WORDS, BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS,
                              COMMENTATOR_ROLES, FACILITY_NOUNS, FUNCTION_WORDS, GENERIC_ROLES, IRREGULAR_ACTIONS,
@@ -36,22 +36,14 @@ _ATTRIBUTION_RE = re.compile(r"(?:[”\",]\s*(?:said|says|added|wrote)|\baccordi
 _QUOTED_RE = re.compile(r"“[^“”]*”|\"[^\"]*\"")
 
 
-def stem(word: str) -> str:
-    # A light suffix stripper is enough to match "missiles" with "missile" or "companies" with "company".
-    word = word.lower()
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    return word.removesuffix("s").removesuffix("e") if len(word) > 3 else word
-
-
-_PLACE_STEMS = frozenset(stem(n) for n in PLACE_NOUNS)
-_ROLE_STEMS = frozenset(stem(r) for r in PERSON_ROLES)
-_COMMENTATOR_STEMS = frozenset(stem(r) for r in COMMENTATOR_ROLES)
-_ROLE_GROUP_STEMS = tuple(frozenset(stem(r) for r in group) for group in ROLE_GROUPS)
-_GENERIC_ROLE_STEMS = frozenset(stem(r) for r in GENERIC_ROLES)
-_FACILITY_STEMS = frozenset(stem(n) for n in FACILITY_NOUNS)
-_CITY_STEMS = frozenset(stem(n) for n in CITY_NOUNS)
-_AREA_STEMS = frozenset(stem(n) for n in AREA_NOUNS)
+_PLACE_STEMS = frozenset(light_stem(n) for n in PLACE_NOUNS)
+_ROLE_STEMS = frozenset(light_stem(r) for r in PERSON_ROLES)
+_COMMENTATOR_STEMS = frozenset(light_stem(r) for r in COMMENTATOR_ROLES)
+_ROLE_GROUP_STEMS = tuple(frozenset(light_stem(r) for r in group) for group in ROLE_GROUPS)
+_GENERIC_ROLE_STEMS = frozenset(light_stem(r) for r in GENERIC_ROLES)
+_FACILITY_STEMS = frozenset(light_stem(n) for n in FACILITY_NOUNS)
+_CITY_STEMS = frozenset(light_stem(n) for n in CITY_NOUNS)
+_AREA_STEMS = frozenset(light_stem(n) for n in AREA_NOUNS)
 
 
 def tokens(text: str) -> list[str]:
@@ -83,7 +75,7 @@ def _name_runs(words: list[str]) -> list[tuple[int, int]]:
 
 
 def _is_role(word: str) -> bool:
-    return stem(word) in _ROLE_STEMS
+    return light_stem(word) in _ROLE_STEMS
 
 
 def _person_names(words: list[str], clauses: list[int] | None = None
@@ -104,15 +96,15 @@ def _person_names(words: list[str], clauses: list[int] | None = None
         # "Ned Price, the spokesman…", "Hossein Amir-Abdollahian, Iran's foreign minister, …"
         apposed = [w for w in after[1:] if _is_role(w)] if after and (
             after[0] in ARTICLES or after[0].endswith(("'s", "’s"))) else []
-        titles = {stem(words[i]) for i in roles} | {stem(w) for w in apposed[:1]} | (
-            {stem(before)} if _is_role(before) else set())
+        titles = {light_stem(words[i]) for i in roles} | {light_stem(w) for w in apposed[:1]} | (
+            {light_stem(before)} if _is_role(before) else set())
         # "Secretary of State Antony Blinken", "Supreme Leader of Iran Ali Khamenei": a run of three or more words
         # after "<role> of" ends the title with its object, and its last two words are the name ("The director of
         # Human Rights Watch said" names a body).
         of_title = (before == "of" and start >= 2 and _is_role(words[start - 2]) and end - first >= 3
                     and not _is_organization(words[end - 1:end]))
         if of_title:
-            titles.add(stem(words[start - 2]))
+            titles.add(light_stem(words[start - 2]))
         name_start = end - 2 if of_title else first
         # "Tyler Durden of ZeroHedge observed…": an untitled name given with an outlet or institute speaks as a
         # commentator. A run after an article ("The Alabuga Zone of Tatarstan said") gets no affiliation.
@@ -253,7 +245,7 @@ def has_new_name_near(words: list[str], question_words: frozenset[str], thing: f
     Countries, capitals and demonyms ("Russian drones") say where a thing is from, not what it is called.
     """
     places = place_words()
-    stems = [stem(w) for w in words]
+    stems = [light_stem(w) for w in words]
     for i, word in enumerate(words):
         model_number = any(ch.isdigit() for ch in word) and any(ch.isalpha() for ch in word)  # "Shahed-136"
         # A sentence's first word is capitalized anyway; months and weekdays are capitalized but name no thing.
@@ -289,10 +281,10 @@ def has_new_place(words: list[str], question_words: frozenset[str], asked: froze
             continue
         before = [w for w in lower[max(0, i - 3): i] if w != "the"]
         # The place noun follows the name directly, maybe after "air" or "naval" ("Hmeimim air base").
-        after = [stem(w) for w in lower[i + 1: i + 3]]
+        after = [light_stem(w) for w in lower[i + 1: i + 3]]
         before_place_noun = bool(after) and (after[0] in nouns or (after[0] in ("air", "naval") and after[1:2]
                                                                     and after[1] in nouns))
-        of_place_noun = len(before) >= 2 and before[-1] == "of" and stem(before[-2]) in nouns  # "city of Isfahan"
+        of_place_noun = len(before) >= 2 and before[-1] == "of" and light_stem(before[-2]) in nouns  # "city of Isfahan"
         after_preposition = (not facility and i > 0 and bool(before) and before[-1] in PLACE_PREPOSITIONS
                              and lower[i] not in WIDE_REGIONS)  # "in Copenhagen", not "in Europe"
         if before_place_noun or of_place_noun or after_preposition:

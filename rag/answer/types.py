@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..lexicon.gazetteer import countries_named, country_names
+from ..text import light_stem
 from .names import (PLACE_NOUNS, SHORT_QUOTE_RE, TEMPORAL_RE, actor_refs, actor_responds, has_new_name,
-                    has_new_name_near, has_new_place, stem, tokens, tokens_and_clauses)
+                    has_new_name_near, has_new_place, tokens, tokens_and_clauses)
 from ..lexicon.words import (AUX_WORDS, AUXILIARIES, MULTIPLICATIVES, CURRENCY, DURATION, FOCUS_STOPWORDS,
                              FRACTION_WORDS, LENGTH, MASS, NUMBER_WORDS, PAST_ONLY_WORDS, PEOPLE, PERSON_ROLES,
                              SHARE, SPEED)
@@ -116,11 +117,11 @@ def expected_slot(question: str) -> Slot | None:
     count = re.search(r"\bhow many\s+(.+?)(?:\s+(?:" + _AUXILIARIES + r")\b|[?,;]|$)", q)
     if count:
         counted = _RATE_RE.sub(" ", count.group(1))  # "drones per year" counts drones, not years
-        focus = [stem(w) for w in tokens(counted)[:5] if w.lower() not in FOCUS_STOPWORDS]
+        focus = [light_stem(w) for w in tokens(counted)[:5] if w.lower() not in FOCUS_STOPWORDS]
         return Slot("count", focus=frozenset(focus), rate=rate)
     measure = _MEASURE_QUESTION_RE.search(q)
     if measure:
-        dimension = stem(next(g for g in measure.groups() if g))
+        dimension = light_stem(next(g for g in measure.groups() if g))
         units = next((u for key, u in _DIMENSIONS.items() if dimension.startswith(key) or key.startswith(dimension)),
                      ())
         if dimension == "long" and re.search(r"\bhow long (?:did|does|do|has|have|had|will|would|can|could)\b", q):
@@ -132,14 +133,14 @@ def expected_slot(question: str) -> Slot | None:
     if role:
         # "Which Iranian defense ministry official…", "Who is Iran's foreign minister?": the words before the role
         qualifiers = tokens(role.string[role.start() if role.re is _ROLE_QUESTION_RE else 0: role.start(1)])
-        return Slot("person", focus=frozenset({stem(role.group(1))}),
+        return Slot("person", focus=frozenset({light_stem(role.group(1))}),
                     nation=countries_named(qualifiers, capitalized_only=False))
     if names:  # "What is the name of the Iranian drone model…": a name next to the named thing
         named = re.search(r"\bnames? of\b(.*)", " ".join(question.split()), re.I)
-        return Slot("name", focus=frozenset(stem(w) for w in _named_thing(tokens(named.group(1)))))
+        return Slot("name", focus=frozenset(light_stem(w) for w in _named_thing(tokens(named.group(1)))))
     place = _PLACE_QUESTION_RE.search(q)
     if place:
-        return Slot("place", focus=frozenset({stem(place.group(1))} if place.group(1) else ()))
+        return Slot("place", focus=frozenset({light_stem(place.group(1))} if place.group(1) else ()))
     if re.match(r"(?:who|whom|whose)\b", q):
         return Slot("name")
     return None
@@ -170,11 +171,11 @@ def _is_amount(token: str) -> bool:
 
 
 def _has_count(words: list[str], focus: frozenset[str]) -> bool:
-    if stem("times") in focus and any(w.lower() in MULTIPLICATIVES for w in words):
+    if light_stem("times") in focus and any(w.lower() in MULTIPLICATIVES for w in words):
         return True  # "How many times…" is answered by "twice"
     for i, word in enumerate(words):
         if _is_number(word):
-            following = {stem(w) for w in words[i + 1: i + 1 + _COUNT_WINDOW]}
+            following = {light_stem(w) for w in words[i + 1: i + 1 + _COUNT_WINDOW]}
             if not focus or following & focus:
                 return True
     return False
