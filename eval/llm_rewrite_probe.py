@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from score_followups import holds, lead  # noqa: E402
+from score_followups import count_followup, print_tally  # noqa: E402
 
 RULES = ("You rewrite the last question of a conversation about news articles so that it can be understood on "
          "its own. Replace pronouns and vague references (it, he, they, that, the meeting, in response) with "
@@ -128,21 +128,12 @@ def main(argv=None) -> int:
                 if args.show and query.strip() != question.strip():
                     print(f"{conv['id']}.{i} CHANGED {question!r} -> {query!r}")
                 continue
-            want = engine.ask(turn["standalone"])
-            same = lead(got) == lead(want)
-            count["follow-ups"] += 1
-            count["as rewrite"] += same
-            count["hint"] += holds(got, turn.get("answer_hint", ""))
-            count["rewrite hint"] += holds(want, turn.get("answer_hint", ""))
+            _, same = count_followup(count, engine, turn, got)
             if args.show and not same:
                 print(f"{conv['id']}.{i} DIFFERS {question!r} -> {query!r}\n    standalone {turn['standalone']!r}")
     cache_path.parent.mkdir(exist_ok=True)
     cache_path.write_text(json.dumps(cache, indent=0))
-    for split, count in sorted(tally.items()):
-        f, s = count["follow-ups"], count["standalone"]
-        print(f"{split}: follow-ups answered as their rewrite {count['as rewrite']}/{f} = {count['as rewrite'] / max(f, 1):.3f}; "
-              f"hint in answer {count['hint']}/{f} (rewrite itself {count['rewrite hint']}/{f}); "
-              f"standalone left alone {count['left alone']}/{s} = {count['left alone'] / max(s, 1):.3f}")
+    print_tally(tally)
     if seconds:
         seconds.sort()
         print(f"model calls: {len(seconds)}, median {seconds[len(seconds) // 2]:.1f} s, max {seconds[-1]:.1f} s")

@@ -33,6 +33,27 @@ def holds(answer, hint: str) -> bool:
     return not answer.abstained and hint.casefold() in answer.text.casefold()
 
 
+def count_followup(count: Counter, engine, turn: dict, got) -> tuple:
+    """Count a follow-up answered `got` against its standalone rewrite's answer: (that answer, same lead?)."""
+    want = engine.ask(turn["standalone"])
+    same = lead(got) == lead(want)
+    hint = turn.get("answer_hint", "")
+    count["follow-ups"] += 1
+    count["as rewrite"] += same
+    count["hint"] += holds(got, hint)
+    count["rewrite hint"] += holds(want, hint)
+    return want, same
+
+
+def print_tally(tally: dict[str, Counter]) -> None:
+    """One line a split: follow-ups answered as their rewrite, the hint, standalone questions left alone."""
+    for split, count in sorted(tally.items()):
+        f, s = count["follow-ups"], count["standalone"]
+        print(f"{split}: follow-ups answered as their rewrite {count['as rewrite']}/{f} = {count['as rewrite'] / max(f, 1):.3f}; "
+              f"hint in answer {count['hint']}/{f} (rewrite itself {count['rewrite hint']}/{f}); "
+              f"standalone left alone {count['left alone']}/{s} = {count['left alone'] / max(s, 1):.3f}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", default=str(ROOT / "index"))
@@ -56,7 +77,6 @@ def main(argv=None) -> int:
                 continue
             got = engine.ask(turn["question"], history=asked)
             asked.append(turn["question"])
-            hint = turn.get("answer_hint", "")
             if not turn["followup"]:
                 count["standalone"] += 1
                 alone = got.query == turn["question"].strip()
@@ -64,22 +84,13 @@ def main(argv=None) -> int:
                 if args.show and not alone:
                     print(f"{conv['id']}.{i} MERGED  {turn['question']!r} -> {got.query!r}")
                 continue
-            want = engine.ask(turn["standalone"])
-            same = lead(got) == lead(want)
-            count["follow-ups"] += 1
-            count["as rewrite"] += same
-            count["hint"] += holds(got, hint)
-            count["rewrite hint"] += holds(want, hint)
+            want, same = count_followup(count, engine, turn, got)
             if args.show and not same:
                 print(f"{conv['id']}.{i} DIFFERS {turn['question']!r} -> {got.query!r}\n"
                       f"    standalone {turn['standalone']!r}\n"
                       f"    got:  {'(refused)' if got.abstained else got.claims[0].text[:150]}\n"
                       f"    want: {'(refused)' if want.abstained else want.claims[0].text[:150]}")
-    for split, count in sorted(tally.items()):
-        f, s = count["follow-ups"], count["standalone"]
-        print(f"{split}: follow-ups answered as their rewrite {count['as rewrite']}/{f} = {count['as rewrite'] / max(f, 1):.3f}; "
-              f"hint in answer {count['hint']}/{f} (rewrite itself {count['rewrite hint']}/{f}); "
-              f"standalone left alone {count['left alone']}/{s} = {count['left alone'] / max(s, 1):.3f}")
+    print_tally(tally)
     return 0
 
 
