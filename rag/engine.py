@@ -23,7 +23,7 @@ from .store import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSetti
                     read_manifest, refused_writes, token_stopwords)
 from .library import forget, library_dir, store
 from .model import Passage, TimeFrame
-from .options import SEARCH_FIELDS, AskOptions, BuildOptions, ask_options, build_options
+from .options import AskOptions, BuildOptions, ask_options, build_options, search_options
 from .retrieval import SearchOptions, search_in_time, search_index
 from .store.segments import plan_merge
 from .timeframe import read_timeframe
@@ -33,6 +33,8 @@ from .attribution import people, tag_words
 from .distributed import ray_embedder
 
 MAX_QUESTION_CHARS = 2000
+
+
 @dataclass(frozen=True)
 class ModelShape:
     """What the index writer needs of a model when it embeds nothing (removals)."""
@@ -218,7 +220,7 @@ class RAG:
     def search(self, query: str, options: SearchOptions | None = None, **changes) -> list[Passage]:
         """The passages that best match the query: `options` (a SearchOptions) with `changes` by name (k=3,
         mode="bm25", sources=[...], date_from="2024", mmr_lambda=1.0, ...; see SearchOptions)."""
-        options = ask_options(options, changes, allowed=SEARCH_FIELDS).search
+        options = search_options(options, changes)
         query = check_question(query)
         index = self.index  # one generation for the whole call, even if an update lands meanwhile
         vector = self.embedder.encode_query(query) if options.mode != "bm25" else None

@@ -36,21 +36,30 @@ class AskOptions:
 ASK_FIELDS = frozenset(f.name for f in dataclasses.fields(AskOptions)) - {"search"}
 
 
-def ask_options(options: AskOptions | SearchOptions | None, changes: dict,
-                allowed: frozenset[str] = SEARCH_FIELDS | ASK_FIELDS) -> AskOptions:
+def _check_names(changes: dict, fields: frozenset[str], kind: str, error: type[RagError]) -> None:
+    """Refuse a change whose name is no field, naming it and the fields (`kind`: "option", "build option")."""
+    unknown = sorted(set(changes) - fields)
+    if unknown:
+        article = "an" if kind[0] in "aeiou" else "a"
+        said = f"is not {article} {kind}" if len(unknown) == 1 else f"are not {kind}s"
+        raise error(f"{', '.join(map(repr, unknown))} {said}; the options are {', '.join(sorted(fields))}")
+
+
+def search_options(options: SearchOptions | None, changes: dict) -> SearchOptions:
+    """`options` (or the defaults) with `changes` by field name; a name that is no field is a QueryError."""
+    _check_names(changes, SEARCH_FIELDS, "option", QueryError)
+    return (options or SearchOptions()).but(**changes) if changes else options or SearchOptions()
+
+
+def ask_options(options: AskOptions | SearchOptions | None, changes: dict) -> AskOptions:
     """`options` (or the defaults) with `changes` by field name, of AskOptions or of its SearchOptions; a name
     that is neither is a QueryError naming it."""
-    unknown = sorted(set(changes) - allowed)
-    if unknown:
-        raise QueryError(f"{', '.join(map(repr, unknown))} {'is not an option' if len(unknown) == 1 else 'are not options'}; "
-                         f"the options are {', '.join(sorted(allowed))}")
-    if isinstance(options, SearchOptions):
-        options = AskOptions(search=options)
-    options = options or AskOptions()
+    _check_names(changes, SEARCH_FIELDS | ASK_FIELDS, "option", QueryError)
+    options = AskOptions(search=options) if isinstance(options, SearchOptions) else options or AskOptions()
     search = {k: v for k, v in changes.items() if k in SEARCH_FIELDS}
     own = {k: v for k, v in changes.items() if k in ASK_FIELDS}
     if search:
-        own["search"] = options.search.but(**search)
+        own["search"] = search_options(options.search, search)
     return dataclasses.replace(options, **own) if own else options
 
 
@@ -76,9 +85,5 @@ class BuildOptions:
 
 def build_options(options: BuildOptions | None, changes: dict) -> BuildOptions:
     """`options` (or the defaults) with `changes` by field name; a name that is not a field is an error naming it."""
-    fields = {f.name for f in dataclasses.fields(BuildOptions)}
-    unknown = sorted(set(changes) - fields)
-    if unknown:
-        raise RagError(f"{', '.join(map(repr, unknown))} {'is not a build option' if len(unknown) == 1 else 'are not build options'}; "
-                       f"the options are {', '.join(sorted(fields))}")
+    _check_names(changes, frozenset(f.name for f in dataclasses.fields(BuildOptions)), "build option", RagError)
     return dataclasses.replace(options or BuildOptions(), **changes)
