@@ -12,7 +12,7 @@ import argparse
 import numpy as np
 
 from rag import RAG
-from rag.answer.extractive import rank_sentences
+from rag.answer.extractive import Question, rank_sentences
 from rag.evaluation import load_gold
 
 
@@ -22,7 +22,7 @@ def signals(engine, questions, k: int = 5) -> tuple[np.ndarray, np.ndarray, np.n
     for q in questions:
         vector = engine.embedder.encode_query(q.question)
         passages = engine.search(q.question, k=k)
-        ranked = rank_sentences(engine.index, q.question, vector, passages)
+        ranked = rank_sentences(engine.index, Question(q.question, vector), passages)
         best.append(ranked.best_score)
         unknown.append(ranked.unknown_rate)
         answerable.append(q.answerable)

@@ -110,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from rag.embedding import Embedder
-    from rag.evaluation import beir_documents, evaluate_beir, load_beir
+    from rag.evaluation import BeirRun, beir_documents, evaluate_beir, load_beir
 
     from build_speed import corpus_texts  # same folder
 
@@ -140,7 +140,7 @@ def main() -> None:
     if not args.skip_ndcg:
         result["scifact"] = {}
         for name in [n for n in ("onnx-int8", "onnx-fp32") if result["speedup_vs_torch"][n] >= 1.5]:  # others cannot be adopted
-            report = evaluate_beir(args.scifact, modes=("dense", "hybrid"), embedder=backends[name],
+            report = evaluate_beir(args.scifact, BeirRun(modes=("dense", "hybrid")), embedder=backends[name],
                                    cache=Path(".cache/bench") / name, progress=False)
             result["scifact"][name] = {mode: r["ndcg@10"] for mode, r in report["results"].items()}
             result["scifact"][name]["build_seconds"] = report["build_seconds"]

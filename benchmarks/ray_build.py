@@ -34,7 +34,7 @@ def main() -> None:
     from rag.embedding import Embedder
     from rag.engine import canonical_model
     from rag.evaluation import beir_documents, load_beir
-    from rag.build import write_index
+    from rag.build import WritePlan, write_index
     from rag.store import IndexSettings
 
     docs = beir_documents(load_beir(args.scifact)[0][: args.docs])
@@ -47,7 +47,7 @@ def main() -> None:
 
     def timed(name: str, embed=None) -> None:
         started = time.perf_counter()
-        report = write_index(work / name, docs, embedder, settings, progress=False, embed=embed)
+        report = write_index(work / name, docs, embedder, settings, WritePlan(embed=embed), progress=False)
         seconds = time.perf_counter() - started
         runs[name] = {"seconds": round(seconds, 1), "documents_per_s": round(len(docs) / seconds, 2),
                       "sentences_per_s": round(report.n_sentences / seconds, 1), "chunks": report.n_chunks,

@@ -109,7 +109,7 @@ def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
     from rag.chunking import Chunk, Span
     from rag.store.segments import SentenceTokens
     from rag.embedding import DEFAULT_MODEL
-    from rag.store import DocumentRecord, IndexSettings, DocRows, switch_generation, write_generation
+    from rag.store import Contents, DocumentRecord, IndexSettings, DocRows, switch_generation, write_generation
 
     # The bundled model's name, so that benchmarks/segments.py can update this index through RAG.add.
     settings = IndexSettings(DEFAULT_MODEL, 160, 32, embed_sentences=False)
@@ -128,7 +128,7 @@ def build(root: Path, vectors: np.ndarray, passages: list[str]) -> float:
         parts.append(DocRows(record, text, chunks, spans, vectors[start:start + len(block)],
                               np.zeros((len(block), 0), np.float32), SentenceTokens.empty(len(block), DIM), None,
                               [OUTLET] * len(block)))
-    gen = write_generation(root, [], parts, _StubEmbedder(), settings, None)
+    gen = write_generation(root, Contents([], parts), _StubEmbedder(), settings, None)
     switch_generation(root, gen)
     return time.perf_counter() - started
 

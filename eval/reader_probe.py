@@ -36,7 +36,7 @@ TOPS = (2, 3, 5, 8)  # the reader choosing among the word match's k best
 
 
 def collect(out: Path) -> None:
-    from rag.answer.extractive import question_token_weights, rank_sentences, token_match_scores, word_matches
+    from rag.answer.extractive import Question, question_token_weights, rank_sentences, token_match_scores, word_matches
     from rag.store import token_stopwords
     from rag.embedding import Embedder
     from rag.evaluation import EvalConfig, engine_for, load_gold
@@ -47,7 +47,7 @@ def collect(out: Path) -> None:
         for q in load_gold(ROOT / path, split):
             passages = next(engine.ask_stream(q.question)).passages
             vectors, tokens = engine.embedder.encode_tokens([q.question], stopwords=token_stopwords())
-            ranked = rank_sentences(engine.index, q.question, vectors[0], passages, question_tokens=tokens[0])
+            ranked = rank_sentences(engine.index, Question(q.question, vectors[0], tokens[0]), passages)
             match = []
             if ranked.candidates:
                 words, weights = question_token_weights(engine.index, tokens[0])

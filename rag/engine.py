@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.extractive import answer as extractive_answer
+from .answer.extractive import Question, answer as extractive_answer
 from .answer.news import news_aware
 from .chunking import count_tokens
 from .conversation import Context, needs_speaker, rewrite_followup
@@ -18,9 +18,9 @@ from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
 from .errors import IndexMismatchError, LLMError, QueryError, RagError
 from .language import foreign_language
-from .build import write_index
+from .build import WritePlan, write_index
 from .store import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
-                    read_manifest, refused_writes, token_stopwords)
+                    read_manifest, refused_writes, token_stopwords, VectorShape)
 from .library import forget, library_dir, store
 from .model import Passage, TimeFrame
 from .options import AskOptions, BuildOptions, ask_options, build_options, search_options
@@ -33,14 +33,6 @@ from .attribution import people, tag_words
 from .distributed import ray_embedder
 
 MAX_QUESTION_CHARS = 2000
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    """What the index writer needs of a model when it embeds nothing (removals)."""
-
-    dimension: int
-    max_seq_length: int
 
 
 @dataclass(frozen=True)
@@ -161,8 +153,8 @@ class RAG:
                                  pooled_chunks=o.pooled_chunks)
         embed = None if o.ray is None else ray_embedder(None if o.ray == "local" else o.ray, workers=o.ray_workers,
                                                         model=o.model)
-        report = write_index(index_dir, docs, embedder, settings, reuse=not o.rebuild, progress=progress,
-                             errors=errors, embed=embed)
+        report = write_index(index_dir, docs, embedder, settings,
+                             WritePlan(reuse=not o.rebuild, errors=errors, embed=embed), progress=progress)
         engine = cls(open_index(index_dir, settings), embedder, index_dir)
         engine.last_report = report
         engine._merge_when_due()  # a build from the corpus updates in segments too
@@ -261,7 +253,7 @@ class RAG:
         index = self.index
         # One forward pass gives the question's vector and its wordpiece vectors (for choosing the lead sentence).
         vectors, tokens = self.embedder.encode_tokens([question], stopwords=token_stopwords())
-        vector, question_tokens = vectors[0], tokens[0]
+        vector, query = vectors[0], Question(question, vectors[0], tokens[0])
         timeframe = read_timeframe(question, index.newest_published()) if options.read_time else TimeFrame()
         if search.date_from or search.date_to:  # the user's own window wins over the question's words
             timeframe = dataclasses.replace(timeframe, date_from=None, date_to=None, phrase="")
@@ -285,15 +277,14 @@ class RAG:
             return answer
 
         def quoted(note: str) -> Answer:
-            fallback = finish(extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
-                                                question_tokens=question_tokens, read=read))
+            fallback = finish(extractive_answer(index, query, passages, abstain_threshold=abstain_threshold,
+                                                read=read))
             return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
         if llm is not None:
             yield from self._written(index, question, passages, llm, finish, quoted)
             return
-        answer = extractive_answer(index, question, vector, passages, abstain_threshold=abstain_threshold,
-                                   question_tokens=question_tokens, read=read)
+        answer = extractive_answer(index, query, passages, abstain_threshold=abstain_threshold, read=read)
         yield AskEvent("answer", answer=finish(answer))
 
     def _written(self, index: Index, question: str, passages: list[Passage], llm: LLMSettings,
@@ -358,8 +349,8 @@ class RAG:
             stored = dict(zip([d.doc_id for d in docs], store([d.path for d in docs], self.library_dir)))
         docs = [dataclasses.replace(d, path=str(stored[d.doc_id])) for d in docs]
         with self._write_lock:
-            report = write_index(self.index_dir, docs, self.embedder, self._index.settings, keep_existing=True,
-                                 progress=progress, errors=errors)
+            report = write_index(self.index_dir, docs, self.embedder, self._index.settings,
+                                 WritePlan(keep_existing=True, errors=errors), progress=progress)
             self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
         self.last_report = report
         self._merge_when_due()
@@ -397,9 +388,9 @@ class RAG:
             if unknown:
                 raise RagError(f"no indexed document has id {', '.join(map(repr, unknown))}; see `rag docs` for the ids")
             # Nothing is embedded: the vectors' shape is all the writer needs, so no model is loaded.
-            shape = self._embedder or ModelShape(self._index.manifest["dimension"], self._index.manifest["max_seq_length"])
-            report = write_index(self.index_dir, [], shape, self._index.settings, keep_existing=True,
-                                 drop_doc_ids=set(doc_ids), progress=False)
+            shape = self._embedder or VectorShape(self._index.manifest["dimension"], self._index.manifest["max_seq_length"])
+            report = write_index(self.index_dir, [], shape, self._index.settings,
+                                 WritePlan(keep_existing=True, drop_doc_ids=frozenset(doc_ids)), progress=False)
             self._index = open_index(self.index_dir, self._index.settings, previous=self._index)
             for doc_id in doc_ids:  # its managed copy, if it had one; a corpus file stays, remembered as removed
                 forget(doc_id, self.library_dir)

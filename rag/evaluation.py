@@ -217,17 +217,30 @@ def beir_documents(corpus) -> list:
     return docs
 
 
-def evaluate_beir(folder: str | Path, *, modes: Sequence[str] = ("dense", "bm25", "hybrid"), embedder=None,
-                  cache: str | Path = DEFAULT_CACHE, chunk_tokens: int = 512, overlap_tokens: int = 64,
-                  depth: int = 100, limit: int | None = None, progress: bool = True, fusion: str = "relative") -> dict:
+@dataclass(frozen=True)
+class BeirRun:
+    """What a BEIR evaluation runs: the retrieval modes, the chunking of its index, how deep each ranking goes,
+    the first `limit` queries (None: all) and the hybrid's fusion."""
+
+    modes: Sequence[str] = ("dense", "bm25", "hybrid")
+    chunk_tokens: int = 512
+    overlap_tokens: int = 64
+    depth: int = 100
+    limit: int | None = None
+    fusion: str = "relative"
+
+
+def evaluate_beir(folder: str | Path, run_as: BeirRun = BeirRun(), *, embedder=None, cache: str | Path = DEFAULT_CACHE,
+                  progress: bool = True) -> dict:
     """nDCG@10 and recall of each mode on a BEIR dataset, passages aggregated to documents by max score."""
     from tqdm import tqdm
 
+    modes, depth, limit, fusion = run_as.modes, run_as.depth, run_as.limit, run_as.fusion
     corpus, queries, qrels = load_beir(folder, limit=limit)
     embedder = embedder or Embedder.load()
-    index_dir = Path(cache) / f"beir-{Path(folder).name}-{limit or 'all'}-{chunk_tokens}-{overlap_tokens}"
-    settings = IndexSettings(canonical_model(embedder.name), chunk_tokens, overlap_tokens, embed_sentences=False,
-                             pooled_chunks=False)  # no sentences: the chunks themselves are encoded
+    index_dir = Path(cache) / f"beir-{Path(folder).name}-{limit or 'all'}-{run_as.chunk_tokens}-{run_as.overlap_tokens}"
+    settings = IndexSettings(canonical_model(embedder.name), run_as.chunk_tokens, run_as.overlap_tokens,
+                             embed_sentences=False, pooled_chunks=False)  # no sentences: the chunks themselves are encoded
     started = time.perf_counter()
     report = write_index(index_dir, beir_documents(corpus), embedder, settings, progress=progress)
     build_seconds = time.perf_counter() - started
@@ -337,8 +350,8 @@ def run_eval_command(args: argparse.Namespace) -> int:
     embedder = Embedder.load()
     progress = not args.quiet
     if args.beir:
-        payload = evaluate_beir(args.beir, embedder=embedder, cache=args.cache, limit=args.limit, progress=progress,
-                                fusion=args.fusion)
+        payload = evaluate_beir(args.beir, BeirRun(limit=args.limit, fusion=args.fusion), embedder=embedder,
+                                cache=args.cache, progress=progress)
         columns = ("ndcg@10", "recall@10", "recall@100", "mrr", "latency_p50_ms", "latency_p95_ms")
         table = markdown_table([(mode, values) for mode, values in payload["results"].items()], columns)
         name = f"beir-{Path(args.beir).name}" + (f"-limit{args.limit}" if args.limit else "")

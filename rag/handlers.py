@@ -12,14 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from .answer import answer_to_dict
 from .documents import normalize_date
 from .engine import RAG, check_question
 from .library import delete_article, ingest_uploads, upload_metadata
 from .errors import QueryError, RagError
-from .retrieval import DEFAULT_MMR_LAMBDA, MODES
+from .retrieval import DEFAULT_MMR_LAMBDA, SearchOptions
 from .answer.llm import LLMSettings
 from .views import (PANEL_TURNS, conversation_json, conversation_markdown, escape, render_answer, render_library,
                     render_panel, render_retrieved, render_turn)
@@ -35,18 +34,22 @@ STREAM_DELAY = 0.02  # seconds between pieces
 
 
 @dataclass(frozen=True)
-class Filters:
-    """Retrieval settings chosen in the page."""
+class AskForm:
+    """What the chat page sends with a question, in the order of `rag.webapp.wire`'s inputs: the question, the chat
+    so far (Gradio's messages and the turns behind them) and the settings chosen in the page."""
 
-    k: int = 5
-    mode: str = "hybrid"
-    sources: tuple[str, ...] = ()
+    question: str | None
+    history: list | None
+    turns: list | None
+    k: float | int | None = 5
+    mode: str | None = "hybrid"
+    sources: Sequence[str] | None = None
     date_from: str | None = None
     date_to: str | None = None
-
-    def kwargs(self) -> dict[str, Any]:
-        return {"k": self.k, "mode": self.mode, "sources": list(self.sources) or None,
-                "date_from": self.date_from, "date_to": self.date_to}
+    answer_with: str | None = "quotes"
+    llm_url: str | None = ""
+    llm_model: str | None = ""
+    read_time: bool = True
 
 
 def date_bound(value: str | None, *, label: str, end: bool) -> str | None:
@@ -68,21 +71,21 @@ def date_bound(value: str | None, *, label: str, end: bool) -> str | None:
 
 
 def parse_filters(k: float | int | None = 5, mode: str | None = "hybrid", sources: Sequence[str] | None = None,
-                  date_from: str | None = None, date_to: str | None = None) -> Filters:
-    """Validate the settings; a bad value raises QueryError naming it and the fix."""
+                  date_from: str | None = None, date_to: str | None = None) -> SearchOptions:
+    """The search the page's settings ask for, as SearchOptions (which checks the mode); a bad value raises
+    QueryError naming it and the fix. The page's own rules: k from a slider or JSON (1 to MAX_PASSAGES), a date
+    period read as whole days ("to 2024-09" is to its last day), empty source names dropped."""
     try:
         k = int(k if k is not None else 5)
     except (TypeError, ValueError) as exc:
         raise QueryError(f"number of passages {k!r} is not a whole number; pick 1 to {MAX_PASSAGES}") from exc
     if not 1 <= k <= MAX_PASSAGES:
         raise QueryError(f"number of passages {k} is out of range; pick 1 to {MAX_PASSAGES}")
-    mode = mode or "hybrid"
-    if mode not in MODES:
-        raise QueryError(f"retrieval mode {mode!r} is not one of {', '.join(MODES)}")
     dates = [date_bound(date_from, label="from", end=False), date_bound(date_to, label="to", end=True)]
     if dates[0] and dates[1] and dates[0] > dates[1]:
         raise QueryError(f"the date range {dates[0]} to {dates[1]} is empty; swap the dates")
-    return Filters(k, mode, tuple(s for s in (sources or []) if s), dates[0], dates[1])
+    return SearchOptions(k=k, mode=mode or "hybrid", sources=tuple(s for s in (sources or []) if s),
+                         date_from=dates[0], date_to=dates[1])
 
 
 def sources_choices(engine: RAG) -> list[str]:
@@ -119,16 +122,16 @@ class PageHandlers:
         # `from __future__ import annotations` would leave.
         PageHandlers.pick_example.__annotations__["evt"] = gr.SelectData
 
-    def respond(self, question, history, turns, k, mode, sources, date_from, date_to, answer_with="quotes",
-                llm_url="", llm_model="", read_time=True):
+    def respond(self, form: AskForm):
+        """Answer the page's question, streamed: (question box, chat, sources panel, turns, status) updates."""
         import gradio as gr
 
-        history = list(history or [])
-        turns = list(turns or [])
+        history = list(form.history or [])
+        turns = list(form.turns or [])
         try:
-            filters = parse_filters(k, mode, sources, date_from, date_to)
-            question = check_question(question or "")
-            llm = llm_settings(answer_with, llm_url, llm_model)
+            filters = parse_filters(form.k, form.mode, form.sources, form.date_from, form.date_to)
+            question = check_question(form.question or "")
+            llm = llm_settings(form.answer_with, form.llm_url, form.llm_model)
         except QueryError as exc:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"**Cannot ask:** {escape(exc)}"
             return
@@ -138,8 +141,8 @@ class PageHandlers:
         sections = [t["closed"] for t in turns]
         answer, written = None, ""
         try:
-            for event in self.engine.ask_stream(question, **filters.kwargs(), answerer="llm" if llm else "extractive",
-                                                llm=llm, read_time=bool(read_time), history=[t["answer"] for t in turns]):
+            for event in self.engine.ask_stream(question, filters, answerer="llm" if llm else "extractive", llm=llm,
+                                                read_time=bool(form.read_time), history=[t["answer"] for t in turns]):
                 if event.kind == "passages":  # the sources are there before the answer is written
                     history[-1] = {"role": "assistant", "content": "*Writing the answer…*"}
                     yield gr.skip(), history, render_panel([*sections, render_retrieved(turn, question, event.passages)]), gr.skip(), gr.skip()
@@ -259,7 +262,7 @@ def json_endpoints(engine: RAG) -> tuple[Callable, Callable]:
         try:
             filters = parse_filters(k, mode, sources, date_from, date_to)
             history = [q for q in previous_questions or [] if q and q.strip()]
-            answer = engine.ask(question or "", **filters.kwargs(), read_time=bool(read_time), history=history)
+            answer = engine.ask(question or "", filters, read_time=bool(read_time), history=history)
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         return answer_to_dict(answer)
@@ -271,7 +274,7 @@ def json_endpoints(engine: RAG) -> tuple[Callable, Callable]:
         source, published, url, text, start, end, score), best first."""
         try:
             filters = parse_filters(k, mode, sources, date_from, date_to)
-            passages = engine.search(query or "", **filters.kwargs(), mmr_lambda=mmr_lambda)
+            passages = engine.search(query or "", filters, mmr_lambda=mmr_lambda)
         except RagError as exc:
             raise gr.Error(str(exc)) from exc
         return [dataclasses.asdict(p) for p in passages]

@@ -192,7 +192,7 @@ class SearchOptions:
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise QueryError(f"mode {self.mode!r} is not one of {', '.join(MODES)}; pick one of them")
+            raise QueryError(f"retrieval mode {self.mode!r} is not one of {', '.join(MODES)}; pick one of them")
         if self.fusion not in FUSIONS:
             raise QueryError(f"fusion {self.fusion!r} is not one of {', '.join(FUSIONS)}")
         if not 1 <= self.k <= MAX_K:

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,7 @@ from .retrieval import MODES
 from .embedding import configure_runtime
 from .local_llm import resolve_model, serve as serve_model
 from .remote import announced
-from .handlers import FORM_FIELDS, MAX_PASSAGES, PageHandlers, json_endpoints, sources_choices
+from .handlers import FORM_FIELDS, MAX_PASSAGES, AskForm, PageHandlers, json_endpoints, sources_choices
 from .views import render_library, render_panel
 
 if TYPE_CHECKING:
@@ -152,10 +153,14 @@ def wire(app, c: dict, on: PageHandlers) -> None:
         "k", "mode", "sources", "date_from", "date_to", "answer_with", "llm_url", "llm_model", "read_time")]
     ask_outputs = [c["question"], c["chatbot"], c["panel"], turns, c["status"]]
     chat_options = {"concurrency_limit": 4, "concurrency_id": "ask", "api_visibility": "private"}
-    asked = [c["question"].submit(on.respond, ask_inputs, ask_outputs, **chat_options),
-             c["send"].click(on.respond, ask_inputs, ask_outputs, **chat_options),
+
+    def respond(*values):  # a generator function, so Gradio streams it; the values come in ask_inputs' order
+        yield from on.respond(AskForm(*values))
+
+    asked = [c["question"].submit(respond, ask_inputs, ask_outputs, **chat_options),
+             c["send"].click(respond, ask_inputs, ask_outputs, **chat_options),
              c["chatbot"].example_select(on.pick_example, None, c["question"], api_visibility="private").then(
-                 on.respond, ask_inputs, ask_outputs, **chat_options)]
+                 respond, ask_inputs, ask_outputs, **chat_options)]
     exported = [c["export_md"], c["export_json"]]
     for event in asked:  # after each answer (not on `turns.change`: Gradio cannot hash the Answers it holds)
         event.then(on.exports, turns, exported, api_visibility="private")
@@ -198,12 +203,12 @@ def create_app(engine: RAG, corpus_dir: str | Path) -> gr.Blocks:
     return app
 
 
-def launch(app: gr.Blocks, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, corpus_dir: str | Path = "seeds",
-           index_dir: str | Path = "index", block: bool = True, quiet: bool = False):
-    """Serve the page on host:port; nothing is served from the corpus or index folders."""
+def launch(app: gr.Blocks, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+           private: Sequence[str | Path] = ("seeds", "index"), block: bool = True, quiet: bool = False):
+    """Serve the page on host:port; nothing is served from the `private` folders (the corpus and the index)."""
     import gradio as gr
 
-    blocked = [str(Path(p).resolve()) for p in (corpus_dir, index_dir)]
+    blocked = [str(Path(p).resolve()) for p in private]
     # Keys Gradio's own translations lack (its screen-reader status line, the file box's upload button): without
     # them the page shows and announces the keys themselves.
     translations = gr.I18n(en={"common.complete": "Complete", "common.upload": "Upload"})
@@ -272,7 +277,7 @@ def serve(args: argparse.Namespace) -> int:
             # `rag ask` on this index asks the app instead of loading the model itself
             local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
             stack.enter_context(announced(args.index, f"http://{local}:{args.port}"))
-            launch(app, host=args.host, port=args.port, corpus_dir=args.corpus, index_dir=args.index)
+            launch(app, host=args.host, port=args.port, private=(args.corpus, args.index))
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

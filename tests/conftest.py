@@ -99,7 +99,7 @@ def running_app(root: Path, seed_index: Path, embedder) -> Iterator[tuple[str, P
     shutil.copytree(seed_index, index)
     app = create_app(RAG.build(corpus, index, embedder=embedder, progress=False), corpus)
     port = free_port()
-    launch(app, port=port, corpus_dir=corpus, index_dir=index, block=False, quiet=True)
+    launch(app, port=port, private=(corpus, index), block=False, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/", corpus, index
     finally:

@@ -131,12 +131,12 @@ def test_a_count_question_is_answered_by_the_sentence_that_counts(engine):
 def test_a_sentence_quoted_for_breadth_does_not_type_the_answer(engine):
     # The articles name no Russian city hit in Ukraine's drone attack; the fourth-best sentence names a place,
     # but the answer type is judged on the best three, so the tool abstains.
-    from rag.answer.extractive import TYPED_SENTENCES, rank_sentences
+    from rag.answer.extractive import TYPED_SENTENCES, Question, rank_sentences
     from rag.answer.types import expected_slot, fills_slot
 
     question = "Which Russian cities other than Moscow were hit in Ukraine's large drone attack on Russian territory?"
     vector = engine.embedder.encode_query(question)
-    ranked = rank_sentences(engine.index, question, vector, engine.search(question), max_sentences=4)
+    ranked = rank_sentences(engine.index, Question(question, vector), engine.search(question), max_sentences=4)
     typed = [fills_slot(expected_slot(question), ranked.candidates[i].text, question) for i in ranked.chosen]
     assert not any(typed[:TYPED_SENTENCES]) and any(typed[TYPED_SENTENCES:])
     assert engine.ask(question).abstained

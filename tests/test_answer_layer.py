@@ -250,17 +250,18 @@ def test_token_match_is_the_idf_weighted_best_match_of_each_question_word():
 
 
 def test_a_sentence_after_the_lead_is_quoted_only_when_it_matches_more_of_the_question():
-    from rag.answer.extractive import lean_claims
+    from rag.answer.extractive import WordMatch, lean_claims
 
     matches = np.array([[1, 1, 0], [1, 0.9, 0], [0, 0, 1], [0.5, 0.5, 0.3]], dtype=np.float32)
     weights = np.ones(3, dtype=np.float32)
     articles = ["a", "a", "a", "b"]
     none_typed = np.zeros(4)
     # 1 repeats the lead; 2 answers the third word; 3 adds nothing the two before hold
-    assert lean_claims([0, 1, 2, 3], none_typed, matches, weights, articles, typed=False, lead=0) == [0, 2]
+    assert lean_claims([0, 1, 2, 3], WordMatch(matches, weights, none_typed, articles, False), lead=0) == [0, 2]
     # a typed question also takes another article's sentence that holds the kind asked (a second account)
-    assert lean_claims([0, 1, 3], np.array([1, 1, 0, 1]), matches, weights, articles, typed=True, lead=0) == [0, 3]
-    assert lean_claims([0, 2], none_typed, matches, weights, articles, typed=False, lead=2) == [2, 0]
+    typed = WordMatch(matches, weights, np.array([1, 1, 0, 1]), articles, True)
+    assert lean_claims([0, 1, 3], typed, lead=0) == [0, 3]
+    assert lean_claims([0, 2], WordMatch(matches, weights, none_typed, articles, False), lead=2) == [2, 0]
 
 
 def test_the_lead_holds_the_kind_of_answer_asked_when_any_sentence_does():

@@ -124,8 +124,7 @@ def test_written_pairs_conflict_only_across_sides_over_one_event(parser, embedde
     (a,), (b,) = attribute_sentences([parser(first)]), attribute_sentences([parser(second)])
     vectors = embedder.encode([first, second])
     similarity = float(np.dot(vectors[0], vectors[1]))
-    assert conflicting(a.side, a.denial, named_sides(first), b.side, b.denial, named_sides(second),
-                       similarity) == expected, (a, b, similarity)
+    assert conflicting(a, named_sides(first), b, named_sides(second), similarity) == expected, (a, b, similarity)
 
 
 # ---------------------------------------------------------------- time

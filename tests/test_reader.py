@@ -58,15 +58,15 @@ def test_the_reader_tells_entailment_from_contradiction(reader):
 
 
 def test_only_sentences_the_reader_finds_answering_join_the_lead(engine):
-    from rag.answer.extractive import answer
+    from rag.answer.extractive import Question, answer
 
     question = "What did the United States and Britain do about Iran's missile transfers to Russia?"
     passages = engine.search(question, k=5)
-    vector = engine.embedder.encode_query(question)
-    words_only = answer(engine.index, question, vector, passages)
+    asked = Question(question, engine.embedder.encode_query(question))
+    words_only = answer(engine.index, asked, passages)
     assert len(words_only.claims) >= 2  # the word match alone quotes more than the lead here
-    none_answer = answer(engine.index, question, vector, passages, read=lambda q, s: np.zeros(len(s)))
-    all_answer = answer(engine.index, question, vector, passages, read=lambda q, s: np.ones(len(s)))
+    none_answer = answer(engine.index, asked, passages, read=lambda q, s: np.zeros(len(s)))
+    all_answer = answer(engine.index, asked, passages, read=lambda q, s: np.ones(len(s)))
     assert [c.text for c in none_answer.claims] == [words_only.claims[0].text]
     assert [c.text for c in all_answer.claims] == [c.text for c in words_only.claims]
 

@@ -31,6 +31,7 @@ from rag.views import (
     safe_url,
 )
 from rag.handlers import parse_filters
+from rag.retrieval import SearchOptions
 from rag.webapp import create_app
 
 
@@ -265,12 +266,12 @@ def test_questions_and_filters_are_checked():
         check_question("   ")
     with pytest.raises(QueryError, match="2,000"):
         check_question("x" * 2001)
-    assert parse_filters(3.0, "bm25", ["AP"], "2024", "2024-09-30").kwargs() == {
-        "k": 3, "mode": "bm25", "sources": ["AP"], "date_from": "2024-01-01", "date_to": "2024-09-30"}
-    assert parse_filters(5, "hybrid", [], "", None).kwargs()["sources"] is None
+    assert parse_filters(3.0, "bm25", ["AP"], "2024", "2024-09-30") == SearchOptions(
+        k=3, mode="bm25", sources=("AP",), date_from="2024-01-01", date_to="2024-09-30")
+    assert parse_filters(5, "hybrid", [], "", None).sources is None
     # A partial "to" date covers its whole period.
-    assert parse_filters(date_from="2024-02", date_to="2024-02").kwargs()["date_to"] == "2024-02-29"
-    assert parse_filters(date_to="2011").kwargs()["date_to"] == "2011-12-31"
+    assert parse_filters(date_from="2024-02", date_to="2024-02").date_to == "2024-02-29"
+    assert parse_filters(date_to="2011").date_to == "2011-12-31"
     for bad in ({"mode": "fuzzy"}, {"date_from": "10/09/2024"}, {"date_from": "2024-13"}, {"date_to": "2023-02-29"},
                 {"date_from": "2024-10", "date_to": "2024-09"}, {"k": 0}, {"k": "many"}):
         with pytest.raises(QueryError):

@@ -30,6 +30,10 @@ WORD_LIST_MIN = 3  # a tuple, list or set literal of this many strings or more i
 # Module-level lists of identifiers, not of English words: field names, answer kinds, splits, parser labels.
 IDENTIFIER_LISTS = {"KINDS", "METADATA_FIELDS", "FORM_FIELDS", "SPLITS", "SINGLE_FACT_KINDS", "VALUE_LABELS",
                     "_DROPPED_CHILDREN", "MODIFIER_DEPS", "SHARED_SUBJECT_DEPS", "TABLES"}
+# The HTTP API's endpoints: Gradio makes each parameter a named field of /ask and /search (what curl, gradio_client
+# and `rag ask --url` send), so there they are the wire format, not a signature an options object can shrink. They
+# are counted apart (`endpoint_parameters`), not as offenders.
+HTTP_ENDPOINTS = {"rag.handlers.ask", "rag.handlers.search"}
 ANSWER_MAY_IMPORT = {"rag.retrieval": {"lookup_chunks"}, "rag.store": {"IndexView", "bm25_tokenize", "token_stopwords"}}
 
 # Layers, bottom first (issue 31's text/lexicon -> model -> ingest/store -> enrich -> build, query, retrieval ->
@@ -112,7 +116,7 @@ def measure() -> dict:
     graph: dict[str, set[str]] = {m: set() for m in found}
     offenders: dict[str, list[str]] = {k: [] for k in (
         "up_arrows", "private_imports", "local_imports", "long_modules", "long_functions", "many_parameters",
-        "word_lists_in_functions", "word_lists_outside_lexicon", "answer_reaches")}
+        "word_lists_in_functions", "word_lists_outside_lexicon", "answer_reaches", "endpoint_parameters")}
     regexes = 0
     for module, path in found.items():
         source = path.read_text(encoding="utf-8")
@@ -152,7 +156,8 @@ def measure() -> dict:
             args = function.args
             names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs if a.arg not in ("self", "cls")]
             if not function.name.startswith("_") and len(names) > MAX_PARAMETERS:
-                offenders["many_parameters"].append(f"{module}.{function.name} ({len(names)})")
+                where = "endpoint_parameters" if f"{module}.{function.name}" in HTTP_ENDPOINTS else "many_parameters"
+                offenders[where].append(f"{module}.{function.name} ({len(names)})")
             lists = word_lists(function)
             if lists and not module.startswith("rag.lexicon"):
                 offenders["word_lists_in_functions"].append(f"{module}.{function.name} ({lists})")

@@ -89,6 +89,6 @@ def span_the_period(index: IndexView, answer: Answer, question_vector: np.ndarra
     who = index.attributions([candidates[i].row for i in best.values()])
     for i in best.values():
         found = candidates[i]
-        claims.append(quote_claim(citations, answer.passages[found.passage_index], found.start, found.end,
-                                  found.text, float(relevance[i]), who.get(found.row)))
+        claims.append(quote_claim(citations, answer.passages[found.passage_index], found, float(relevance[i]),
+                                  who.get(found.row)))
     return dataclasses.replace(answer, claims=claims, citations=citations)

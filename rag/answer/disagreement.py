@@ -45,13 +45,13 @@ def named_sides(text: str) -> frozenset[str]:
             | {country for institution, country in INSTITUTION_COUNTRIES.items() if institution in lower})
 
 
-def conflicting(side_a: str | None, denial_a: bool, names_a: frozenset[str], side_b: str | None, denial_b: bool,
-                names_b: frozenset[str], similarity: float, *, same_event: float = SAME_EVENT) -> bool:
-    """Whether two statements conflict: different sides, one denying what the other states, about one event, and
-    one of them about the other's side (`names_*`: the countries each statement names, lower case)."""
-    a, b = sides(side_a), sides(side_b)
-    return (bool(a) and bool(b) and not (a & b) and denial_a != denial_b and similarity >= same_event
-            and bool((names_a & b) or (names_b & a)))
+def conflicting(first, names_first: frozenset[str], second, names_second: frozenset[str], similarity: float) -> bool:
+    """Whether two statements conflict: different sides, one denying what the other states, about one event
+    (`similarity` of SAME_EVENT or more), and one of them about the other's side. `first` and `second` are their
+    Attributions (side, denial); `names_*` the countries each statement names, lower case."""
+    a, b = sides(first.side), sides(second.side)
+    return (bool(a) and bool(b) and not (a & b) and first.denial != second.denial and similarity >= SAME_EVENT
+            and bool((names_first & b) or (names_second & a)))
 
 
 def asks_yes_or_no(question: str) -> bool:
@@ -60,8 +60,7 @@ def asks_yes_or_no(question: str) -> bool:
     return bool(first) and first[0].lower() in AUX_WORDS
 
 
-def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarray, *, same_event: float = SAME_EVENT,
-                    on_topic: float = ON_TOPIC, unquoted_on_topic: float = UNQUOTED_ON_TOPIC,
+def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarray, *,
                     candidates: list | None = None) -> Answer:
     """The answer with both sides' statements when the evidence shows a claim it quotes disputed, or, for a
     yes-or-no question, when the evidence closest to the question is disputed."""
@@ -78,9 +77,7 @@ def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarra
     who = index.attributions(rows)
     claim_rows = [index.sentence_row_at(c.doc_id, c.start) for c in answer.claims]
     pair = best_dispute([who[r] for r in rows], [c.text for c in candidates], vectors, relevance,
-                        [r in claim_rows for r in rows],
-                        unquoted_on_topic=unquoted_on_topic if asks_yes_or_no(answer.question) else np.inf,
-                        same_event=same_event, on_topic=on_topic)
+                        [r in claim_rows for r in rows], yes_or_no=asks_yes_or_no(answer.question))
     if pair is None:
         return answer
     claims, citations = list(answer.claims), list(answer.citations)
@@ -90,8 +87,8 @@ def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarra
             shown.append(claims[claim_rows.index(rows[j])])
             continue
         found = candidates[j]
-        new = quote_claim(citations, answer.passages[found.passage_index], found.start, found.end, found.text,
-                          float(relevance[j]), who[found.row])
+        new = quote_claim(citations, answer.passages[found.passage_index], found, float(relevance[j]),
+                          who[found.row])
         # After the other side's claim when the answer quotes it, else at the end.
         partner = next((claim_rows.index(rows[k]) for k in pair if k != j and rows[k] in claim_rows), None)
         claims.insert(partner + 1 if partner is not None else len(claims), new)
@@ -105,11 +102,14 @@ def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarra
 
 
 def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarray, relevance: np.ndarray,
-                 quoted: Sequence[bool], *, same_event: float = SAME_EVENT, on_topic: float = ON_TOPIC,
-                 unquoted_on_topic: float = UNQUOTED_ON_TOPIC) -> tuple[int, int] | None:
+                 quoted: Sequence[bool], *, yes_or_no: bool) -> tuple[int, int] | None:
     """The two statements of the closest on-topic dispute (positions in the lists), or None.
 
-    Each must be on topic; when the answer quotes neither, both must be closer to the question."""
+    Each must be on topic (ON_TOPIC); when the answer quotes neither, both must be closer to the question
+    (UNQUOTED_ON_TOPIC), and only for a `yes_or_no` question: else a dispute the answer does not quote is not
+    shown."""
+    on_topic, same_event = ON_TOPIC, SAME_EVENT
+    unquoted_floor = UNQUOTED_ON_TOPIC if yes_or_no else np.inf
     sided = [i for i, a in enumerate(attributions) if a.side and relevance[i] >= on_topic]
     denials = [i for i in sided if attributions[i].denial]
     claims = [i for i in sided if not attributions[i].denial]
@@ -120,7 +120,7 @@ def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarr
     best, best_score = None, -1.0
     for di, i in enumerate(denials):
         for ci, j in enumerate(claims):
-            floor = on_topic if quoted[i] or quoted[j] else unquoted_on_topic
+            floor = on_topic if quoted[i] or quoted[j] else unquoted_floor
             if min(relevance[i], relevance[j]) < floor or closeness[di, ci] < same_event:
                 continue
             score = float(closeness[di, ci] + relevance[i] + relevance[j])
@@ -130,8 +130,7 @@ def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarr
             for k in (i, j):
                 if k not in names:
                     names[k] = named_sides(texts[k])
-            if conflicting(a.side, a.denial, names[i], b.side, b.denial, names[j], float(closeness[di, ci]),
-                           same_event=same_event):
+            if conflicting(a, names[i], b, names[j], float(closeness[di, ci])):
                 best, best_score = (j, i), score
     return best
 
@@ -307,8 +306,8 @@ def _with_both(index: IndexView, answer: Answer, candidates: list, pair: tuple[i
             claims.remove(quoted)
             first.append(quoted)
         else:
-            first.append(quote_claim(citations, answer.passages[found.passage_index], found.start, found.end,
-                                     found.text, 0.0, who.get(found.row)))
+            first.append(quote_claim(citations, answer.passages[found.passage_index], found, 0.0,
+                                     who.get(found.row)))
     claims, citations = renumbered(first + claims, citations)
     text = SOURCES_DIFFER + " " + format_answer([c.text for c in claims], [c.n for c in claims])
     outlets = tuple(answer.passages[candidates[k].passage_index].source or UNKNOWN_SOURCE for k in pair)

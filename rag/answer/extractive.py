@@ -54,6 +54,29 @@ REFUSE_UNMENTIONED = 1
 
 
 @dataclass(frozen=True)
+class Question:
+    """The question as the answer stage reads it: its text, its sentence vector and its wordpiece vectors (None
+    for a caller without them: the lead is then the best-scored sentence, and rare names are not checked)."""
+
+    text: str
+    vector: np.ndarray
+    tokens: TokenVectors | None = None
+
+
+@dataclass(frozen=True)
+class WordMatch:
+    """How each sentence matches the question: `matches[i, w]` how well sentence i matches question word w (1/0
+    for holding a question term, or a cosine of word vectors), `weights` the words' weights, `type_match[i]` 1 where
+    sentence i holds the kind of answer asked (`typed`: the question asks for one), `articles[i]` its article."""
+
+    matches: np.ndarray
+    weights: np.ndarray
+    type_match: np.ndarray
+    articles: Sequence[str]
+    typed: bool
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A sentence of a retrieved passage, as the selector sees it."""
 
@@ -156,28 +179,26 @@ def best_match(match: np.ndarray, type_match: np.ndarray, *, typed: bool) -> int
     return int(np.argmax(np.where(allowed, match, -np.inf)))
 
 
-def lean_claims(chosen: Sequence[int], type_match: np.ndarray, matches: np.ndarray, weights: np.ndarray,
-                articles: Sequence[str], *, typed: bool, lead: int, min_gain: float = MIN_GAIN) -> list[int]:
+def lean_claims(chosen: Sequence[int], match: WordMatch, *, lead: int, min_gain: float = MIN_GAIN) -> list[int]:
     """The sentences to quote: the lead, then those of `chosen` that add something.
 
-    `matches[i, w]` is how well sentence i matches question word w (1/0 for holding a question term, or a
-    cosine of word vectors) and `weights` the words' weights. Another chosen sentence is kept when it matches
-    the question's words better than the sentences before it, by `min_gain` of the weighted whole (it answers a
-    part they leave open), or, for a question asking for a kind of answer, when it holds one and comes from an
-    article not yet quoted (a second official who said the same thing, a second account).
+    Another chosen sentence is kept when it matches the question's words better than the sentences before it, by
+    `min_gain` of the weighted whole (it answers a part they leave open), or, for a question asking for a kind of
+    answer, when it holds one and comes from an article not yet quoted (a second official who said the same thing,
+    a second account).
     """
     out = [lead]
-    covered = matches[lead].copy()
-    quoted = {articles[lead]}
-    total = max(float(weights.sum()), 1e-9)
+    covered = match.matches[lead].copy()
+    quoted = {match.articles[lead]}
+    total = max(float(match.weights.sum()), 1e-9)
     for i in chosen:
         if i == lead:
             continue
-        gain = float(np.maximum(matches[i] - covered, 0) @ weights) / total
-        if gain >= min_gain or (typed and type_match[i] and articles[i] not in quoted):
+        gain = float(np.maximum(match.matches[i] - covered, 0) @ match.weights) / total
+        if gain >= min_gain or (match.typed and match.type_match[i] and match.articles[i] not in quoted):
             out.append(i)
-            covered = np.maximum(covered, matches[i])
-            quoted.add(articles[i])
+            covered = np.maximum(covered, match.matches[i])
+            quoted.add(match.articles[i])
     return out
 
 
@@ -265,20 +286,20 @@ def candidate_sentences(index: IndexView, passages: Sequence[Passage]) -> list[C
     return out
 
 
-def unmentioned_terms(index: IndexView, question: str, question_tokens: TokenVectors | None) -> tuple[list[str], list[str]]:
+def unmentioned_terms(index: IndexView, question: Question) -> tuple[list[str], list[str]]:
     """The model numbers and the rare names the question names that no indexed article mentions."""
 
     def passages_with(query: str) -> list[str]:
         return [r.text for r in lookup_chunks(index, 20, terms=query)]
-    codes = missing_model_numbers(question, passages_with)
-    if question_tokens is None or not index.has_bm25:
+    codes = missing_model_numbers(question.text, passages_with)
+    if question.tokens is None or not index.has_bm25:
         return codes, []
     metadata = index.metadata_terms
 
     def is_known(word: str) -> bool:
         stems = bm25_tokenize([word], ids=False)[0]
         return bool(stems) and all(s in metadata or index.has_term(s) for s in stems)
-    return codes, missing_names(question, word_piece_counts(question_tokens.pieces), is_known, passages_with)
+    return codes, missing_names(question.text, word_piece_counts(question.tokens.pieces), is_known, passages_with)
 
 
 @dataclass(frozen=True)
@@ -307,14 +328,15 @@ def question_token_weights(index: IndexView, question_tokens: TokenVectors) -> t
     return question_tokens.vectors[keep], index.sentence_tokens.idf_of(question_tokens.ids[keep])
 
 
-def rank_sentences(index: IndexView, question: str, question_vector: np.ndarray, passages: Sequence[Passage], *,
-                   max_sentences: int = MAX_SENTENCES, question_tokens: TokenVectors | None = None,
+def rank_sentences(index: IndexView, asked: Question, passages: Sequence[Passage], *,
+                   max_sentences: int = MAX_SENTENCES,
                    read: Callable[[str, list[str]], np.ndarray] | None = None) -> RankedSentences:
     """Score every sentence of the passages against the question and choose the answer sentences.
 
     With `read(question, sentences)` (the reader's probability that each sentence answers), the near-best
     sentences are read and only those found answering join the lead."""
 
+    question, question_vector, question_tokens = asked.text, asked.vector, asked.tokens
     candidates = candidate_sentences(index, passages)
     if not candidates or index.sentence_vectors.shape[1] == 0:
         return RankedSentences([], np.zeros(0, np.float32), [], 1.0, slot_filled=False)
@@ -343,8 +365,8 @@ def rank_sentences(index: IndexView, question: str, question_vector: np.ndarray,
         matches = np.array([[term in set(t) for term in question_terms] for t in tokenized[2:]], dtype=np.float32)
         weights = np.ones(len(question_terms), dtype=np.float32)
         lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
-    articles = [passages[c.passage_index].doc_id for c in candidates]
-    quoted = lean_claims(chosen, type_match, matches, weights, articles, typed=typed, lead=lead)
+    match = WordMatch(matches, weights, type_match, [passages[c.passage_index].doc_id for c in candidates], typed)
+    quoted = lean_claims(chosen, match, lead=lead)
     if read is not None:
         # Only the sentences the word match would add are read (~10 ms each). One the reader finds not answering
         # leaves the pool and the choice is made again: a sentence not chosen leaves no trace in lean_claims, so
@@ -353,7 +375,7 @@ def rank_sentences(index: IndexView, question: str, question_vector: np.ndarray,
         while unread := [i for i in quoted[1:] if i not in found]:
             found.update(zip(unread, map(float, read(question, [candidates[i].text for i in unread]))))
             pool = [i for i in chosen if found.get(i, 1.0) >= FURTHER_PROBABILITY]
-            quoted = lean_claims(pool, type_match, matches, weights, articles, typed=typed, lead=lead)
+            quoted = lean_claims(pool, match, lead=lead)
     quoted = with_named_years(quoted, scores, [passages[c.passage_index].published for c in candidates],
                               years_named(question))
     return RankedSentences(candidates, scores, chosen, unknown_term_rate(content_terms(tokenized[1]), vocabulary),
@@ -380,19 +402,18 @@ SLOT_PHRASES = {"time": "when it happened", "count": "a number", "money": "an am
 
 def answer(
     index: IndexView,
-    question: str,
-    question_vector: np.ndarray,
+    asked: Question,
     passages: list[Passage],
     *,
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
     max_sentences: int = MAX_SENTENCES,
-    question_tokens: TokenVectors | None = None,
     read: Callable[[str, list[str]], np.ndarray] | None = None,
 ) -> Answer:
     """Quote the sentences of `passages` that best answer the question, or abstain when none does."""
+    question = asked.text
     if not passages:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="no-passages")
-    missing, names = unmentioned_terms(index, question, question_tokens) if REFUSE_UNMENTIONED else ([], [])
+    missing, names = unmentioned_terms(index, asked) if REFUSE_UNMENTIONED else ([], [])
     notes = []
     if names:  # the question is about someone or something the articles never name
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages,
@@ -403,8 +424,7 @@ def answer(
                           abstain_reason="not-mentioned: " + ", ".join(missing))
         # The question names other model numbers the articles do mention: answer that part, say what is not.
         notes.append(explain("not-mentioned: " + ", ".join(missing)))
-    ranked = rank_sentences(index, question, question_vector, passages, max_sentences=max_sentences,
-                            question_tokens=question_tokens, read=read)
+    ranked = rank_sentences(index, asked, passages, max_sentences=max_sentences, read=read)
     if not ranked.chosen:
         return Answer(question, ABSTAIN_TEXT, [], True, passages=passages, abstain_reason="low-score")
     confidence = answer_confidence(ranked.best_score, ranked.unknown_rate)

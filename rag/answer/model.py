@@ -91,16 +91,16 @@ def said_by(who) -> dict:
     return {"speaker": who.speaker, "side": who.side, "kind": who.kind, "denial": who.denial} if who else {}
 
 
-def quote_claim(citations: list[Passage], passage: Passage, start: int, end: int, text: str, score: float,
-                who) -> Claim:
-    """A quoted sentence of `passage` as a claim, citing the passage (appended to `citations` when new) and
-    carrying its attribution `who` (an Attribution, or None)."""
+def quote_claim(citations: list[Passage], passage: Passage, sentence, score: float, who) -> Claim:
+    """A quoted `sentence` of `passage` (anything with `start`, `end` and `text`: the answer stage's Candidate) as
+    a claim, citing the passage (appended to `citations` when new) and carrying its attribution `who` (an
+    Attribution, or None)."""
     numbers = {(p.doc_id, p.start, p.end): p.n for p in citations}
     key = (passage.doc_id, passage.start, passage.end)
     if key not in numbers:
         numbers[key] = len(citations) + 1
         citations.append(dataclasses.replace(passage, n=numbers[key]))
-    return Claim(text, numbers[key], passage.doc_id, start, end, score, **said_by(who))
+    return Claim(sentence.text, numbers[key], passage.doc_id, sentence.start, sentence.end, score, **said_by(who))
 
 
 def renumbered(claims: list[Claim], citations: list[Passage]) -> tuple[list[Claim], list[Passage]]:

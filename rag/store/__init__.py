@@ -25,11 +25,11 @@ from .reader import Index, IndexView, open_index
 from .records import (CURRENT_FILE, FORMAT_VERSION, MANIFEST_FILE, SEGMENTS_DIR, BuildReport, ChunkRecord, DocumentRecord,
                       IndexSettings, package_version)
 from .segments import SentenceTokens, plan_merge
-from .writer import DocRows, kept_segments, merge_segments, record_for, reuse_rows, write_generation
+from .writer import Contents, DocRows, VectorShape, kept_segments, merge_segments, record_for, reuse_rows, write_generation
 
 __all__ = [
-    "CURRENT_FILE", "FORMAT_VERSION", "MANIFEST_FILE", "SEGMENTS_DIR", "BuildReport", "ChunkRecord", "DocRows",
+    "CURRENT_FILE", "FORMAT_VERSION", "MANIFEST_FILE", "SEGMENTS_DIR", "BuildReport", "ChunkRecord", "Contents", "DocRows",
     "DocumentRecord", "Index", "IndexSettings", "IndexView", "SentenceTokens", "bm25_tokenize", "current_generation",
     "kept_segments", "merge_segments", "open_index", "package_version", "plan_merge", "read_manifest", "record_for", "refused_writes",
-    "remove_stale", "reuse_rows", "switch_generation", "token_stopwords", "write_generation", "writer_lock",
+    "remove_stale", "reuse_rows", "switch_generation", "token_stopwords", "VectorShape", "write_generation", "writer_lock",
 ]

@@ -121,8 +121,9 @@ def merge_segments(root: str | Path, names: Sequence[str] | None = None) -> list
             records = {r.doc_id: r for r in old.documents()}
             parts = [reuse_rows(old, records[d]) for d in doc_ids]
             kept = [m for m in old.manifest["segments"] if m["name"] not in chosen]
-            shape = _Shape(int(old.manifest["dimension"]), int(old.manifest["max_seq_length"]))
-            gen = write_generation(root, kept, parts, shape, old.settings, old, set(old.manifest.get("removed_by_user", [])))
+            shape = VectorShape(int(old.manifest["dimension"]), int(old.manifest["max_seq_length"]))
+            contents = Contents(kept, parts, frozenset(old.manifest.get("removed_by_user", [])))
+            gen = write_generation(root, contents, shape, old.settings, old)
             switch_generation(root, gen)
             remove_stale(root, gen.name)
             return chosen
@@ -131,11 +132,22 @@ def merge_segments(root: str | Path, names: Sequence[str] | None = None) -> list
 
 
 @dataclass(frozen=True)
-class _Shape:
-    """What the writer reads of an embedder when it writes no new vectors (a merge)."""
+class VectorShape:
+    """What the writer reads of an embedder (an Embedder has both): the vectors' dimension and the model's longest
+    input, recorded in the manifest. A write that embeds nothing (a merge, a removal) needs no model, only this."""
 
     dimension: int
     max_seq_length: int
+
+
+@dataclass(frozen=True)
+class Contents:
+    """What a new generation holds: the live generation's segments kept as they are (`kept`, their manifest entries
+    with deletions as given; linked, not copied), one new segment of `new_parts`, and the ids a user removed."""
+
+    kept: list[dict]
+    new_parts: list[DocRows]
+    removals: frozenset[str] = frozenset()
 
 
 def _link_tree(source: Path, target: Path) -> None:
@@ -221,9 +233,10 @@ def _write_segment(folder: Path, parts: list[DocRows], dim: int, settings: Index
     return meta, next_chunk_id
 
 
-def write_generation(root: Path, kept: list[dict], new_parts: list[DocRows], embedder, settings: IndexSettings,
-                     old: Index | None, removals: set[str] = frozenset()) -> Path:
-    """Write a generation of the kept segments (linked from `old`, deletions as given) plus one new segment."""
+def write_generation(root: Path, contents: Contents, shape: VectorShape, settings: IndexSettings,
+                     old: Index | None) -> Path:
+    """Write a generation of `contents`: the kept segments (linked from `old`) plus one new segment."""
+    kept, new_parts, removals = contents.kept, contents.new_parts, contents.removals
     tmp = root / f".tmp-gen-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
     (tmp / SEGMENTS_DIR).mkdir(parents=True)
     try:
@@ -236,7 +249,7 @@ def write_generation(root: Path, kept: list[dict], new_parts: list[DocRows], emb
                             for p in new_parts), key=lambda p: p.record.doc_id)
         if new_parts:
             name = f"seg-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-            meta, next_chunk_id = _write_segment(tmp / SEGMENTS_DIR / name, new_parts, embedder.dimension, settings, name=name,
+            meta, next_chunk_id = _write_segment(tmp / SEGMENTS_DIR / name, new_parts, shape.dimension, settings, name=name,
                                                  vector_base=counters["vector_row"], sentence_base=counters["sentence_row"],
                                                  next_chunk_id=counters["chunk_id"])
             counters = {"chunk_id": next_chunk_id, "vector_row": counters["vector_row"] + meta["n_chunks"],
@@ -248,8 +261,8 @@ def write_generation(root: Path, kept: list[dict], new_parts: list[DocRows], emb
             "package_version": package_version(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "settings": asdict(settings),
-            "dimension": embedder.dimension,
-            "max_seq_length": embedder.max_seq_length,
+            "dimension": shape.dimension,
+            "max_seq_length": shape.max_seq_length,
             "faiss_index": max(segments, key=lambda m: m["n_chunks"])["faiss_index"] if segments else "IDMap2,Flat",
             "n_documents": len(documents),
             "n_chunks": sum(d["n_chunks"] for d in documents.values()),
