@@ -10,12 +10,11 @@ the reading here takes parsed sentences, not the model.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Sequence
 
 from .lexicon.gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .model import OUTLET, Attribution
-from .text import possessor
+from .text import possessor, tokens, words
 from .lexicon.words import (ARTICLES, ATTRIBUTION_LEMMAS, SUBJECT_PRONOUNS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
@@ -85,7 +84,7 @@ _CUES = _cue_words()
 def has_cue(sentence: str) -> bool:
     """Whether a sentence holds a quote mark or a word that can make it someone's statement."""
     return any(mark in sentence for mark in QUOTE_MARKS) or any(
-        word in _CUES for word in re.findall(r"[a-z]+", sentence.lower()))
+        word in _CUES for word in words(sentence.lower()))
 
 
 def attribute_sentences(parsed: Sequence) -> list[Attribution]:
@@ -112,7 +111,7 @@ def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
     """A speaker named only by role ("Ukrainian Energy Minister Says", "the spokesperson observed") is the person
     the article names with that role ("Energy Minister Taras Hordiienko"): the nearest other speaker whose phrase
     ends in a name and holds the role phrase's words, on the same side where both have one."""
-    spoken = [[possessor(w) for w in re.findall(r"[\w’'-]+", (a.speaker or "").lower())] for a in attributions]
+    spoken = [[possessor(w) for w in tokens((a.speaker or "").lower())] for a in attributions]
     out = list(attributions)
     for i, found in enumerate(attributions):
         if not spoken[i] or spoken[i][-1] not in PERSON_ROLES:

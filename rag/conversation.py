@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .text import light_stem, possessor
+from .text import light_stem, phrase_word_matches, phrase_words, possessor
 from .lexicon.words import DEMONSTRATIVES, FOLLOW_UP_STOPWORDS, PERSONAL, REFERRING, RELATIONAL, REPLACEABLE
 
 Tags = Mapping[int, str]  # a question's parts of speech by character offset: {0: "PRON", 4: "VERB", ...}
@@ -21,7 +21,6 @@ _LEADING_RE = re.compile(
     r"^\s*(?:(?:and|but|so|also|then|ok|okay|now|well)\b[\s,]*)*(?:(?:what|how)\s+about\b[\s,]*)?",
     re.I,
 )
-_WORD_RE = re.compile(r"[^\W_](?:[\w'’\-]*[^\W_])?")
 
 
 @dataclass(frozen=True)
@@ -36,11 +35,6 @@ MAX_CONTENT_TERMS = 4  # a question with a pronoun but more content words than t
 SHORT_QUESTION_TERMS = 1  # a question with at most this many content words needs context
 
 
-def words(text: str) -> list[str]:
-    """The words of a text, in order (hyphenated words and contractions kept whole)."""
-    return _WORD_RE.findall(text)
-
-
 def _fold(word: str) -> str:
     """Compare words ignoring case, a possessive 's and a plural (the one light stemmer)."""
     return light_stem(possessor(word))
@@ -50,7 +44,7 @@ def key_terms(question: str) -> list[str]:
     """Content words of a question in order, first spelling kept, without repeats."""
     seen: set[str] = set()
     out: list[str] = []
-    for word in words(question):
+    for word in phrase_words(question):
         folded = _fold(word)
         if word.casefold() in FOLLOW_UP_STOPWORDS or folded in FOLLOW_UP_STOPWORDS or folded in seen:
             continue
@@ -64,7 +58,7 @@ def _referring_positions(question: str, tags: Tags, *, determiners: bool = False
     with `determiners`, also demonstratives that point back with a noun ("those comments"). "that" joining a
     clause ("Who said that Russia ...") is neither."""
     wanted = ("PRON", "DET") if determiners else ("PRON",)
-    return [m for m in _WORD_RE.finditer(question) if m.group().casefold() in REFERRING
+    return [m for m in phrase_word_matches(question) if m.group().casefold() in REFERRING
             and tags.get(m.start()) in wanted and (tags[m.start()] == "PRON" or m.group().casefold() in DEMONSTRATIVES)]
 
 
@@ -81,7 +75,7 @@ def has_leading_connective(question: str) -> bool:
 
 def _names_something(question: str, terms: Sequence[str]) -> bool:
     """Whether a content word is capitalized mid-sentence (a name: "Who is Lammy?" stands on its own)."""
-    first = next(iter(words(question)), "")
+    first = next(iter(phrase_words(question)), "")
     return any(t[:1].isupper() and t != first for t in terms)
 
 
@@ -95,7 +89,7 @@ def is_elliptical(question: str, tags: Tags) -> bool:
     if len(terms) <= SHORT_QUESTION_TERMS and not _names_something(question, terms):
         return True
     leaning = (_referring_positions(question, tags, determiners=True)
-               or any(w.casefold() in RELATIONAL for w in words(question)))
+               or any(w.casefold() in RELATIONAL for w in phrase_words(question)))
     return bool(leaning) and len(terms) <= MAX_CONTENT_TERMS
 
 
@@ -140,7 +134,7 @@ def rewrite_followup(question: str, previous: Sequence[str | Context], tags: Tag
                 replacements[m.span()] = f"{context.speaker}'s" if m.group().casefold() in ("his", "hers") else context.speaker
         pronouns = [m for m in pronouns if m.span() not in replacements]
         pointing = pronouns or [m for m in _referring_positions(body, tags, determiners=True) if tags[m.start()] == "DET"]
-        if replacements and not pointing and not any(w.casefold() in RELATIONAL for w in words(body)):
+        if replacements and not pointing and not any(w.casefold() in RELATIONAL for w in phrase_words(body)):
             return _replaced(body, replacements)  # "What did he say about Russia?": the speaker was all it lacked
     have = {_fold(t) for t in key_terms(_replaced(body, replacements))}
     carried = [t for t in key_terms(context.query) if _fold(t) not in have]

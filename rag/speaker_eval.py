@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .lexicon.gazetteer import country_span
 from .lexicon.words import SPEAKER_JOINERS, SPEAKER_PHRASE_ENDS
-from .text import possessor
+from .text import compound_words, possessor, tokens
 from .attribution import attribute_documents
 from .chunking import chunk_document, sentence_texts
 from .documents import list_article_files, read_document
@@ -19,7 +18,7 @@ from .errors import RagError
 
 def _words(name: str) -> list[str]:
     """A name's lower-case words, country aliases written out ("the U.K." -> united kingdom)."""
-    lower = [possessor(w) for w in re.findall(r"[\w.’'-]+", name)]
+    lower = [possessor(w) for w in tokens(name)]
     out, i = [], 0
     while i < len(lower):
         country, n = country_span(lower, i)
@@ -52,7 +51,7 @@ def speaker_matches(predicted: str, label: str) -> bool:
     if head_words(label) & set(_words(predicted)):
         return True
     # An outlet's or agency's initials: "AP" for "the Associated Press".
-    initials = "".join(w[0] for w in re.findall(r"[A-Z][\w-]*", label))
+    initials = "".join(w[0] for w in compound_words(label) if w[0].isupper())
     return predicted.isupper() and len(predicted) > 1 and predicted.replace(".", "") == initials
 
 

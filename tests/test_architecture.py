@@ -30,6 +30,12 @@ def test_every_word_list_is_in_the_lexicon():
     assert found["word_lists_in_functions"] == [] and found["word_lists_outside_lexicon"] == []
 
 
+def test_words_citations_and_stems_are_read_only_by_rag_text():
+    found = measured()
+    assert found["word_patterns_outside_text"] == [] and found["citation_patterns_outside_text"] == []
+    assert found["stemmers_outside_text"] == []
+
+
 def test_project_modules_are_imported_at_the_top():
     assert measured()["local_imports"] == []
 
@@ -48,7 +54,7 @@ def test_the_measure_sees_a_circle_and_a_private_import(tmp_path, monkeypatch):
     package = tmp_path / "rag"
     package.mkdir()
     (package / "__init__.py").write_text("")
-    (package / "a.py").write_text("from .b import _hidden\n")
+    (package / "a.py").write_text("from .b import _hidden\nimport re\nWORDS = re.compile(r'[a-z]+')\n")
     (package / "b.py").write_text("from .a import x\n_hidden = 1\n\n\ndef wide(a, b, c, d, e, f, g):\n"
                                   + "    pass\n" * 60)
     (package / "answer").mkdir()
@@ -58,4 +64,5 @@ def test_the_measure_sees_a_circle_and_a_private_import(tmp_path, monkeypatch):
     found = module.measure()
     assert found["circles"] == [["rag.a", "rag.b"]] and found["private_imports"] == ["rag.a: _hidden"]
     assert found["many_parameters"] == ["rag.b.wide (7)"] and found["long_functions"] == ["rag.b.wide (61)"]
+    assert found["word_patterns_outside_text"] == ["rag.a:3 '[a-z]+'"]
     assert found["answer_reaches"] == ["rag.answer -> rag.store.Index", "rag.answer -> rag.retrieval.search_index"]

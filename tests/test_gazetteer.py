@@ -56,7 +56,7 @@ def test_every_capital_maps_to_one_country_and_news_names_are_known():
     ("let us talk turkey", set()),  # lower-case words name no country
 ])
 def test_countries_named(text, named):
-    from rag.answer.types import tokens
+    from rag.text import tokens
     from rag.lexicon.gazetteer import countries_named
 
     assert countries_named(tokens(text)) == named
@@ -70,3 +70,24 @@ def test_country_span_takes_the_longest_name():
     assert country_span(["saudi", "arabia"], 0) == ("saudi arabia", 2)
     assert country_span(["the", "state", "department"], 1) == (None, 0)
     assert country_span(["iran"], 0) == ("iran", 1)  # a name at the end of the words
+
+
+def test_a_whole_phrase_is_a_country_exactly_when_the_reader_of_running_text_reads_one():
+    from rag.lexicon.gazetteer import country_names, country_span
+
+    for name in ("u.s", "u.s.", "united states", "britain", "u.a.e", "iran"):
+        assert name in country_names() and country_span(name.split(), 0)[1] == len(name.split())
+    assert "moscow" not in country_names() and country_span(["moscow"], 0) == (None, 0)
+
+
+def test_the_tokenizers_are_built_from_one_word_pattern():
+    from rag.text import compound_words, phrase_words, tokens, words
+
+    text = "The U.S. said Iran's Fath-360 (S-300/400) cost $1,000 so-called"
+    assert words(text) == ["The", "U", "S", "said", "Iran", "s", "Fath", "360", "S", "300", "400", "cost", "1", "000",
+                           "so", "called"]
+    assert compound_words(text) == ["The", "U", "S", "said", "Iran", "s", "Fath-360", "S-300/400", "cost", "1", "000",
+                                    "so-called"]
+    assert phrase_words(text) == ["The", "U", "S", "said", "Iran's", "Fath-360", "S-300", "400", "cost", "1", "000",
+                                  "so-called"]
+    assert tokens(text) == ["The", "U.S", "said", "Iran's", "Fath-360", "S-300/400", "cost", "$", "1,000", "so-called"]

@@ -34,6 +34,14 @@ IDENTIFIER_LISTS = {"KINDS", "METADATA_FIELDS", "FORM_FIELDS", "SPLITS", "SINGLE
 # and `rag ask --url` send), so there they are the wire format, not a signature an options object can shrink. They
 # are counted apart (`endpoint_parameters`), not as offenders.
 HTTP_ENDPOINTS = {"rag.handlers.ask", "rag.handlers.search"}
+# "One word regex, one citation pattern, one stemmer" (issue 31): a regex that opens with a run of word characters
+# splits text into words, and only rag.text may hold one (its tokenizers are built from its one word pattern); a
+# citation marker "[n]" is matched only by text.CITATION_RE; a stemmer is text.light_stem, with BM25's Snowball
+# (store.bm25, so queries and postings stem alike) apart.
+WORD_PATTERN_OPENINGS = ("[^\\W", "[\\w", "\\w", "[a-z]", "[A-Za-z]", "[a-zA-Z]")
+CITATION_PATTERN = "\\[(\\d"
+ONE_WAY_HOME = "rag.text"
+STEMMER_EXEMPT = {"rag.store.bm25"}
 ANSWER_MAY_IMPORT = {"rag.retrieval": {"lookup_chunks"}, "rag.store": {"IndexView", "bm25_tokenize", "token_stopwords"}}
 
 # Layers, bottom first (issue 31's text/lexicon -> model -> ingest/store -> enrich -> build, query, retrieval ->
@@ -116,7 +124,8 @@ def measure() -> dict:
     graph: dict[str, set[str]] = {m: set() for m in found}
     offenders: dict[str, list[str]] = {k: [] for k in (
         "up_arrows", "private_imports", "local_imports", "long_modules", "long_functions", "many_parameters",
-        "word_lists_in_functions", "word_lists_outside_lexicon", "answer_reaches", "endpoint_parameters")}
+        "word_lists_in_functions", "word_lists_outside_lexicon", "answer_reaches", "endpoint_parameters",
+        "word_patterns_outside_text", "citation_patterns_outside_text", "stemmers_outside_text")}
     regexes = 0
     for module, path in found.items():
         source = path.read_text(encoding="utf-8")
@@ -167,6 +176,16 @@ def measure() -> dict:
         if outside and not module.startswith("rag.lexicon"):
             offenders["word_lists_outside_lexicon"].append(f"{module} ({outside})")
         regexes += source.count("re.compile(")
+        if module != ONE_WAY_HOME:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    if node.value.startswith(WORD_PATTERN_OPENINGS):
+                        offenders["word_patterns_outside_text"].append(f"{module}:{node.lineno} {node.value[:30]!r}")
+                    if CITATION_PATTERN in node.value:
+                        offenders["citation_patterns_outside_text"].append(f"{module}:{node.lineno}")
+            if module not in STEMMER_EXEMPT:
+                offenders["stemmers_outside_text"] += [f"{module}.{f.name}" for f in function_nodes(tree)
+                                                      if "stem" in f.name.lower().split("_")]
     cycles = circles(graph)
     figures = {"modules": len(found), "import_circles": len(cycles),
                **{k: len(v) for k, v in offenders.items()}, "regexes_compiled": regexes}

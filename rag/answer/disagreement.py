@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..lexicon.gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital, name_words
-from ..text import number_value, possessor, words
+from ..lexicon.gazetteer import INSTITUTION_COUNTRIES, countries_named, country_of_capital
+from ..text import number_value, possessor, tokens, words
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
 from ..lexicon.words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
 from ..attribution import load_parser
@@ -38,7 +38,7 @@ def sides(side: str | None) -> frozenset[str]:
 
 def named_sides(text: str) -> frozenset[str]:
     """The countries a statement is about: named, by demonym, by capital or by an institution ("the Kremlin")."""
-    words = name_words(text)
+    words = tokens(text)
     capitals = country_of_capital()
     lower = text.lower()
     return (countries_named(words) | {capitals[possessor(w)] for w in words if possessor(w) in capitals}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from ..lexicon.gazetteer import countries_named, name_words
+from ..lexicon.gazetteer import countries_named
 from ..model import Passage, TimeFrame
-from ..text import SHORT_MONTHS
+from ..text import SHORT_MONTHS, tokens
 
 ABSTAIN_TEXT = "The indexed articles do not answer this question."
 UNKNOWN_SOURCE = "source unknown"  # what a passage of an article without a named outlet is credited to
@@ -131,7 +131,7 @@ def _names_side(who: str, side: str) -> bool:
     """Whether a speaker's name already says their side: "Washington Post" (The Washington Post), "Britain,
     France, and Germany" (United Kingdom and France and Germany)."""
     sides = {_bare(s) for s in side.split(" and ")}
-    return _bare(side) in _bare(who) or sides <= countries_named(name_words(who))
+    return _bare(side) in _bare(who) or sides <= countries_named(tokens(who))
 
 
 def _bare(name: str) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from ..lexicon.gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names, country_names,
+from ..lexicon.gazetteer import (INSTITUTION_COUNTRIES, countries_named, country_and_capital_names,
                                  country_span, demonym_countries, lower_country_of_capital, phrase_at, place_words)
-from ..text import MONTHS, light_stem, possessor
+from ..text import MONTHS, light_stem, possessor, token_matches, tokens
 from ..lexicon.words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AFFILIATION_VERBS, AFFILIATION_PREPOSITIONS,
                              AREA_NOUNS, ARTICLES, AUX_WORDS, BACKGROUND_CONJUNCTIONS, CALENDAR_WORDS, CITY_NOUNS,
                              COMMENTATOR_ROLES, FACILITY_NOUNS, FUNCTION_WORDS, GENERIC_ROLES, IRREGULAR_ACTIONS,
@@ -15,7 +15,6 @@ from ..lexicon.words import (ACTOR_MODIFIERS, AFFILIATION_CONNECTORS, AFFILIATIO
                              PLACE_PREPOSITIONS, PRESENT_TENSE_VERBS, RESPONSE_NOUNS, ROLE_GROUPS, SPEECH_VERBS,
                              WIDE_REGIONS)
 
-_TOKEN_RE = re.compile(r"[$€£%]|[^\W_]+(?:[-.,'’/][^\W_]+)*")
 _NAME_WINDOW = 4  # a name stands close to the thing it names ("the Shahed-136 attack drones")
 SETTLEMENT_NOUNS = CITY_NOUNS + AREA_NOUNS + ("location",)
 PLACE_NOUNS = SETTLEMENT_NOUNS + FACILITY_NOUNS
@@ -44,11 +43,6 @@ _GENERIC_ROLE_STEMS = frozenset(light_stem(r) for r in GENERIC_ROLES)
 _FACILITY_STEMS = frozenset(light_stem(n) for n in FACILITY_NOUNS)
 _CITY_STEMS = frozenset(light_stem(n) for n in CITY_NOUNS)
 _AREA_STEMS = frozenset(light_stem(n) for n in AREA_NOUNS)
-
-
-def tokens(text: str) -> list[str]:
-    """Words, numbers and currency signs of a text, in order."""
-    return _TOKEN_RE.findall(text)
 
 
 def _is_capitalized(word: str) -> bool:
@@ -187,7 +181,7 @@ _CLAUSE_BREAK_RE = re.compile(r"[,;:()\[\]\"“”—–]")
 def tokens_and_clauses(sentence: str) -> tuple[list[str], list[int]]:
     """The tokens of `sentence` (see tokens) and, for each, how many commas, brackets, quotes or dashes precede it."""
     words, ids, clause, last = [], [], 0, 0
-    for match in _TOKEN_RE.finditer(sentence):
+    for match in token_matches(sentence):
         clause += len(_CLAUSE_BREAK_RE.findall(sentence, last, match.start()))
         words.append(match.group(0))
         ids.append(clause)
@@ -277,7 +271,7 @@ def has_new_place(words: list[str], question_words: frozenset[str], asked: froze
             continue
         if not asked and _MADE_IN_RE.match(word):
             return True  # "Where are the drones made?" - "Iranian-made drones"
-        if below_country and _names_a_country(lower, i):
+        if below_country and country_span(lower, i)[0]:  # a country does not answer "Which city…"
             continue
         before = [w for w in lower[max(0, i - 3): i] if w != "the"]
         # The place noun follows the name directly, maybe after "air" or "naval" ("Hmeimim air base").
@@ -293,11 +287,6 @@ def has_new_place(words: list[str], question_words: frozenset[str], asked: froze
 
 
 _MADE_IN_RE = re.compile(r"^[A-Z]\w+-(?:made|built|manufactured|produced|designed|supplied)$")
-
-
-def _names_a_country(lower: list[str], i: int) -> bool:
-    """True when the words from i on spell a country's name ("United States", "Saudi Arabia", "Britain")."""
-    return any(" ".join(lower[i: i + n]) in country_names() for n in (1, 2, 3))
 
 
 def _actor_at(words: list[str], lower: list[str], i: int) -> tuple[frozenset[str], int]:

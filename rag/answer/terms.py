@@ -22,12 +22,11 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ..lexicon.gazetteer import INSTITUTION_COUNTRIES, place_words
 from ..lexicon.words import SPELLED_OUT_FILLERS
-from ..text import normalize
+from ..text import compound_words, normalize
 
 # A name the model's vocabulary does not hold whole is a rare one (2 and 3 pieces tied on dev; 2 means exactly that).
 MIN_NAME_PIECES = 2
 
-_WORD_RE = re.compile(r"[^\W_]+(?:[-/][^\W_]+)*")
 _SPELLED_OUT_RE = re.compile(r"[A-Z][\w'’]*(?:\s+(?:(?:of|the|and|for)\s+)*[A-Z][\w'’]*)+")
 _CODE_RE = re.compile(r"^(?=.*\d)(?=.*[^\W\d_])[^\W_]+(?:[-/][^\W_]+)*$")
 
@@ -35,7 +34,7 @@ _CODE_RE = re.compile(r"^(?=.*\d)(?=.*[^\W\d_])[^\W_]+(?:[-/][^\W_]+)*$")
 def model_numbers(question: str) -> list[str]:
     """The words of a question made of letters and digits together ("S-300", "Su-35s" -> "Su-35")."""
     out = []
-    for word in _WORD_RE.findall(question):
+    for word in compound_words(question):
         if _CODE_RE.match(word):
             out.append(re.sub(r"(?<=\d)s$", "", word))  # a plural: "Su-35s"
     return list(dict.fromkeys(out))
@@ -79,7 +78,7 @@ def rare_names(question: str, piece_counts: dict[str, int], *, min_pieces: int =
     than places and institutions."""
     places = place_words()
     out = []
-    words = [part for word in _WORD_RE.findall(question) if not _CODE_RE.match(word)
+    words = [part for word in compound_words(question) if not _CODE_RE.match(word)
              for part in re.split(r"[-/]", word)]
     for word in words:
         lower, plain = word.lower(), folded(word)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..lexicon.gazetteer import countries_named, country_names
-from ..text import light_stem
+from ..text import light_stem, tokens
 from .names import (PLACE_NOUNS, SHORT_QUOTE_RE, TEMPORAL_RE, actor_refs, actor_responds, has_new_name,
-                    has_new_name_near, has_new_place, tokens, tokens_and_clauses)
+                    has_new_name_near, has_new_place, tokens_and_clauses)
 from ..lexicon.words import (AUX_WORDS, AUXILIARIES, MULTIPLICATIVES, CURRENCY, DURATION, FOCUS_STOPWORDS,
                              FRACTION_WORDS, LENGTH, MASS, NUMBER_WORDS, PAST_ONLY_WORDS, PEOPLE, PERSON_ROLES,
                              SHARE, SPEED)

@@ -42,7 +42,7 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER_RE.findall(text)}
 
 
-def _stem(word: str) -> str:
+def _name_root(word: str) -> str:
     """A name's word without a possessive and with a short ending off ("Iran's", "Iranian" -> "iran")."""
     word = normalize(possessor(word))
     return word[:max(4, len(word) - 3)]
@@ -65,7 +65,7 @@ def verify_generated(sentence: str, sentence_vector: np.ndarray, passage_text: s
     missing_numbers = sorted(n for n in numbers_in(sentence) if n not in numbers_in(passage_text))
     if missing_numbers:
         return Verdict(False, f"the cited passage does not hold {', '.join(missing_numbers)}", start, end)
-    missing_names = [n for n in names_in(sentence) if not any(_stem(w) in folded for w in n.split())]
+    missing_names = [n for n in names_in(sentence) if not any(_name_root(w) in folded for w in n.split())]
     if missing_names:
         return Verdict(False, f"the cited passage does not name {', '.join(missing_names)}", start, end)
     if float(cosines[best]) < SUPPORT_COSINE:

@@ -59,8 +59,9 @@ def country_and_capital_names() -> frozenset[str]:
 
 @cache
 def country_names() -> frozenset[str]:
-    """Lower-case country names and their common aliases ("united states", "britain")."""
-    return frozenset(c.name.lower() for c in countries()) | frozenset(a.lower() for a in COUNTRY_ALIASES)
+    """Lower-case country names and their common aliases ("united states", "britain", "u.s." and "u.s"): the
+    phrases `country_span` reads as a country, so a test of a whole phrase agrees with the reader of running text."""
+    return frozenset(canonical_countries())
 
 
 @cache
@@ -92,11 +93,6 @@ def country_span(lower: Sequence[str], i: int) -> tuple[str | None, int]:
     """The country that lower-case words from i on name by name or alias ("united states", "u.s"), and how many
     words that takes; (None, 0) when they name none."""
     return phrase_at(lower, i, canonical_countries())
-
-
-def name_words(text: str) -> list[str]:
-    """A text's words as `countries_named` takes them: initials and possessives kept whole ("U.S.", "Iran's")."""
-    return re.findall(r"[\w.’'-]+", text)
 
 
 def countries_named(words: Sequence[str], *, capitalized_only: bool = True) -> frozenset[str]:
