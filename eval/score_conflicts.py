@@ -30,7 +30,7 @@ def write_pair(folder: Path, pair: dict) -> None:
 
 def shows_conflict(answer) -> bool:
     """The answer says accounts or sources differ and cites both articles."""
-    from rag.answer.disagreement import ACCOUNTS_DIFFER, SOURCES_DIFFER
+    from rag.answer.render import ACCOUNTS_DIFFER, SOURCES_DIFFER
 
     opened = answer.text.startswith((ACCOUNTS_DIFFER, SOURCES_DIFFER))
     return opened and len({c.doc_id for c in answer.claims}) >= 2

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from rag import QueryError
-from rag.answer.extractive import format_answer, is_heading, number_citations, select_sentences
+from rag.answer.extractive import is_heading, number_citations, select_sentences
+from rag.answer.render import format_answer
 
 from .conftest import REPO
 

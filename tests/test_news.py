@@ -9,8 +9,8 @@ import pytest
 
 from rag.answer import byline
 from rag.answer.chronology import timeline
-from rag.answer.disagreement import (ACCOUNTS_DIFFER, SOURCES_DIFFER, conflicting, named_sides, negated,
-                                    show_both_sides, value_kind, values_differ)
+from rag.answer.disagreement import conflicting, named_sides, negated, show_both_sides, value_kind, values_differ
+from rag.answer.render import ACCOUNTS_DIFFER, SOURCES_DIFFER, rendered
 from rag.answer.llm import verify_reply
 from rag.attribution import attribute_sentences, load_parser
 from rag.timeframe import read_timeframe
@@ -377,6 +377,6 @@ def test_an_llm_answer_giving_one_outlets_figure_gets_the_other_outlets(differin
     assert not one_side.abstained and one_side.answerer == "llm"
     both = show_differing_sources(engine.index, one_side, candidate_sentences(engine.index, passages),
                                   lambda: engine.reader)
-    assert both.text.startswith(SOURCES_DIFFER) and both.answerer == "llm"
+    assert rendered(one_side, both).text.startswith(SOURCES_DIFFER) and both.answerer == "llm"
     assert any(c.generated for c in both.claims)  # the model's own sentence stays
     assert any(not c.generated and "58" in c.text for c in both.claims)  # the other outlet's, quoted

@@ -11,8 +11,7 @@ import numpy as np
 from ..model import TimeFrame
 from ..text import years_named
 from .model import UNKNOWN_SOURCE, Answer, Claim, quote_claim, reader_date, renumbered
-from .disagreement import ACCOUNTS_DIFFER
-from .extractive import candidate_sentences, format_answer
+from .extractive import candidate_sentences
 from ..store import IndexView
 
 # A timeline takes the best sentence of each retrieved article it does not cite yet when that sentence is at
@@ -51,11 +50,7 @@ def in_time_order(answer: Answer, timeframe: TimeFrame) -> Answer:
     dated.sort(key=lambda c: published[c.n], reverse=timeframe.order == "recent")
     claims = [*dated, *(c for c in answer.claims if not published.get(c.n))]
     claims, citations = renumbered(claims, answer.citations)
-    text = format_answer([c.text for c in claims], [c.n for c in claims])
-    if answer.dispute:
-
-        text = f"{ACCOUNTS_DIFFER} {text}"
-    return dataclasses.replace(answer, text=text, claims=claims, citations=citations)
+    return dataclasses.replace(answer, claims=claims, citations=citations)
 
 
 def span_the_period(index: IndexView, answer: Answer, question_vector: np.ndarray, *, on_topic: float = SPAN_ON_TOPIC,

@@ -18,7 +18,7 @@ from ..text import number_value, possessor, tokens, words
 from .model import UNKNOWN_SOURCE, Answer, quote_claim, renumbered
 from ..lexicon.words import AUX_WORDS, DENIAL_LEMMAS, FUNCTION_WORDS
 from ..attribution import load_parser
-from .extractive import candidate_sentences, format_answer
+from .extractive import candidate_sentences
 from .reader import CONTRADICT
 from ..store import IndexView
 
@@ -28,7 +28,6 @@ from ..store import IndexView
 SAME_EVENT = 0.55
 ON_TOPIC = 0.45
 UNQUOTED_ON_TOPIC = 0.5
-ACCOUNTS_DIFFER = "Accounts differ."  # what a disputed answer opens with
 
 
 def sides(side: str | None) -> frozenset[str]:
@@ -96,9 +95,7 @@ def show_both_sides(index: IndexView, answer: Answer, question_vector: np.ndarra
         shown.append(new)
     denier, claimant = (shown[0], shown[1]) if shown[0].denial else (shown[1], shown[0])
     claims, citations = renumbered(claims, citations)  # an inserted claim can cite a new passage mid-answer
-    text = ACCOUNTS_DIFFER + " " + format_answer([c.text for c in claims], [c.n for c in claims])
-    return dataclasses.replace(answer, text=text, claims=claims, citations=citations,
-                               dispute=(claimant.side, denier.side))
+    return dataclasses.replace(answer, claims=claims, citations=citations, dispute=(claimant.side, denier.side))
 
 
 def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarray, relevance: np.ndarray,
@@ -137,7 +134,6 @@ def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarr
 
 # ---------------------------------------------------------------- sources that state different facts
 
-SOURCES_DIFFER = "Sources differ."  # what an answer opens with when two outlets answer the question differently
 # A sentence answers the question when the reader gives it at least this probability: low for a question asking
 # for a figure, date or place (the sentence must also state one), higher for a yes-or-no question. A yes-or-no
 # answer contradicts another when one is negated and the other not, or the reader's NLI finds contradiction.
@@ -309,7 +305,5 @@ def _with_both(index: IndexView, answer: Answer, candidates: list, pair: tuple[i
             first.append(quote_claim(citations, answer.passages[found.passage_index], found, 0.0,
                                      who.get(found.row)))
     claims, citations = renumbered(first + claims, citations)
-    text = SOURCES_DIFFER + " " + format_answer([c.text for c in claims], [c.n for c in claims])
     outlets = tuple(answer.passages[candidates[k].passage_index].source or UNKNOWN_SOURCE for k in pair)
-    return dataclasses.replace(answer, text=text, claims=claims, citations=citations,
-                               differing=(*outlets, _WHAT_DIFFERS[kind]))
+    return dataclasses.replace(answer, claims=claims, citations=citations, differing=(*outlets, _WHAT_DIFFERS[kind]))

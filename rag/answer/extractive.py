@@ -21,9 +21,10 @@ import numpy as np
 from ..embedding import TokenVectors
 from ..lexicon.gazetteer import capitals_as_countries, place_partners, with_question_places
 from ..model import Passage
-from ..text import CITATION_RE, years_named
+from ..text import years_named
 from ..retrieval import lookup_chunks
 from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, explain, reader_date, said_by
+from .render import claims_text
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
 from ..lexicon.words import QUESTION_WORDS
@@ -243,16 +244,6 @@ def number_citations(passage_indices: Sequence[int]) -> dict[int, int]:
     return numbers
 
 
-def format_answer(texts: Sequence[str], numbers: Sequence[int]) -> str:
-    """Join quoted sentences, each followed by its [n] marker.
-
-    An article's own "[2]" would read as a citation, so inside quotes it becomes fullwidth "［2］":
-    article text is data and can never add or change citations.
-    """
-    quoted = [CITATION_RE.sub(lambda m: f"［{m.group(1)}］", text) for text in texts]
-    return " ".join(f"{text} [{n}]" for text, n in zip(quoted, numbers))
-
-
 # ---------------------------------------------------------------- the answer stage
 
 
@@ -444,6 +435,6 @@ def answer(
     ]
     claims = attributed(index, claims)
     citations = [dataclasses.replace(passages[pi], n=n) for pi, n in sorted(numbers.items(), key=lambda kv: kv[1])]
-    text = format_answer([c.text for c in claims], [c.n for c in claims])
-    return Answer(question, text, citations, False, claims=claims, confidence=confidence, passages=passages,
-                  notes=notes)
+    answer = Answer(question, "", citations, False, claims=claims, confidence=confidence, passages=passages,
+                    notes=notes)
+    return dataclasses.replace(answer, text=claims_text(answer))

@@ -1,5 +1,6 @@
 """The news-aware steps every answer passes through, whichever answerer wrote it: both sides of a dispute, a
-timeline spanning its period, other outlets' confirmations, and claims in the order the question asks for."""
+timeline spanning its period, other outlets' confirmations, and claims in the order the question asks for. The
+steps change claims, citations and the dispute; the text is written from them once, after the last step."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from .confirmation import with_confirmations
 from .disagreement import show_both_sides, show_differing_sources
 from .extractive import candidate_sentences
 from .model import Answer
+from .render import rendered
 from ..store import IndexView
 
 
@@ -23,11 +25,11 @@ def news_aware(index: IndexView, answer: Answer, question_vector: np.ndarray, ti
     `load_reader` (the trained reader, loaded on demand), sources that answer differently are shown too."""
     if answer.abstain_reason == "no-passages" and timeframe.has_window:
         answer = dataclasses.replace(answer, abstain_reason=f"out-of-window: {timeframe.describe()}")
-    answer = dataclasses.replace(answer, timeframe=timeframe)
+    answer = given = dataclasses.replace(answer, timeframe=timeframe)
     # Both steps read the sentences of the same passages (a step adds claims, never passages): read them once.
     candidates = candidate_sentences(index, answer.passages) if not answer.abstained and answer.passages else []
     answer = show_both_sides(index, answer, question_vector, candidates=candidates)
     if load_reader is not None:
         answer = show_differing_sources(index, answer, candidates, load_reader)
     answer = span_the_period(index, answer, question_vector, candidates=candidates)
-    return in_time_order(with_confirmations(index, answer), timeframe)
+    return rendered(given, in_time_order(with_confirmations(index, answer), timeframe))
