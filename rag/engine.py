@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.extractive import Question, answer as extractive_answer
+from .answer.base import Quoting, Writing
+from .answer.extractive import Question
 from .answer.news import news_aware
 from .chunking import count_tokens
 from .conversation import Context, needs_speaker, rewrite_followup
@@ -27,7 +28,7 @@ from .options import AskOptions, BuildOptions, ask_options, build_options, searc
 from .retrieval import SearchOptions, search_in_time, search_index
 from .store.segments import plan_merge
 from .timeframe import read_timeframe
-from .answer.llm import LLMSettings, stream_answer
+from .answer.llm import LLMSettings
 from .answer.reader import Reader
 from .attribution import people, tag_words
 from .distributed import ray_embedder
@@ -248,7 +249,7 @@ class RAG:
             raise QueryError(f"the question reads as {foreign}; this tool reads questions in English (its articles "
                              "and models are English): ask it in English")
         question = self.follow_up_query(asked, history, options) if history else asked
-        search, abstain_threshold = options.search, options.abstain_threshold
+        search = options.search
         llm = (options.llm or LLMSettings.resolve()) if options.answerer == "llm" else None
         index = self.index
         # One forward pass gives the question's vector and its wordpiece vectors (for choosing the lead sentence).
@@ -276,23 +277,22 @@ class RAG:
                 answer = dataclasses.replace(answer, notes=[*answer.notes, note])
             return answer
 
+        quoting = Quoting(options.abstain_threshold, read)
+
         def quoted(note: str) -> Answer:
-            fallback = finish(extractive_answer(index, query, passages, abstain_threshold=abstain_threshold,
-                                                read=read))
+            fallback = finish(next(a for a in quoting.stream(index, query, passages) if isinstance(a, Answer)))
             return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
-        if llm is not None:
-            yield from self._written(index, question, passages, llm, finish, quoted)
-            return
-        answer = extractive_answer(index, query, passages, abstain_threshold=abstain_threshold, read=read)
-        yield AskEvent("answer", answer=finish(answer))
+        answerer = Writing(llm, self.embedder.encode, count_tokens) if llm is not None else quoting
+        yield from self._answered(answerer.stream(index, query, passages), finish, quoted)
 
-    def _written(self, index: Index, question: str, passages: list[Passage], llm: LLMSettings,
-                 finish: Callable[[Answer], Answer], quoted: Callable[[str], Answer]) -> Iterator[AskEvent]:
-        """LLM mode's events: the generated text as it streams, then the checked answer; the quoted answer (with a
-        note) when no generated sentence survives the check or the endpoint fails."""
+    @staticmethod
+    def _answered(pieces: Iterator[str | Answer], finish: Callable[[Answer], Answer],
+                  quoted: Callable[[str], Answer]) -> Iterator[AskEvent]:
+        """An answerer's events: the text as it is written, then the finished answer; the quoted answer (with a
+        note) when no sentence a language model wrote survives the check or its endpoint fails."""
         try:
-            for piece in stream_answer(index, question, passages, llm, self.embedder.encode, count_tokens):
+            for piece in pieces:
                 if isinstance(piece, str):
                     yield AskEvent("token", text=piece)
                 elif piece.abstain_reason == "llm-unsupported":

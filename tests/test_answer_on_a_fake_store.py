@@ -57,3 +57,37 @@ def test_candidates_are_the_passages_sentences_each_once_and_claims_carry_who_sa
     assert texts == ["Officials spoke on Tuesday.", CLAIM]
     (claim,) = attributed(index, answer_quoting(index).claims)
     assert claim.kind == "outlet" and claim.speaker is None
+
+
+def test_both_answerers_run_the_same_way_and_a_failed_writer_falls_back_to_quotes():
+    import dataclasses
+
+    from rag.answer.render import rendered
+    from rag.engine import RAG
+    from rag.errors import LLMError
+
+    def finish(answer: Answer) -> Answer:
+        return dataclasses.replace(answer, notes=[*answer.notes, "finished"])
+
+    def quoted(note: str) -> Answer:
+        return Answer("q", "quoted [1]", [], False, notes=[note])
+
+    def writer(pieces, then):
+        yield from pieces
+        if isinstance(then, Exception):
+            raise then
+        yield then
+
+    index = store()
+    written = answer_quoting(index)
+    events = list(RAG._answered(writer(["Russia ", "received"], written), finish, quoted))
+    assert [e.kind for e in events] == ["token", "token", "answer"] and events[-1].answer.notes == ["finished"]
+    failed = list(RAG._answered(writer(["Russia"], LLMError("timed out")), finish, quoted))
+    assert [e.kind for e in failed] == ["token", "answer"] and "timed out" in failed[-1].answer.notes[0]
+    unsupported = dataclasses.replace(written, abstained=True, abstain_reason="llm-unsupported", dropped=written.claims)
+    (event,) = RAG._answered(writer([], unsupported), finish, quoted)
+    assert event.answer.text == "quoted [1]" and event.answer.dropped == written.claims
+    # A step that changes nothing leaves the text as written; one that reorders the claims writes it again.
+    assert rendered(written, written) is written
+    two = dataclasses.replace(written, claims=[*written.claims, dataclasses.replace(written.claims[0], n=2)])
+    assert rendered(written, two).text == f"{CLAIM} [1] {CLAIM} [2]"
