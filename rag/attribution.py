@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .lexicon.gazetteer import INSTITUTION_COUNTRIES, country_span, demonym_countries
 from .model import OUTLET, Attribution
-from .text import possessor, tokens, words
+from .text import ascii_words, phrase_words, possessor
 from .lexicon.words import (ARTICLES, ATTRIBUTION_LEMMAS, SUBJECT_PRONOUNS, CARRY_ON_WORDS, DENIAL_LEMMAS, DENIAL_WORDS,
                            DOCUMENT_NOUNS, IRREGULAR_CUES, ISSUING_LEMMAS, PERSON_ROLES, SAYING_LEMMAS, SPEAKER_NOUNS, SPEECH_LEMMAS,
                            verb_forms)
@@ -84,7 +84,7 @@ _CUES = _cue_words()
 def has_cue(sentence: str) -> bool:
     """Whether a sentence holds a quote mark or a word that can make it someone's statement."""
     return any(mark in sentence for mark in QUOTE_MARKS) or any(
-        word in _CUES for word in words(sentence.lower()))
+        word in _CUES for word in ascii_words(sentence))
 
 
 def attribute_sentences(parsed: Sequence) -> list[Attribution]:
@@ -111,7 +111,7 @@ def _with_named_roles(attributions: list[Attribution]) -> list[Attribution]:
     """A speaker named only by role ("Ukrainian Energy Minister Says", "the spokesperson observed") is the person
     the article names with that role ("Energy Minister Taras Hordiienko"): the nearest other speaker whose phrase
     ends in a name and holds the role phrase's words, on the same side where both have one."""
-    spoken = [[possessor(w) for w in tokens((a.speaker or "").lower())] for a in attributions]
+    spoken = [[possessor(w) for w in phrase_words((a.speaker or "").lower())] for a in attributions]
     out = list(attributions)
     for i, found in enumerate(attributions):
         if not spoken[i] or spoken[i][-1] not in PERSON_ROLES:

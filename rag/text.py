@@ -16,6 +16,9 @@ _WORD = r"[^\W_]+"
 _WORD_RE = re.compile(_WORD)
 _COMPOUND_RE = re.compile(rf"{_WORD}(?:[-/]{_WORD})*")
 _PHRASE_WORD_RE = re.compile(rf"{_WORD}(?:[-'’_]+{_WORD})*")
+# Letters only: a unit or scale after a number ("20km" -> km); a to z in lower case: a cue word ("said¹" -> said).
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
+_ASCII_WORD_RE = re.compile(r"[a-z]+")
 _TOKEN_RE = re.compile(rf"[$€£%]|{_WORD}(?:[-.,'’/]{_WORD})*")
 # The one month table: full names and abbreviations, AP's "Sept." too, to the month's number; SHORT_MONTHS are the
 # abbreviations as a date is written for a reader ("10 Sep 2024").
@@ -45,6 +48,12 @@ def words(text: str) -> list[str]:
     """The runs of letters and digits in `text`, as written ("Iran's S-300" -> Iran, s, S, 300): the one word
     pattern of the stages that compare words."""
     return _WORD_RE.findall(text)
+
+
+def ascii_words(text: str) -> list[str]:
+    """The runs of the letters a to z in `text` lower-cased ("He said¹" -> he, said): how a statement's cue word is
+    found, whatever the marks around it (rag.attribution, read at build time: an index's speakers depend on it)."""
+    return _ASCII_WORD_RE.findall(text.lower())
 
 
 def compound_words(text: str) -> list[str]:
@@ -119,7 +128,7 @@ def number_value(text: str) -> float | None:
     found = _DIGITS_RE.search(lower)
     if found:
         value = float(found.group(1).replace(",", ""))
-        following = [found.group(2)] + [w for w in words(lower[found.end():]) if w.isalpha()][:1]
+        following = [found.group(2)] + _LETTERS_RE.findall(lower[found.end():])[:1]
         for word in following:
             if word in _SCALES:
                 return value * _SCALES[word]
@@ -128,7 +137,7 @@ def number_value(text: str) -> float | None:
                 return value * _UNIT_SIZES[unit]
         return value
     total, current, seen = 0.0, 0.0, False
-    for word in words(lower):  # no digits here: the words are letters
+    for word in _LETTERS_RE.findall(lower):
         if word in _SMALL_NUMBERS:
             current, seen = current + _SMALL_NUMBERS[word], True
         elif word == "hundred" and seen:

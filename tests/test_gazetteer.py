@@ -91,3 +91,11 @@ def test_the_tokenizers_are_built_from_one_word_pattern():
     assert phrase_words(text) == ["The", "U", "S", "said", "Iran's", "Fath-360", "S-300", "400", "cost", "1", "000",
                                   "so-called"]
     assert tokens(text) == ["The", "U.S", "said", "Iran's", "Fath-360", "S-300/400", "cost", "$", "1,000", "so-called"]
+
+
+def test_letters_are_read_as_they_were_where_a_unit_or_a_cue_word_is_found():
+    from rag.text import ascii_words, number_value
+
+    assert number_value("between 10 and 20km") == 10000.0  # the first unit after the number, glued or not
+    assert number_value("from 5 to 10bn") == 5e9
+    assert ascii_words("He said¹ it was naïve") == ["he", "said", "it", "was", "na", "ve"]
