@@ -5,19 +5,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .answer import Answer
-from .answer.base import Quoting, Writing
+from .answer.base import Quoting, Writing, with_fallback
 from .answer.extractive import Question
 from .answer.news import news_aware
 from .chunking import count_tokens
 from .conversation import Context, needs_speaker, rewrite_followup
 from .documents import list_article_files, read_documents
 from .embedding import DEFAULT_MODEL, Embedder, resolve_model
-from .errors import IndexMismatchError, LLMError, QueryError, RagError
+from .errors import IndexMismatchError, QueryError, RagError
 from .language import foreign_language
 from .build import WritePlan, write_index
 from .store import (CURRENT_FILE, BuildReport, DocumentRecord, Index, IndexSettings, merge_segments, open_index,
@@ -284,27 +284,8 @@ class RAG:
             return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
         answerer = Writing(llm, self.embedder.encode, count_tokens) if llm is not None else quoting
-        yield from self._answered(answerer.stream(index, query, passages), finish, quoted)
-
-    @staticmethod
-    def _answered(pieces: Iterator[str | Answer], finish: Callable[[Answer], Answer],
-                  quoted: Callable[[str], Answer]) -> Iterator[AskEvent]:
-        """An answerer's events: the text as it is written, then the finished answer; the quoted answer (with a
-        note) when no sentence a language model wrote survives the check or its endpoint fails."""
-        try:
-            for piece in pieces:
-                if isinstance(piece, str):
-                    yield AskEvent("token", text=piece)
-                elif piece.abstain_reason == "llm-unsupported":
-                    # No generated sentence survived the check: the quoted answer, with what was dropped.
-                    answer = quoted("No sentence the language model wrote is supported by the passages; "
-                                    "these are quoted sentences instead.")
-                    yield AskEvent("answer", answer=dataclasses.replace(answer, dropped=piece.dropped))
-                else:
-                    yield AskEvent("answer", answer=finish(piece))
-        except LLMError as exc:
-            yield AskEvent("answer", answer=quoted(f"The language model did not answer ({exc}); these are "
-                                                   "quoted sentences instead."))
+        for piece in with_fallback(answerer.stream(index, query, passages), finish, quoted):
+            yield AskEvent("token", text=piece) if isinstance(piece, str) else AskEvent("answer", answer=piece)
 
     def follow_up_query(self, question: str, history: Sequence[str | Answer], options: AskOptions | None = None) -> str:
         """What `question` asks after the earlier turns `history` (oldest first): the question itself when it stands

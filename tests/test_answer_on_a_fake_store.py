@@ -62,8 +62,8 @@ def test_candidates_are_the_passages_sentences_each_once_and_claims_carry_who_sa
 def test_both_answerers_run_the_same_way_and_a_failed_writer_falls_back_to_quotes():
     import dataclasses
 
+    from rag.answer.base import with_fallback
     from rag.answer.render import rendered
-    from rag.engine import RAG
     from rag.errors import LLMError
 
     def finish(answer: Answer) -> Answer:
@@ -80,13 +80,13 @@ def test_both_answerers_run_the_same_way_and_a_failed_writer_falls_back_to_quote
 
     index = store()
     written = answer_quoting(index)
-    events = list(RAG._answered(writer(["Russia ", "received"], written), finish, quoted))
-    assert [e.kind for e in events] == ["token", "token", "answer"] and events[-1].answer.notes == ["finished"]
-    failed = list(RAG._answered(writer(["Russia"], LLMError("timed out")), finish, quoted))
-    assert [e.kind for e in failed] == ["token", "answer"] and "timed out" in failed[-1].answer.notes[0]
+    *text, answer = with_fallback(writer(["Russia ", "received"], written), finish, quoted)
+    assert text == ["Russia ", "received"] and answer.notes == ["finished"]
+    *text, answer = with_fallback(writer(["Russia"], LLMError("timed out")), finish, quoted)
+    assert text == ["Russia"] and "timed out" in answer.notes[0]
     unsupported = dataclasses.replace(written, abstained=True, abstain_reason="llm-unsupported", dropped=written.claims)
-    (event,) = RAG._answered(writer([], unsupported), finish, quoted)
-    assert event.answer.text == "quoted [1]" and event.answer.dropped == written.claims
+    (answer,) = with_fallback(writer([], unsupported), finish, quoted)
+    assert answer.text == "quoted [1]" and answer.dropped == written.claims
     # A step that changes nothing leaves the text as written; one that reorders the claims writes it again.
     assert rendered(written, written) is written
     two = dataclasses.replace(written, claims=[*written.claims, dataclasses.replace(written.claims[0], n=2)])

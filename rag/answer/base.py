@@ -7,12 +7,14 @@ when a written answer keeps no sentence or the model fails."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from ..errors import LLMError
 from ..model import Passage
 from ..store import IndexView
 from .extractive import DEFAULT_ABSTAIN_THRESHOLD, Question, answer
@@ -49,3 +51,23 @@ class Writing:
 
     def stream(self, index: IndexView, question: Question, passages: list[Passage]) -> Iterator[str | Answer]:
         yield from stream_answer(index, question.text, passages, self.settings, self.encode, self.count_tokens)
+
+
+def with_fallback(pieces: Iterator[str | Answer], finish: Callable[[Answer], Answer],
+                  quoted: Callable[[str], Answer]) -> Iterator[str | Answer]:
+    """An answerer's `pieces` as the asker gets them: the text as it is written, then the answer `finish`ed (the
+    news steps, the question's notes); `quoted(note)` instead, the quoted answer with a note saying why, when no
+    sentence a language model wrote survives the check or its endpoint fails."""
+    try:
+        for piece in pieces:
+            if isinstance(piece, str):
+                yield piece
+            elif piece.abstain_reason == "llm-unsupported":
+                # No generated sentence survived the check: the quoted answer, with what was dropped.
+                answer = quoted("No sentence the language model wrote is supported by the passages; "
+                                "these are quoted sentences instead.")
+                yield dataclasses.replace(answer, dropped=piece.dropped)
+            else:
+                yield finish(piece)
+    except LLMError as exc:
+        yield quoted(f"The language model did not answer ({exc}); these are quoted sentences instead.")
