@@ -280,7 +280,7 @@ class RAG:
         quoting = Quoting(options.abstain_threshold, read)
 
         def quoted(note: str) -> Answer:
-            fallback = finish(next(a for a in quoting.stream(index, query, passages) if isinstance(a, Answer)))
+            fallback = finish(next(quoting.stream(index, query, passages)))  # quoting yields its answer alone
             return dataclasses.replace(fallback, notes=[*fallback.notes, note])
 
         answerer = Writing(llm, self.embedder.encode, count_tokens) if llm is not None else quoting

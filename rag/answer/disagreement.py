@@ -105,9 +105,8 @@ def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarr
     Each must be on topic (ON_TOPIC); when the answer quotes neither, both must be closer to the question
     (UNQUOTED_ON_TOPIC), and only for a `yes_or_no` question: else a dispute the answer does not quote is not
     shown."""
-    on_topic, same_event = ON_TOPIC, SAME_EVENT
     unquoted_floor = UNQUOTED_ON_TOPIC if yes_or_no else np.inf
-    sided = [i for i, a in enumerate(attributions) if a.side and relevance[i] >= on_topic]
+    sided = [i for i, a in enumerate(attributions) if a.side and relevance[i] >= ON_TOPIC]
     denials = [i for i in sided if attributions[i].denial]
     claims = [i for i in sided if not attributions[i].denial]
     if not denials or not claims:
@@ -117,8 +116,8 @@ def best_dispute(attributions: Sequence, texts: Sequence[str], vectors: np.ndarr
     best, best_score = None, -1.0
     for di, i in enumerate(denials):
         for ci, j in enumerate(claims):
-            floor = on_topic if quoted[i] or quoted[j] else unquoted_floor
-            if min(relevance[i], relevance[j]) < floor or closeness[di, ci] < same_event:
+            floor = ON_TOPIC if quoted[i] or quoted[j] else unquoted_floor
+            if min(relevance[i], relevance[j]) < floor or closeness[di, ci] < SAME_EVENT:
                 continue
             score = float(closeness[di, ci] + relevance[i] + relevance[j])
             if score <= best_score:

@@ -24,7 +24,7 @@ from ..model import Passage
 from ..text import years_named
 from ..retrieval import lookup_chunks
 from .model import ABSTAIN_TEXT, Answer, Claim, UNKNOWN_SOURCE, explain, reader_date, said_by
-from .render import claims_text
+from .render import format_answer
 from .terms import missing_model_numbers, missing_names, model_numbers, word_piece_counts
 from .types import Slot, expected_slot, fills_slot
 from ..lexicon.words import QUESTION_WORDS
@@ -343,8 +343,8 @@ def rank_sentences(index: IndexView, asked: Question, passages: Sequence[Passage
     slot = expected_slot(question)
     type_match = answer_type_matches(slot, question, [c.text for c in candidates])
     scores = sentence_scores(question_vector, vectors, coverage, type_match)
-    chosen = select_sentences(scores, vectors, max_sentences=max_sentences,
-                              sources=[passages[c.passage_index].doc_id for c in candidates])
+    articles = [passages[c.passage_index].doc_id for c in candidates]
+    chosen = select_sentences(scores, vectors, max_sentences=max_sentences, sources=articles)
     vocabulary = index.vocabulary
     typed = slot is not None
     if question_tokens is not None and index.sentence_tokens.has_tokens:
@@ -356,7 +356,7 @@ def rank_sentences(index: IndexView, asked: Question, passages: Sequence[Passage
         matches = np.array([[term in set(t) for term in question_terms] for t in tokenized[2:]], dtype=np.float32)
         weights = np.ones(len(question_terms), dtype=np.float32)
         lead = next((i for i in chosen if type_match[i]), chosen[0]) if typed else chosen[0]
-    match = WordMatch(matches, weights, type_match, [passages[c.passage_index].doc_id for c in candidates], typed)
+    match = WordMatch(matches, weights, type_match, articles, typed)
     quoted = lean_claims(chosen, match, lead=lead)
     if read is not None:
         # Only the sentences the word match would add are read (~10 ms each). One the reader finds not answering
@@ -435,6 +435,6 @@ def answer(
     ]
     claims = attributed(index, claims)
     citations = [dataclasses.replace(passages[pi], n=n) for pi, n in sorted(numbers.items(), key=lambda kv: kv[1])]
-    answer = Answer(question, "", citations, False, claims=claims, confidence=confidence, passages=passages,
-                    notes=notes)
-    return dataclasses.replace(answer, text=claims_text(answer))
+    text = format_answer([c.text for c in claims], [c.n for c in claims])
+    return Answer(question, text, citations, False, claims=claims, confidence=confidence, passages=passages,
+                  notes=notes)

@@ -38,6 +38,7 @@ def rendered(before: Answer, after: Answer) -> Answer:
     def quoted(answer: Answer) -> list[tuple[str, int]]:
         return [(c.text, c.n) for c in answer.claims]
 
-    if after.abstained or (quoted(after) == quoted(before) and (after.dispute, after.differing) == (before.dispute, before.differing)):
+    unchanged = quoted(after) == quoted(before) and (after.dispute, after.differing) == (before.dispute, before.differing)
+    if after.abstained or unchanged:
         return after
     return dataclasses.replace(after, text=claims_text(after))
